@@ -1,0 +1,55 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mockdirector/mockdirector/certs"
+	"github.com/mockdirector/mockdirector/topology"
+)
+
+// certsCmd is the parent of the certificate toolbox; subcommands add themselves to it.
+var certsCmd = &cobra.Command{
+	Use:   "certs",
+	Short: "Make, inspect and export the certificates the mock serves and presents",
+}
+
+func init() {
+	var dir, config, key string
+	var force bool
+	initCmd := &cobra.Command{
+		Use:   "init --dir DIR",
+		Short: "Create a private root CA and a certificate for every pool member of the topology",
+		Long: `init creates DIR/ca.crt and DIR/ca.key (the root CA peers must trust), and for every member
+of every pool in the topology DIR/<member-fqdn>.crt and .key, plus DIR/probe.crt for the prober.
+Each certificate has the subject and SANs a Lync deployment uses (pool FQDN, member FQDN,
+sip.<domain> and the simple URLs for Director and Front End) and EKU serverAuth + clientAuth.
+Keys are written 0600; nothing is overwritten without --force.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			kt, err := certs.ParseKeyType(key)
+			if err != nil {
+				return usageErr(fmt.Errorf("--key: %w", err))
+			}
+			topo, err := topology.Load(config)
+			if err != nil {
+				return usageErr(err)
+			}
+			written, err := certs.Init(topo, certs.Options{Dir: dir, Key: kt, Force: force})
+			if err != nil {
+				return err
+			}
+			for _, w := range written {
+				fmt.Fprintln(cmd.OutOrStdout(), "wrote", w)
+			}
+			return nil
+		},
+	}
+	initCmd.Flags().StringVar(&dir, "dir", "mockdirector-certs", "directory to write into")
+	initCmd.Flags().StringVar(&config, "config", "", "topology YAML (default: built-in contoso)")
+	initCmd.Flags().StringVar(&key, "key", string(certs.ECDSAP256), "key type: ecdsa-p256, rsa2048, rsa3072, rsa4096")
+	initCmd.Flags().BoolVar(&force, "force", false, "replace existing files (peers must then trust the new CA)")
+	certsCmd.AddCommand(initCmd)
+	rootCmd.AddCommand(certsCmd)
+}

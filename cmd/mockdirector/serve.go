@@ -1,0 +1,144 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mockdirector/mockdirector/certs"
+	"github.com/mockdirector/mockdirector/listeners"
+	"github.com/mockdirector/mockdirector/scenarios"
+	"github.com/mockdirector/mockdirector/server"
+	"github.com/mockdirector/mockdirector/topology"
+)
+
+type serveFlags struct {
+	role, member, bind, config, scenario string
+	portOffset                           int
+	certDir, key, cert, keyFile, ca      string
+	journal                              string
+	verbose                              bool
+}
+
+func init() {
+	var f serveFlags
+	cmd := &cobra.Command{
+		Use:   "serve --role director|frontend|edge-internal",
+		Short: "Listen on every port the table gives a role, answer each protocol, journal every connection",
+		Long: `serve binds every listener the port table gives the role, on the real port numbers:
+  director       80, 443, 4443, 8080 (web services), 5061 (SIP/MTLS), 50001-50003 (CLS/MTLS)
+  frontend       444, 4443, 8080 (web services), 5061 (SIP/MTLS)
+  edge-internal  5061 (SIP/MTLS)
+Every handshake and request becomes one JSON line in the journal before it is answered.
+
+Certificates: without --cert/--key/--ca, serve uses --certs DIR and generates a private CA and
+the member's certificate there on first start (peers must trust DIR/ca.crt).
+
+Examples:
+  sudo mockdirector serve --role director
+  mockdirector serve --role director --port-offset 10000 --bind 127.0.0.2
+  mockdirector serve --role frontend --config site.yaml --member fe02 --journal fe02.jsonl
+  curl -sk https://127.0.0.1:4443/.well-known/mockdirector`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runServe(cmd, f) },
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.role, "role", "", "role to stand in for: "+strings.Join(scenarios.ServerRoles, ", "))
+	fl.StringVar(&f.member, "member", "", "member of the role's pool in the topology (name or short name; default the first)")
+	fl.StringVar(&f.bind, "bind", "", "address every listener binds (default: the member's address in the topology, else all)")
+	fl.IntVar(&f.portOffset, "port-offset", 0, "add N to every port (non-root use: 10000 makes 443 into 10443)")
+	fl.StringVar(&f.config, "config", "", "topology YAML: pools, members, addresses, per-listener overrides (default: built-in contoso)")
+	fl.StringVar(&f.scenario, "scenario", scenarios.BuiltinName, "port table: a built-in scenario name or a YAML file")
+	fl.StringVar(&f.certDir, "certs", "mockdirector-certs", "directory of generated certificates (created and filled when missing)")
+	fl.StringVar(&f.key, "key", string(certs.ECDSAP256), "key type for generated certificates: ecdsa-p256, rsa2048, rsa3072, rsa4096")
+	fl.StringVar(&f.cert, "cert", "", "the site's own PEM certificate chain (with --key-file and --ca)")
+	fl.StringVar(&f.keyFile, "key-file", "", "the site's own PEM private key")
+	fl.StringVar(&f.ca, "ca", "", "PEM CA bundle that client certificates must chain to")
+	fl.StringVar(&f.journal, "journal", "mockdirector-journal.jsonl", "journal file (JSON Lines, appended)")
+	fl.BoolVarP(&f.verbose, "verbose", "v", false, "log protocol details to stderr")
+	cmd.MarkFlagRequired("role")
+	rootCmd.AddCommand(cmd)
+}
+
+func runServe(cmd *cobra.Command, f serveFlags) error {
+	if !containsStr(scenarios.ServerRoles, f.role) {
+		return usageErr(fmt.Errorf("--role %q: serve stands in for %s", f.role, strings.Join(scenarios.ServerRoles, ", ")))
+	}
+	kt, err := certs.ParseKeyType(f.key)
+	if err != nil {
+		return usageErr(fmt.Errorf("--key: %w", err))
+	}
+	scn, err := scenarios.Load(f.scenario)
+	if err != nil {
+		return usageErr(err)
+	}
+	topo, err := topology.Load(f.config)
+	if err != nil {
+		return usageErr(err)
+	}
+	level := slog.LevelWarn
+	if f.verbose {
+		level = slog.LevelDebug
+	}
+	out := cmd.OutOrStdout()
+	inst, err := server.Start(server.Options{
+		Scenario: scn, Topology: topo,
+		PlanOptions: listeners.PlanOptions{Role: f.role, Member: f.member, Bind: f.bind, PortOffset: f.portOffset},
+		CertDir:     f.certDir, KeyType: kt, CertFile: f.cert, KeyFile: f.keyFile, CAFile: f.ca,
+		JournalPath: f.journal,
+		Log:         slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
+		Out:         out,
+	})
+	if err != nil {
+		return err
+	}
+	printListeners(out, inst)
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := inst.Serve(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "stopped; journal %s synced\n", f.journal)
+	return nil
+}
+
+func printListeners(out interface{ Write([]byte) (int, error) }, inst *server.Instance) {
+	addrs := inst.Addrs()
+	m := inst.Specs[0]
+	fmt.Fprintf(out, "mockdirector serving %s member %s (pool %s), journal %s\n", m.Role, m.Member, m.Pool, inst.JournalPath)
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "LISTENER\tADDRESS\tTRY")
+	for _, s := range inst.Specs {
+		a := addrs[s.Name].String()
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", s.Name, a, tryHint(s, a))
+	}
+	tw.Flush()
+	fmt.Fprintln(out, "ready; Ctrl-C stops, drains and syncs the journal")
+}
+
+func tryHint(s listeners.Spec, addr string) string {
+	switch s.Protocol {
+	case scenarios.ProtoHTTP:
+		return "curl -s http://" + addr + listeners.WellKnownPath
+	case scenarios.ProtoHTTPS:
+		return "curl -sk https://" + addr + listeners.WellKnownPath
+	default:
+		return "openssl s_client -connect " + addr + " -cert CLIENT.crt -key CLIENT.key"
+	}
+}
+
+func containsStr(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+

@@ -1,0 +1,177 @@
+package listeners
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/mockdirector/mockdirector/journal"
+)
+
+// SIP answers. Lync 2013 servers say "RTC/5.0" in Server; the mock adds who it is.
+const (
+	sipAllow     = "INVITE, BYE, ACK, CANCEL, INFO, UPDATE, REFER, NOTIFY, BENOTIFY, OPTIONS, SUBSCRIBE, MESSAGE, PRACK, SERVICE"
+	sipSupported = "ms-dialog-route-set-update, timer, histinfo, ms-safe-transfer, ms-sender, ms-early-media, Replaces, ms-conf-invite"
+	// HeaderSIPIdentity carries the identity on every SIP answer.
+	HeaderSIPIdentity = "X-MockDirector"
+)
+
+// sipListener is SIP over mutual TLS (5061) with sipgo: the client certificate is required and
+// verified by the acceptor; OPTIONS gets 200 OK, other methods what a Lync server would answer to
+// an unauthenticated peer; CRLF keep-alives are answered by sipgo's TCP transport (RFC 5626).
+type sipListener struct {
+	spec Spec
+	env  Env
+	acc  *tlsAcceptor
+	ln   *sipConnListener
+	ua   *sipgo.UserAgent
+	srv  *sipgo.Server
+	once sync.Once
+}
+
+func newSIP(spec Spec, env Env) (Listener, error) {
+	if env.TLS == nil {
+		return nil, fmt.Errorf("%s listener %s: no server certificate (run `mockdirector certs init` or pass --cert/--key/--ca)", spec.Role, spec.Name)
+	}
+	raw, err := listenTCP(spec)
+	if err != nil {
+		return nil, err
+	}
+	acc := newTLSAcceptor(raw, spec, env, env.TLS.ServerConfig(true), "require")
+	ua, err := sipgo.NewUA(sipgo.WithUserAgent("RTC/5.0 mockdirector"), sipgo.WithUserAgentHostname(spec.Member))
+	if err != nil {
+		acc.Close()
+		return nil, fmt.Errorf("%s listener %s: %w", spec.Role, spec.Name, err)
+	}
+	srv, err := sipgo.NewServer(ua, sipgo.WithServerLogger(env.log()))
+	if err != nil {
+		acc.Close()
+		return nil, fmt.Errorf("%s listener %s: %w", spec.Role, spec.Name, err)
+	}
+	l := &sipListener{spec: spec, env: env, acc: acc, ln: &sipConnListener{tlsAcceptor: acc}, ua: ua, srv: srv}
+	srv.OnOptions(l.answer(200, "OK"))
+	// Unauthenticated peers are challenged, as a Lync registrar does.
+	for _, m := range []sip.RequestMethod{sip.REGISTER, sip.INVITE, sip.SUBSCRIBE, sip.MESSAGE, sip.NOTIFY, sip.INFO, sip.REFER, sip.PUBLISH, sip.UPDATE, sip.PRACK} {
+		srv.OnRequest(m, l.answer(401, "Unauthorized"))
+	}
+	srv.OnBye(l.answer(481, "Call Leg/Transaction Does Not Exist"))
+	srv.OnCancel(l.answer(481, "Call Leg/Transaction Does Not Exist"))
+	srv.OnAck(func(req *sip.Request, tx sip.ServerTransaction) { l.record(req, 0) })
+	srv.OnNoRoute(l.answer(405, "Method Not Allowed"))
+	return l, nil
+}
+
+func (l *sipListener) Spec() Spec     { return l.spec }
+func (l *sipListener) Addr() net.Addr { return l.acc.Addr() }
+
+func (l *sipListener) Serve(ctx context.Context) error {
+	stop := context.AfterFunc(ctx, func() { l.Close() })
+	defer stop()
+	err := l.srv.ServeTLS(l.ln)
+	if err == nil || errors.Is(err, net.ErrClosed) {
+		return nil
+	}
+	return fmt.Errorf("%s listener %s: %w", l.spec.Role, l.spec.Name, err)
+}
+
+func (l *sipListener) Close() error {
+	var err error
+	l.once.Do(func() {
+		err = l.acc.Close()
+		l.ua.Close()
+	})
+	return err
+}
+
+func (l *sipListener) answer(code int, reason string) sipgo.RequestHandler {
+	return func(req *sip.Request, tx sip.ServerTransaction) {
+		res := sip.NewResponseFromRequest(req, code, reason, nil)
+		res.AppendHeader(sip.NewHeader("Server", "RTC/5.0 mockdirector "+l.spec.Role+" "+l.spec.Member))
+		res.AppendHeader(sip.NewHeader(HeaderSIPIdentity, fmt.Sprintf("role=%s;member=%s;listener=%s;source=%s", l.spec.Role, l.spec.Member, l.spec.Name, req.Source())))
+		switch code {
+		case 200:
+			res.AppendHeader(sip.NewHeader("Allow", sipAllow))
+			res.AppendHeader(sip.NewHeader("Supported", sipSupported))
+			res.AppendHeader(sip.NewHeader("Accept", "application/sdp"))
+		case 401:
+			res.AppendHeader(sip.NewHeader("WWW-Authenticate", fmt.Sprintf(`NTLM realm="SIP Communications Service", targetname="%s", version=4`, l.spec.Member)))
+			res.AppendHeader(sip.NewHeader("WWW-Authenticate", fmt.Sprintf(`Kerberos realm="SIP Communications Service", targetname="sip/%s", version=4`, l.spec.Member)))
+		case 405:
+			res.AppendHeader(sip.NewHeader("Allow", sipAllow))
+		}
+		if err := l.record(req, code); err != nil {
+			l.env.log().Error("journal write failed", "listener", l.spec.Name, "err", err)
+			res = sip.NewResponseFromRequest(req, 503, "Service Unavailable (journal write failed)", nil)
+		}
+		if err := tx.Respond(res); err != nil {
+			l.env.log().Debug("SIP respond failed", "listener", l.spec.Name, "err", err)
+		}
+	}
+}
+
+func (l *sipListener) record(req *sip.Request, status int) error {
+	ev := baseEvent(l.spec, journal.KindSIP, nil, nil)
+	ev.Remote = req.Source()
+	if c, ok := l.ln.conns.Load(ev.Remote); ok {
+		info := c.(*sipConnInfo)
+		ev.Local, ev.TLS = info.local, info.tls
+	}
+	ev.Outcome = journal.OutcomeOK
+	ev.SIP = &journal.SIPInfo{Method: string(req.Method), Status: status}
+	if h := req.CallID(); h != nil {
+		ev.SIP.CallID = h.Value()
+	}
+	if h := req.From(); h != nil {
+		ev.SIP.From = h.Value()
+	}
+	if h := req.Via(); h != nil {
+		ev.SIP.Via = h.Value()
+	}
+	return l.env.journal().Record(ev)
+}
+
+// sipConnListener remembers the TLS state of each connection it hands to sipgo, by remote
+// address, so a SIP request's journal line can carry the client certificate it came with.
+type sipConnListener struct {
+	*tlsAcceptor
+	conns sync.Map // remote addr -> *sipConnInfo
+}
+
+type sipConnInfo struct {
+	local string
+	tls   *journal.TLSInfo
+}
+
+func (s *sipConnListener) Accept() (net.Conn, error) {
+	c, err := s.tlsAcceptor.Accept()
+	if err != nil {
+		return nil, err
+	}
+	tc := c.(*tls.Conn)
+	st := tc.ConnectionState()
+	var peer *journal.CertInfo
+	if len(st.PeerCertificates) > 0 {
+		peer = certInfo(st.PeerCertificates[0])
+		peer.Verified = true // the acceptor refuses any other on this listener
+	}
+	remote := c.RemoteAddr().String()
+	s.conns.Store(remote, &sipConnInfo{local: c.LocalAddr().String(), tls: tlsInfo(st, peer)})
+	return &forgetConn{Conn: c, forget: func() { s.conns.Delete(remote) }}, nil
+}
+
+type forgetConn struct {
+	net.Conn
+	once   sync.Once
+	forget func()
+}
+
+func (c *forgetConn) Close() error {
+	c.once.Do(c.forget)
+	return c.Conn.Close()
+}

@@ -1,0 +1,265 @@
+package listeners
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mockdirector/mockdirector/journal"
+)
+
+// HandshakeTimeout bounds a TLS handshake; a peer that stalls longer is journaled as failed.
+const HandshakeTimeout = 10 * time.Second
+
+// tlsAcceptor accepts TCP connections, runs each TLS handshake in its own goroutine, journals
+// its outcome (with the client certificate and why it was refused) and hands finished
+// connections to Accept. It is a net.Listener, so net/http and sipgo serve on it unchanged.
+type tlsAcceptor struct {
+	raw   net.Listener
+	spec  Spec
+	env   Env
+	conf  *tls.Config
+	mtls  string // "", "request", "require"
+	ready chan *tls.Conn
+	done  chan struct{}
+	once  sync.Once
+	wg    sync.WaitGroup
+
+	mu    sync.Mutex
+	conns map[net.Conn]struct{}
+}
+
+func newTLSAcceptor(raw net.Listener, spec Spec, env Env, conf *tls.Config, clientCert string) *tlsAcceptor {
+	a := &tlsAcceptor{raw: raw, spec: spec, env: env, conf: conf, mtls: clientCert,
+		ready: make(chan *tls.Conn), done: make(chan struct{}), conns: map[net.Conn]struct{}{}}
+	a.wg.Add(1)
+	go a.acceptLoop()
+	return a
+}
+
+func (a *tlsAcceptor) acceptLoop() {
+	defer a.wg.Done()
+	for {
+		c, err := a.raw.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			a.env.log().Warn("accept failed", "listener", a.spec.Name, "err", err)
+			time.Sleep(50 * time.Millisecond)
+			continue
+		}
+		tc := &trackedConn{Conn: c, a: a}
+		a.track(tc, true)
+		a.wg.Add(1)
+		go func() {
+			defer a.wg.Done()
+			a.handshake(tc)
+		}()
+	}
+}
+
+func (a *tlsAcceptor) track(c net.Conn, add bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if add {
+		a.conns[c] = struct{}{}
+	} else {
+		delete(a.conns, c)
+	}
+}
+
+// handshake runs the server handshake with our own client-certificate verification, so that the
+// journal can name the certificate that was refused and why.
+func (a *tlsAcceptor) handshake(raw net.Conn) {
+	start := time.Now()
+	var peer *journal.CertInfo
+	var verifyErr error
+	conf := a.conf.Clone()
+	switch a.mtls {
+	case "require":
+		conf.ClientAuth = tls.RequireAnyClientCert
+	case "request":
+		conf.ClientAuth = tls.RequestClientCert
+	default:
+		conf.ClientAuth = tls.NoClientCert
+	}
+	roots := a.conf.ClientCAs
+	conf.VerifyPeerCertificate = func(rawCerts [][]byte, _ [][]*x509.Certificate) error {
+		peer, verifyErr = verifyClient(rawCerts, roots)
+		if verifyErr != nil && a.mtls == "require" {
+			return verifyErr
+		}
+		return nil
+	}
+	tc := tls.Server(raw, conf)
+	ctx, cancel := context.WithTimeout(context.Background(), HandshakeTimeout)
+	err := tc.HandshakeContext(ctx)
+	cancel()
+	ev := a.event(raw, journal.KindHandshake)
+	ev.DurationMS = float64(time.Since(start).Microseconds()) / 1000
+	if err != nil {
+		ev.Outcome, ev.Reason = journal.OutcomeFailed, handshakeReason(err, verifyErr)
+		ev.TLS = &journal.TLSInfo{ClientCert: peer}
+		_ = a.env.journal().Record(ev)
+		raw.Close()
+		return
+	}
+	ev.Outcome = journal.OutcomeOK
+	ev.TLS = tlsInfo(tc.ConnectionState(), peer)
+	if verifyErr != nil {
+		ev.Reason = "client certificate not verified: " + certReason(verifyErr)
+	}
+	_ = a.env.journal().Record(ev)
+	select {
+	case a.ready <- tc:
+	case <-a.done:
+		tc.Close()
+	}
+}
+
+func (a *tlsAcceptor) event(c net.Conn, kind string) journal.Event {
+	return baseEvent(a.spec, kind, c.LocalAddr(), c.RemoteAddr())
+}
+
+// Accept returns the next connection whose handshake succeeded. It is a *tls.Conn, as net/http
+// needs to see one for r.TLS and HTTP/2.
+func (a *tlsAcceptor) Accept() (net.Conn, error) {
+	select {
+	case c := <-a.ready:
+		return c, nil
+	case <-a.done:
+		return nil, net.ErrClosed
+	}
+}
+
+// Close stops accepting, closes every open connection and waits for handshakes in flight.
+func (a *tlsAcceptor) Close() error {
+	var err error
+	a.once.Do(func() {
+		close(a.done)
+		err = a.raw.Close()
+		a.mu.Lock()
+		for c := range a.conns {
+			c.Close()
+		}
+		a.mu.Unlock()
+		a.wg.Wait()
+	})
+	return err
+}
+
+func (a *tlsAcceptor) Addr() net.Addr { return a.raw.Addr() }
+
+// trackedConn is a raw connection that leaves the acceptor's set when closed, so Close of the
+// acceptor can end every open connection and nothing else.
+type trackedConn struct {
+	net.Conn
+	a    *tlsAcceptor
+	once sync.Once
+}
+
+func (c *trackedConn) Close() error {
+	c.once.Do(func() { c.a.track(c, false) })
+	return c.Conn.Close()
+}
+
+func verifyClient(rawCerts [][]byte, roots *x509.CertPool) (*journal.CertInfo, error) {
+	if len(rawCerts) == 0 {
+		return nil, errors.New("no client certificate")
+	}
+	var chain []*x509.Certificate
+	for _, r := range rawCerts {
+		c, err := x509.ParseCertificate(r)
+		if err != nil {
+			return nil, fmt.Errorf("client certificate does not parse: %w", err)
+		}
+		chain = append(chain, c)
+	}
+	info := certInfo(chain[0])
+	inter := x509.NewCertPool()
+	for _, c := range chain[1:] {
+		inter.AddCert(c)
+	}
+	_, err := chain[0].Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}})
+	info.Verified = err == nil
+	return info, err
+}
+
+func certInfo(c *x509.Certificate) *journal.CertInfo {
+	return &journal.CertInfo{Subject: c.Subject.String(), Issuer: c.Issuer.String(), Serial: c.SerialNumber.Text(16)}
+}
+
+// certReason says in a few words why a certificate was not accepted.
+func certReason(err error) string {
+	var ua x509.UnknownAuthorityError
+	var ci x509.CertificateInvalidError
+	switch {
+	case errors.As(err, &ua):
+		return "unknown authority (not issued by a CA this listener trusts)"
+	case errors.As(err, &ci):
+		switch ci.Reason {
+		case x509.Expired:
+			return "expired or not yet valid: " + ci.Detail
+		case x509.IncompatibleUsage:
+			return "bad EKU (the certificate is not valid for client authentication)"
+		case x509.NotAuthorizedToSign:
+			return "issuer is not a CA"
+		}
+		return ci.Error()
+	}
+	return err.Error()
+}
+
+// handshakeReason explains a failed handshake the way the report prints it.
+func handshakeReason(err, verifyErr error) string {
+	if verifyErr != nil {
+		return "client certificate refused: " + certReason(verifyErr)
+	}
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "client didn't provide a certificate"):
+		return "no client certificate (this listener requires mutual TLS)"
+	case errors.Is(err, context.DeadlineExceeded):
+		return fmt.Sprintf("handshake not finished in %s", HandshakeTimeout)
+	case strings.Contains(msg, "first record does not look like a TLS handshake"):
+		return "not TLS (plain text on a TLS port)"
+	case strings.Contains(msg, "EOF") || strings.Contains(msg, "connection reset"):
+		return "client closed the connection during the handshake (it may have refused our certificate): " + msg
+	}
+	return msg
+}
+
+func tlsInfo(st tls.ConnectionState, peer *journal.CertInfo) *journal.TLSInfo {
+	return &journal.TLSInfo{
+		Version:    tls.VersionName(st.Version),
+		Cipher:     tls.CipherSuiteName(st.CipherSuite),
+		SNI:        st.ServerName,
+		ALPN:       st.NegotiatedProtocol,
+		ClientCert: peer,
+	}
+}
+
+func baseEvent(spec Spec, kind string, local, remote net.Addr) journal.Event {
+	ev := journal.Event{
+		Time: time.Now().UTC(), Kind: kind, Role: spec.Role, Member: spec.Member, Listener: spec.Name,
+		Protocol: spec.Protocol, Port: spec.Port, Transport: "tcp",
+	}
+	if local != nil {
+		ev.Local = local.String()
+	}
+	if remote != nil {
+		ev.Remote = remote.String()
+	}
+	return ev
+}

@@ -1,0 +1,189 @@
+package listeners
+
+import (
+	"crypto/tls"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/mockdirector/mockdirector/journal"
+)
+
+// webHandler answers the Lync web-service paths plausibly, says who answered on every answer,
+// and journals each request before the answer is written.
+type webHandler struct {
+	spec Spec
+	env  Env
+}
+
+func (h *webHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	id := h.identity(r)
+	hd := w.Header()
+	hd.Set(HeaderRole, id.Role)
+	hd.Set(HeaderMember, id.Member)
+	hd.Set(HeaderListener, id.Listener)
+	hd.Set(HeaderSource, id.Remote)
+	hd.Set(HeaderHost, id.Host)
+	if id.SNI != "" {
+		hd.Set(HeaderSNI, id.SNI)
+	}
+	if id.XForwardedFor != "" {
+		hd.Set(HeaderXFF, id.XForwardedFor)
+	}
+	hd.Set("Server", "Microsoft-IIS/8.5 (mockdirector)")
+	status, write := h.route(w, r, id)
+
+	ev := baseEvent(h.spec, journal.KindHTTP, nil, nil)
+	ev.Local, ev.Remote = id.Local, id.Remote
+	ev.Outcome = journal.OutcomeOK
+	if r.TLS != nil {
+		ev.TLS = &journal.TLSInfo{Version: id.TLSVersion, SNI: id.SNI, ALPN: id.ALPN, ClientCert: id.ClientCert}
+	}
+	ev.HTTP = &journal.HTTPInfo{Method: r.Method, Path: r.URL.RequestURI(), Host: r.Host, XForwardedFor: id.XForwardedFor, UserAgent: r.UserAgent(), Status: status}
+	ev.DurationMS = float64(time.Since(start).Microseconds()) / 1000
+	if err := h.env.journal().Record(ev); err != nil {
+		// An answer we cannot journal would be an observation lost: refuse it instead.
+		h.env.log().Error("journal write failed", "listener", h.spec.Name, "err", err)
+		http.Error(w, "mockdirector: journal write failed: "+err.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	write()
+}
+
+func (h *webHandler) identity(r *http.Request) Identity {
+	id := Identity{
+		Service: ServiceName, Role: h.spec.Role, Member: h.spec.Member, Pool: h.spec.Pool,
+		Listener: h.spec.Name, Protocol: h.spec.Protocol, Port: h.spec.Port,
+		Remote: r.RemoteAddr, RemoteIP: hostOnly(r.RemoteAddr), Host: r.Host,
+		XForwardedFor: strings.Join(r.Header.Values("X-Forwarded-For"), ", "),
+		Method:        r.Method, Path: r.URL.RequestURI(),
+	}
+	if la, ok := r.Context().Value(http.LocalAddrContextKey).(interface{ String() string }); ok {
+		id.Local = la.String()
+	}
+	if r.TLS != nil {
+		id.SNI = r.TLS.ServerName
+		id.TLSVersion = tls.VersionName(r.TLS.Version)
+		id.ALPN = r.TLS.NegotiatedProtocol
+		if len(r.TLS.PeerCertificates) > 0 {
+			id.ClientCert = certInfo(r.TLS.PeerCertificates[0])
+			id.ClientCert.Verified = len(r.TLS.VerifiedChains) > 0 || h.verified(r)
+		}
+	}
+	return id
+}
+
+// verified re-checks a client certificate that was requested but not required.
+func (h *webHandler) verified(r *http.Request) bool {
+	if h.env.TLS == nil {
+		return false
+	}
+	var raw [][]byte
+	for _, c := range r.TLS.PeerCertificates {
+		raw = append(raw, c.Raw)
+	}
+	_, err := verifyClient(raw, h.env.TLS.Roots)
+	return err == nil
+}
+
+// route picks the answer; it returns the status and a function that writes it, so the journal
+// line is written before the client sees anything.
+func (h *webHandler) route(w http.ResponseWriter, r *http.Request, id Identity) (int, func()) {
+	p := strings.ToLower(r.URL.Path) // IIS paths are case-insensitive
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	base := scheme + "://" + r.Host
+	switch {
+	case p == WellKnownPath:
+		return h.json(w, http.StatusOK, id)
+	case strings.HasPrefix(p, "/autodiscover/autodiscoverservice.svc/root"):
+		// Lync 2013 autodiscover answers JSON links to the user and xframe resources.
+		body := map[string]any{
+			"_links": map[string]any{
+				"self":   map[string]string{"href": base + "/Autodiscover/AutodiscoverService.svc/root"},
+				"user":   map[string]string{"href": base + "/Autodiscover/AutodiscoverService.svc/root/oauth/user"},
+				"xframe": map[string]string{"href": base + "/Autodiscover/XFrame/XFrame.html"},
+			},
+			"_mockdirector": id,
+		}
+		w.Header().Set("Content-Type", "application/vnd.microsoft.rtc.autodiscover+xml; v=1")
+		return h.json(w, http.StatusOK, body)
+	case strings.HasPrefix(p, "/ucwa"), strings.HasPrefix(p, "/mcx"):
+		// UCWA and mobility want an OAuth web ticket first.
+		w.Header().Add("WWW-Authenticate", `Bearer trusted_issuers="", client_id="00000004-0000-0ff1-ce00-000000000000"`)
+		w.Header().Add("WWW-Authenticate", fmt.Sprintf(`MsRtcOAuth href="%s/WebTicket/oauthtoken",grant_type="urn:microsoft.rtc:windows,urn:microsoft.rtc:anonmeeting,password"`, base))
+		return h.text(w, http.StatusUnauthorized, id, "authentication required (web ticket)")
+	case strings.HasPrefix(p, "/webticket"), strings.HasPrefix(p, "/abs"), strings.HasPrefix(p, "/groupexpansion"),
+		strings.HasPrefix(p, "/certprov"), strings.HasPrefix(p, "/persistentchat"), strings.HasPrefix(p, "/rgsclients"):
+		// Windows-authenticated services challenge anonymous callers.
+		w.Header().Add("WWW-Authenticate", "Negotiate")
+		w.Header().Add("WWW-Authenticate", "NTLM")
+		return h.text(w, http.StatusUnauthorized, id, "authentication required (Negotiate/NTLM)")
+	case strings.HasPrefix(p, "/meet"), strings.HasPrefix(p, "/dialin"), strings.HasPrefix(p, "/reach"),
+		strings.HasPrefix(p, "/lwa"), strings.HasPrefix(p, "/scheduler"), p == "/":
+		return h.page(w, http.StatusOK, id)
+	}
+	return h.text(w, http.StatusNotFound, id, "no such Lync web service")
+}
+
+func (h *webHandler) json(w http.ResponseWriter, status int, v any) (int, func()) {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return h.text(w, http.StatusInternalServerError, Identity{}, err.Error())
+	}
+	if w.Header().Get("Content-Type") == "" {
+		w.Header().Set("Content-Type", "application/json")
+	}
+	return status, func() {
+		w.WriteHeader(status)
+		w.Write(append(b, '\n'))
+	}
+}
+
+func (h *webHandler) text(w http.ResponseWriter, status int, id Identity, msg string) (int, func()) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	return status, func() {
+		w.WriteHeader(status)
+		fmt.Fprintf(w, "%d %s: %s\n%s", status, http.StatusText(status), msg, id.Summary())
+	}
+}
+
+var pageTpl = template.Must(template.New("page").Parse(`<!doctype html>
+<html><head><meta charset="utf-8"><title>{{.Pool}} - mockdirector</title></head>
+<body><h1>{{.Pool}}</h1><p>Lync web services stand-in (mockdirector).</p>
+<table>
+<tr><th>role</th><td>{{.Role}}</td></tr><tr><th>member</th><td>{{.Member}}</td></tr>
+<tr><th>listener</th><td>{{.Listener}}</td></tr><tr><th>source seen</th><td>{{.Remote}}</td></tr>
+<tr><th>Host</th><td>{{.Host}}</td></tr><tr><th>SNI</th><td>{{.SNI}}</td></tr>
+<tr><th>X-Forwarded-For</th><td>{{.XForwardedFor}}</td></tr><tr><th>path</th><td>{{.Path}}</td></tr>
+</table></body></html>
+`))
+
+func (h *webHandler) page(w http.ResponseWriter, status int, id Identity) (int, func()) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	return status, func() {
+		w.WriteHeader(status)
+		pageTpl.Execute(w, id)
+	}
+}
+
+// Summary is the identity as "key: value" lines, for plain-text answers.
+func (id Identity) Summary() string {
+	var b strings.Builder
+	for _, kv := range [][2]string{
+		{"service", id.Service}, {"role", id.Role}, {"member", id.Member}, {"pool", id.Pool},
+		{"listener", id.Listener}, {"source", id.Remote}, {"host", id.Host}, {"sni", id.SNI},
+		{"x-forwarded-for", id.XForwardedFor}, {"tls", id.TLSVersion},
+	} {
+		if kv[1] != "" {
+			fmt.Fprintf(&b, "%s: %s\n", kv[0], kv[1])
+		}
+	}
+	return b.String()
+}
