@@ -141,4 +141,3 @@ func containsStr(list []string, s string) bool {
 	}
 	return false
 }
-
