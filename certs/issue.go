@@ -81,6 +81,9 @@ type Request struct {
 	CA bool
 	// SignatureAlgorithm overrides the default (used by the fault set).
 	SignatureAlgorithm x509.SignatureAlgorithm
+	// PrivateKey, when set, is certified instead of a new key of type Key (the fault set uses
+	// it for an RSA 1024 key, which Key does not offer).
+	PrivateKey crypto.Signer
 }
 
 // DefaultValidity is 825 days: the longest many TLS clients accept for a leaf.
@@ -88,7 +91,10 @@ const DefaultValidity = 825 * 24 * time.Hour
 
 // Issue signs a new certificate for req with parent (nil: self-signed).
 func Issue(req Request, parent *Pair) (*Pair, error) {
-	key, err := newKey(req.Key)
+	key, err := req.PrivateKey, error(nil)
+	if key == nil {
+		key, err = newKey(req.Key)
+	}
 	if err != nil {
 		return nil, err
 	}

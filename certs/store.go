@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/mockdirector/mockdirector/scenarios"
 	"github.com/mockdirector/mockdirector/topology"
@@ -30,6 +31,11 @@ type Options struct {
 	Dir   string
 	Key   KeyType
 	Force bool
+	// Intermediate issues the leaves from an intermediate CA (created under the root), served
+	// with every leaf. An existing intermediate in Dir is always used.
+	Intermediate bool
+	// Validity of the leaves; zero means DefaultValidity.
+	Validity time.Duration
 }
 
 // CertPath and KeyPath name the files of an identity in dir.
@@ -78,6 +84,11 @@ func Ensure(t *topology.Topology, opts Options) ([]string, error) {
 	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("certificate directory: %w", err)
 	}
+	unlock, err := lockDir(opts.Dir)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	plan := Plan(t)
 	names := make([]string, 0, len(plan))
 	for n := range plan {
@@ -111,6 +122,11 @@ func Ensure(t *topology.Topology, opts Options) ([]string, error) {
 		}
 		written = append(written, caCert, caKey)
 	}
+	signer, iw, err := signerFor(opts, ca, len(written) > 0)
+	if err != nil {
+		return written, err
+	}
+	written = append(written, iw...)
 	for _, n := range names {
 		cp, kp := CertPath(opts.Dir, n), KeyPath(opts.Dir, n)
 		if !opts.Force && exists(cp) && exists(kp) {
@@ -118,11 +134,12 @@ func Ensure(t *topology.Topology, opts Options) ([]string, error) {
 		}
 		req := plan[n]
 		req.Key = opts.Key
-		leaf, err := Issue(req, ca)
+		req.Validity = opts.Validity
+		leaf, err := Issue(req, signer)
 		if err != nil {
 			return written, err
 		}
-		if err := WritePair(leaf, cp, kp, true); err != nil {
+		if err := WriteChain(leaf, intermediatesOf(signer, ca), cp, kp, true); err != nil {
 			return written, err
 		}
 		written = append(written, cp, kp)
@@ -134,7 +151,7 @@ func Ensure(t *topology.Topology, opts Options) ([]string, error) {
 func Init(t *topology.Topology, opts Options) ([]string, error) {
 	if !opts.Force {
 		var clash []string
-		for _, f := range append([]string{CACertFile, CAKeyFile}, planFiles(t)...) {
+		for _, f := range append([]string{CACertFile, CAKeyFile, IntermediateCertFile, IntermediateKeyFile}, planFiles(t)...) {
 			if p := filepath.Join(opts.Dir, f); exists(p) {
 				clash = append(clash, p)
 			}

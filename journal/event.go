@@ -11,7 +11,11 @@ const (
 	KindSIP       = "sip"       // a SIP request was answered
 	KindCLS       = "cls"       // a CLS banner exchange finished
 	KindConnect   = "connect"   // a plain TCP connection was accepted
+	KindQUIC      = "quic"      // a QUIC responder answered its identity on a stream
 )
+
+// TransportUDPQUIC is Event.Transport for QUIC (HTTP/3 and the udp-quic responder); TCP events say "tcp".
+const TransportUDPQUIC = "udp/quic"
 
 // Outcomes.
 const (
@@ -48,6 +52,8 @@ type TLSInfo struct {
 	SNI        string    `json:"sni,omitempty"`
 	ALPN       string    `json:"alpn,omitempty"`
 	ClientCert *CertInfo `json:"client_cert,omitempty"`
+	// QUICVersion is the QUIC version of a QUIC connection ("v1", "v2"); empty on TCP.
+	QUICVersion string `json:"quic_version,omitempty"`
 }
 
 // CertInfo names a peer certificate and whether it verified against the listener's trust.

@@ -50,7 +50,13 @@ func newCLS(spec Spec, env Env) (Listener, error) {
 
 func (l *clsListener) Spec() Spec     { return l.spec }
 func (l *clsListener) Addr() net.Addr { return l.acc.Addr() }
-func (l *clsListener) Close() error   { return l.acc.Close() }
+
+// Close stops accepting and ends every session.
+func (l *clsListener) Close() error {
+	err := l.acc.Close()
+	l.acc.CloseConns()
+	return err
+}
 
 // Banner is the first line the CLS listener sends.
 func (l *clsListener) Banner() string {

@@ -26,8 +26,9 @@ func Bind(specs []Spec, env Env) (*Group, error) {
 	return g, nil
 }
 
-// Serve runs every listener until ctx is done, then closes them all and waits. It returns the
-// first listener error that was not caused by closing.
+// Serve runs every listener until ctx is done, lets each drain (HTTP requests in flight finish)
+// and waits for all of them. It returns the first listener error that was not caused by closing;
+// such an error stops the other listeners too.
 func (g *Group) Serve(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -44,8 +45,8 @@ func (g *Group) Serve(ctx context.Context) error {
 		}()
 	}
 	<-ctx.Done()
+	wg.Wait() // every Serve stops itself when ctx is done
 	g.Close()
-	wg.Wait()
 	close(errs)
 	return <-errs
 }

@@ -10,6 +10,9 @@ import (
 	"time"
 )
 
+// DrainTimeout bounds how long a stopping listener lets requests in flight finish.
+const DrainTimeout = 5 * time.Second
+
 // httpListener serves the web services on HTTP (80, 8080) or HTTPS (443, 4443, 444).
 type httpListener struct {
 	spec Spec
@@ -37,22 +40,53 @@ func newHTTP(spec Spec, env Env, useTLS bool) (Listener, error) {
 	if useTLS {
 		conf := env.TLS.ServerConfig(false)
 		conf.NextProtos = []string{"h2", "http/1.1"}
-		l.srv.TLSConfig = conf
-		l.ln = newTLSAcceptor(raw, spec, env, conf, spec.ClientCert)
+		l.srv.TLSConfig = conf.Clone() // http.Server edits its config for HTTP/2; the acceptor clones its own per handshake
+		// The acceptor gets its own copy: Serve lets net/http adjust srv.TLSConfig for HTTP/2
+		// while the acceptor may already be handshaking with it.
+		l.ln = newTLSAcceptor(raw, spec, env, conf.Clone(), spec.ClientCert)
 	}
 	return l, nil
 }
 
 func (l *httpListener) Spec() Spec     { return l.spec }
 func (l *httpListener) Addr() net.Addr { return l.ln.Addr() }
-func (l *httpListener) Close() error   { return l.srv.Close() }
 
+// Close closes the listener and every connection at once. It closes the socket itself too:
+// http.Server.Close only closes the listeners Serve has seen, and a Group that fails to bind
+// closes listeners that never served.
+func (l *httpListener) Close() error {
+	err := l.srv.Close()
+	if cerr := l.ln.Close(); err == nil && cerr != nil && !errors.Is(cerr, net.ErrClosed) {
+		err = cerr
+	}
+	return err
+}
+
+// Serve answers until ctx is done, then drains: it stops accepting, lets the requests in flight
+// finish (at most DrainTimeout) and returns once every handler has returned, so the journal can
+// be closed after it. Close ends it at once.
 func (l *httpListener) Serve(ctx context.Context) error {
-	stop := context.AfterFunc(ctx, func() { l.Close() })
-	defer stop()
+	drained := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		defer close(drained)
+		l.drain()
+	})
 	err := l.srv.Serve(l.ln)
+	if !stop() {
+		<-drained
+	}
 	if errors.Is(err, http.ErrServerClosed) || errors.Is(err, net.ErrClosed) {
 		return nil
 	}
 	return fmt.Errorf("%s listener %s: %w", l.spec.Role, l.spec.Name, err)
+}
+
+// drain shuts the server down gracefully, and hard after DrainTimeout.
+func (l *httpListener) drain() {
+	ctx, cancel := context.WithTimeout(context.Background(), DrainTimeout)
+	defer cancel()
+	if err := l.srv.Shutdown(ctx); err != nil {
+		l.env.log().Warn("requests still running after the drain timeout; closing", "listener", l.spec.Name, "timeout", DrainTimeout)
+	}
+	l.Close()
 }

@@ -82,7 +82,12 @@ func New(spec Spec, env Env) (Listener, error) {
 	case scenarios.ProtoHTTP:
 		return newHTTP(spec, env, false)
 	case scenarios.ProtoHTTPS:
+		if spec.HTTP3 {
+			return newHTTPS3(spec, env) // h3.go: HTTP/3 on the same UDP port too
+		}
 		return newHTTP(spec, env, true)
+	case ProtoUDPQUIC:
+		return newQUIC(spec, env) // quic.go: the generic QUIC responder
 	case scenarios.ProtoSIPMTLS:
 		return newSIP(spec, env)
 	case scenarios.ProtoCLSMTLS:

@@ -55,10 +55,31 @@ func Plan(scn *scenarios.Scenario, topo *topology.Topology, o PlanOptions) ([]Sp
 			s.HTTP3 = ov.HTTP3
 		}
 		if port < 0 || port > 65535 {
-			return nil, fmt.Errorf("%s listener %s: port %d with --port-offset %d is out of range", o.Role, s.Name, r.Port, o.PortOffset)
+			return nil, fmt.Errorf("%s listener %s: port %d with --port-offset %d is out of range (0-65535): use an offset from %d to %d for this role",
+				o.Role, s.Name, r.Port, o.PortOffset, -minPort(rows), 65535-maxPort(rows))
 		}
 		s.Addr = net.JoinHostPort(host, strconv.Itoa(port))
 		specs = append(specs, s)
 	}
-	return specs, nil
+	quic, err := planQUIC(topo, pool, member, o) // plan_quic.go: topology udp-quic entries
+	if err != nil {
+		return nil, err
+	}
+	return append(specs, quic...), nil
+}
+
+func maxPort(rows []scenarios.Row) int {
+	m := 0
+	for _, r := range rows {
+		m = max(m, r.Port)
+	}
+	return m
+}
+
+func minPort(rows []scenarios.Row) int {
+	m := 65535
+	for _, r := range rows {
+		m = min(m, r.Port)
+	}
+	return m
 }

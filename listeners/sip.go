@@ -44,7 +44,9 @@ func newSIP(spec Spec, env Env) (Listener, error) {
 		return nil, err
 	}
 	acc := newTLSAcceptor(raw, spec, env, env.TLS.ServerConfig(true), "require")
-	ua, err := sipgo.NewUA(sipgo.WithUserAgent("RTC/5.0 mockdirector"), sipgo.WithUserAgentHostname(spec.Member))
+	ua, err := sipgo.NewUA(sipgo.WithUserAgent("RTC/5.0 mockdirector"), sipgo.WithUserAgentHostname(spec.Member),
+		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(env.log())),
+		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(env.log())))
 	if err != nil {
 		acc.Close()
 		return nil, fmt.Errorf("%s listener %s: %w", spec.Role, spec.Name, err)
@@ -84,7 +86,8 @@ func (l *sipListener) Close() error {
 	var err error
 	l.once.Do(func() {
 		err = l.acc.Close()
-		l.ua.Close()
+		l.ua.Close() // closes the transport layer and its connections
+		l.acc.CloseConns()
 	})
 	return err
 }

@@ -31,13 +31,15 @@ type tlsAcceptor struct {
 	once  sync.Once
 	wg    sync.WaitGroup
 
-	mu    sync.Mutex
-	conns map[net.Conn]struct{}
+	mu sync.Mutex
+	// conns are the open raw connections: false while the handshake runs (the acceptor owns
+	// them), true once Accept handed them out (the server that accepted them owns them).
+	conns map[*trackedConn]bool
 }
 
 func newTLSAcceptor(raw net.Listener, spec Spec, env Env, conf *tls.Config, clientCert string) *tlsAcceptor {
 	a := &tlsAcceptor{raw: raw, spec: spec, env: env, conf: conf, mtls: clientCert,
-		ready: make(chan *tls.Conn), done: make(chan struct{}), conns: map[net.Conn]struct{}{}}
+		ready: make(chan *tls.Conn), done: make(chan struct{}), conns: map[*trackedConn]bool{}}
 	a.wg.Add(1)
 	go a.acceptLoop()
 	return a
@@ -60,7 +62,9 @@ func (a *tlsAcceptor) acceptLoop() {
 			continue
 		}
 		tc := &trackedConn{Conn: c, a: a}
-		a.track(tc, true)
+		a.mu.Lock()
+		a.conns[tc] = false
+		a.mu.Unlock()
 		a.wg.Add(1)
 		go func() {
 			defer a.wg.Done()
@@ -69,19 +73,26 @@ func (a *tlsAcceptor) acceptLoop() {
 	}
 }
 
-func (a *tlsAcceptor) track(c net.Conn, add bool) {
+func (a *tlsAcceptor) forget(c *trackedConn) {
+	a.mu.Lock()
+	delete(a.conns, c)
+	a.mu.Unlock()
+}
+
+// handOver marks c as owned by the server that accepted it; false when c is already closed.
+func (a *tlsAcceptor) handOver(c *trackedConn) bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if add {
-		a.conns[c] = struct{}{}
-	} else {
-		delete(a.conns, c)
+	if _, open := a.conns[c]; !open {
+		return false
 	}
+	a.conns[c] = true
+	return true
 }
 
 // handshake runs the server handshake with our own client-certificate verification, so that the
 // journal can name the certificate that was refused and why.
-func (a *tlsAcceptor) handshake(raw net.Conn) {
+func (a *tlsAcceptor) handshake(raw *trackedConn) {
 	start := time.Now()
 	var peer *journal.CertInfo
 	var verifyErr error
@@ -95,6 +106,17 @@ func (a *tlsAcceptor) handshake(raw net.Conn) {
 		conf.ClientAuth = tls.NoClientCert
 	}
 	roots := a.conf.ClientCAs
+	// The SNI and ALPN the client offered, for the journal line of a handshake that fails.
+	var sni string
+	var offered []string
+	prev := conf.GetConfigForClient
+	conf.GetConfigForClient = func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
+		sni, offered = hello.ServerName, hello.SupportedProtos
+		if prev != nil {
+			return prev(hello)
+		}
+		return nil, nil
+	}
 	conf.VerifyPeerCertificate = func(rawCerts [][]byte, _ [][]*x509.Certificate) error {
 		peer, verifyErr = verifyClient(rawCerts, roots)
 		if verifyErr != nil && a.mtls == "require" {
@@ -110,7 +132,12 @@ func (a *tlsAcceptor) handshake(raw net.Conn) {
 	ev.DurationMS = float64(time.Since(start).Microseconds()) / 1000
 	if err != nil {
 		ev.Outcome, ev.Reason = journal.OutcomeFailed, handshakeReason(err, verifyErr)
-		ev.TLS = &journal.TLSInfo{ClientCert: peer}
+		select {
+		case <-a.done:
+			ev.Reason = "listener stopped during the handshake"
+		default:
+		}
+		ev.TLS = &journal.TLSInfo{SNI: sni, ALPN: strings.Join(offered, ","), ClientCert: peer}
 		_ = a.env.journal().Record(ev)
 		raw.Close()
 		return
@@ -122,7 +149,16 @@ func (a *tlsAcceptor) handshake(raw net.Conn) {
 	}
 	_ = a.env.journal().Record(ev)
 	select {
+	case <-a.done:
+		tc.Close()
+		return
+	default:
+	}
+	select {
 	case a.ready <- tc:
+		if !a.handOver(raw) {
+			tc.Close()
+		}
 	case <-a.done:
 		tc.Close()
 	}
@@ -136,6 +172,11 @@ func (a *tlsAcceptor) event(c net.Conn, kind string) journal.Event {
 // needs to see one for r.TLS and HTTP/2.
 func (a *tlsAcceptor) Accept() (net.Conn, error) {
 	select {
+	case <-a.done:
+		return nil, net.ErrClosed
+	default:
+	}
+	select {
 	case c := <-a.ready:
 		return c, nil
 	case <-a.done:
@@ -143,20 +184,37 @@ func (a *tlsAcceptor) Accept() (net.Conn, error) {
 	}
 }
 
-// Close stops accepting, closes every open connection and waits for handshakes in flight.
+// Close stops accepting, closes the connections still in their handshake and waits for those
+// handshakes to end. Connections Accept handed out belong to the server that accepted them (so
+// http.Server.Shutdown can let their requests finish); CloseConns ends them too.
 func (a *tlsAcceptor) Close() error {
 	var err error
 	a.once.Do(func() {
 		close(a.done)
 		err = a.raw.Close()
-		a.mu.Lock()
-		for c := range a.conns {
-			c.Close()
-		}
-		a.mu.Unlock()
+		a.closeConns(false)
 		a.wg.Wait()
 	})
 	return err
+}
+
+// CloseConns closes every connection the acceptor handed out that is still open.
+func (a *tlsAcceptor) CloseConns() {
+	a.closeConns(true)
+}
+
+func (a *tlsAcceptor) closeConns(handedOut bool) {
+	a.mu.Lock()
+	var cs []*trackedConn
+	for c, out := range a.conns {
+		if out == handedOut {
+			cs = append(cs, c)
+		}
+	}
+	a.mu.Unlock()
+	for _, c := range cs {
+		c.Close()
+	}
 }
 
 func (a *tlsAcceptor) Addr() net.Addr { return a.raw.Addr() }
@@ -170,7 +228,7 @@ type trackedConn struct {
 }
 
 func (c *trackedConn) Close() error {
-	c.once.Do(func() { c.a.track(c, false) })
+	c.once.Do(func() { c.a.forget(c) })
 	return c.Conn.Close()
 }
 
@@ -240,10 +298,28 @@ func handshakeReason(err, verifyErr error) string {
 	return msg
 }
 
+// cipherNames caches tls.CipherSuiteName, which builds the whole suite list on every call (15
+// allocations): the web handler names the cipher on every request.
+var cipherNames = func() map[uint16]string {
+	m := map[uint16]string{}
+	for _, c := range append(tls.CipherSuites(), tls.InsecureCipherSuites()...) {
+		m[c.ID] = c.Name
+	}
+	return m
+}()
+
+// cipherName is tls.CipherSuiteName without the allocations.
+func cipherName(id uint16) string {
+	if n, ok := cipherNames[id]; ok {
+		return n
+	}
+	return tls.CipherSuiteName(id)
+}
+
 func tlsInfo(st tls.ConnectionState, peer *journal.CertInfo) *journal.TLSInfo {
 	return &journal.TLSInfo{
 		Version:    tls.VersionName(st.Version),
-		Cipher:     tls.CipherSuiteName(st.CipherSuite),
+		Cipher:     cipherName(st.CipherSuite),
 		SNI:        st.ServerName,
 		ALPN:       st.NegotiatedProtocol,
 		ClientCert: peer,

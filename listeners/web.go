@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"net/textproto"
 	"strings"
 	"time"
 
@@ -22,26 +23,14 @@ type webHandler struct {
 func (h *webHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	id := h.identity(r)
-	hd := w.Header()
-	hd.Set(HeaderRole, id.Role)
-	hd.Set(HeaderMember, id.Member)
-	hd.Set(HeaderListener, id.Listener)
-	hd.Set(HeaderSource, id.Remote)
-	hd.Set(HeaderHost, id.Host)
-	if id.SNI != "" {
-		hd.Set(HeaderSNI, id.SNI)
-	}
-	if id.XForwardedFor != "" {
-		hd.Set(HeaderXFF, id.XForwardedFor)
-	}
-	hd.Set("Server", "Microsoft-IIS/8.5 (mockdirector)")
+	setIdentityHeaders(w.Header(), id)
 	status, write := h.route(w, r, id)
 
 	ev := baseEvent(h.spec, journal.KindHTTP, nil, nil)
 	ev.Local, ev.Remote = id.Local, id.Remote
 	ev.Outcome = journal.OutcomeOK
 	if r.TLS != nil {
-		ev.TLS = &journal.TLSInfo{Version: id.TLSVersion, SNI: id.SNI, ALPN: id.ALPN, ClientCert: id.ClientCert}
+		ev.TLS = &journal.TLSInfo{Version: id.TLSVersion, Cipher: cipherName(r.TLS.CipherSuite), SNI: id.SNI, ALPN: id.ALPN, ClientCert: id.ClientCert}
 	}
 	ev.HTTP = &journal.HTTPInfo{Method: r.Method, Path: r.URL.RequestURI(), Host: r.Host, XForwardedFor: id.XForwardedFor, UserAgent: r.UserAgent(), Status: status}
 	ev.DurationMS = float64(time.Since(start).Microseconds()) / 1000
@@ -52,6 +41,38 @@ func (h *webHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	write()
+}
+
+// Canonical forms of the identity headers, so an answer sets them without canonicalizing each.
+var (
+	hdrRole     = textproto.CanonicalMIMEHeaderKey(HeaderRole)
+	hdrMember   = textproto.CanonicalMIMEHeaderKey(HeaderMember)
+	hdrListener = textproto.CanonicalMIMEHeaderKey(HeaderListener)
+	hdrSource   = textproto.CanonicalMIMEHeaderKey(HeaderSource)
+	hdrHost     = textproto.CanonicalMIMEHeaderKey(HeaderHost)
+	hdrSNI      = textproto.CanonicalMIMEHeaderKey(HeaderSNI)
+	hdrXFF      = textproto.CanonicalMIMEHeaderKey(HeaderXFF)
+)
+
+// serverHeader is the Server of every web answer: IIS, as a Lync web server says.
+const serverHeader = "Microsoft-IIS/8.5 (mockdirector)"
+
+// setIdentityHeaders sets the X-MockDirector-* headers (and Server) of an answer, all values in
+// one allocation: it runs on every request.
+func setIdentityHeaders(hd http.Header, id Identity) {
+	v := []string{id.Role, id.Member, id.Listener, id.Remote, id.Host, id.SNI, id.XForwardedFor, serverHeader}
+	hd[hdrRole] = v[0:1:1]
+	hd[hdrMember] = v[1:2:2]
+	hd[hdrListener] = v[2:3:3]
+	hd[hdrSource] = v[3:4:4]
+	hd[hdrHost] = v[4:5:5]
+	if id.SNI != "" {
+		hd[hdrSNI] = v[5:6:6]
+	}
+	if id.XForwardedFor != "" {
+		hd[hdrXFF] = v[6:7:7]
+	}
+	hd["Server"] = v[7:8:8]
 }
 
 func (h *webHandler) identity(r *http.Request) Identity {
@@ -94,16 +115,17 @@ func (h *webHandler) verified(r *http.Request) bool {
 // line is written before the client sees anything.
 func (h *webHandler) route(w http.ResponseWriter, r *http.Request, id Identity) (int, func()) {
 	p := strings.ToLower(r.URL.Path) // IIS paths are case-insensitive
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	base := scheme + "://" + r.Host
 	switch {
 	case p == WellKnownPath:
-		return h.json(w, http.StatusOK, id)
+		w.Header().Set("Content-Type", "application/json")
+		b := append(id.AppendJSON(make([]byte, 0, 1024)), '\n')
+		return http.StatusOK, func() {
+			w.WriteHeader(http.StatusOK)
+			w.Write(b)
+		}
 	case strings.HasPrefix(p, "/autodiscover/autodiscoverservice.svc/root"):
 		// Lync 2013 autodiscover answers JSON links to the user and xframe resources.
+		base := baseURL(r)
 		body := map[string]any{
 			"_links": map[string]any{
 				"self":   map[string]string{"href": base + "/Autodiscover/AutodiscoverService.svc/root"},
@@ -117,7 +139,7 @@ func (h *webHandler) route(w http.ResponseWriter, r *http.Request, id Identity) 
 	case strings.HasPrefix(p, "/ucwa"), strings.HasPrefix(p, "/mcx"):
 		// UCWA and mobility want an OAuth web ticket first.
 		w.Header().Add("WWW-Authenticate", `Bearer trusted_issuers="", client_id="00000004-0000-0ff1-ce00-000000000000"`)
-		w.Header().Add("WWW-Authenticate", fmt.Sprintf(`MsRtcOAuth href="%s/WebTicket/oauthtoken",grant_type="urn:microsoft.rtc:windows,urn:microsoft.rtc:anonmeeting,password"`, base))
+		w.Header().Add("WWW-Authenticate", fmt.Sprintf(`MsRtcOAuth href="%s/WebTicket/oauthtoken",grant_type="urn:microsoft.rtc:windows,urn:microsoft.rtc:anonmeeting,password"`, baseURL(r)))
 		return h.text(w, http.StatusUnauthorized, id, "authentication required (web ticket)")
 	case strings.HasPrefix(p, "/webticket"), strings.HasPrefix(p, "/abs"), strings.HasPrefix(p, "/groupexpansion"),
 		strings.HasPrefix(p, "/certprov"), strings.HasPrefix(p, "/persistentchat"), strings.HasPrefix(p, "/rgsclients"):
@@ -132,8 +154,18 @@ func (h *webHandler) route(w http.ResponseWriter, r *http.Request, id Identity) 
 	return h.text(w, http.StatusNotFound, id, "no such Lync web service")
 }
 
+// baseURL is scheme://host of the request, for links in answers.
+func baseURL(r *http.Request) string {
+	if r.TLS != nil {
+		return "https://" + r.Host
+	}
+	return "http://" + r.Host
+}
+
 func (h *webHandler) json(w http.ResponseWriter, status int, v any) (int, func()) {
-	b, err := json.MarshalIndent(v, "", "  ")
+	// Compact, one line: json.MarshalIndent costs seven times as much, and this answer is on
+	// the path of every probe (pipe it to jq to read it).
+	b, err := json.Marshal(v)
 	if err != nil {
 		return h.text(w, http.StatusInternalServerError, Identity{}, err.Error())
 	}

@@ -122,3 +122,15 @@ func rowLines(data []byte) []int {
 	}
 	return nil
 }
+
+// Source returns the YAML text of a scenario by built-in name or file path.
+func Source(nameOrPath string) ([]byte, error) {
+	if data, err := builtin.ReadFile(nameOrPath + ".yaml"); err == nil {
+		return data, nil
+	}
+	data, err := os.ReadFile(nameOrPath)
+	if err != nil {
+		return nil, fmt.Errorf("scenario %s: %w (built-in scenarios: %s)", nameOrPath, err, strings.Join(Builtin(), ", "))
+	}
+	return data, nil
+}

@@ -5,8 +5,10 @@ package scenarios
 
 import (
 	"fmt"
+	"net/netip"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Source and destination roles of the seed table.
@@ -37,11 +39,65 @@ const (
 // Protocols lists the valid protocol names.
 var Protocols = []string{ProtoTCP, ProtoHTTP, ProtoHTTPS, ProtoSIPMTLS, ProtoCLSMTLS}
 
-// Expectations of a row.
+// Expectations of a row. deny holds when the connection is refused or filtered; the narrower
+// forms name which; handshake-fails holds when TCP connects and the TLS handshake is refused
+// (negative certificate tests).
 const (
-	ExpectAllow = "allow"
-	ExpectDeny  = "deny"
+	ExpectAllow          = "allow"
+	ExpectDeny           = "deny"
+	ExpectDenyRefused    = "deny-refused"
+	ExpectDenyFiltered   = "deny-filtered"
+	ExpectHandshakeFails = "handshake-fails"
 )
+
+// Expectations lists the valid expect values.
+var Expectations = []string{ExpectAllow, ExpectDeny, ExpectDenyRefused, ExpectDenyFiltered, ExpectHandshakeFails}
+
+// Check kinds the prober runs.
+const (
+	CheckTCP        = "tcp"
+	CheckTLS        = "tls"
+	CheckMTLS       = "mtls"
+	CheckHTTP       = "http"
+	CheckHTTPS      = "https"
+	CheckSIPOptions = "sip-options"
+	CheckCLS        = "cls"
+)
+
+// Transports lists the valid transport values. A package that adds a transport's checks (UDP,
+// QUIC) appends to it and to Checks in its init, and registers the checks with the prober.
+var Transports = []string{"tcp"}
+
+// Checks lists the valid check values.
+var Checks = []string{CheckTCP, CheckTLS, CheckMTLS, CheckHTTP, CheckHTTPS, CheckSIPOptions, CheckCLS}
+
+// DefaultCheck is the check a protocol gets when a row names none.
+func DefaultCheck(protocol string) string {
+	switch protocol {
+	case ProtoHTTP:
+		return CheckHTTP
+	case ProtoHTTPS:
+		return CheckHTTPS
+	case ProtoSIPMTLS:
+		return CheckSIPOptions
+	case ProtoCLSMTLS:
+		return CheckCLS
+	}
+	return CheckTCP
+}
+
+// CheckKind returns the row's check, defaulted from its protocol.
+func (r Row) CheckKind() string {
+	if r.Check != "" {
+		return r.Check
+	}
+	return DefaultCheck(r.Protocol)
+}
+
+// Denied reports whether the row expects the connection to be refused or filtered.
+func (r Row) Denied() bool {
+	return r.Expect == ExpectDeny || r.Expect == ExpectDenyRefused || r.Expect == ExpectDenyFiltered
+}
 
 // Scenario is one scenario file: a name and the rows it proves.
 type Scenario struct {
@@ -65,6 +121,25 @@ type Row struct {
 	Path      string `yaml:"path,omitempty"`
 	Origin    string `yaml:"origin,omitempty"`
 	Note      string `yaml:"note,omitempty"`
+
+	// Check is what the prober does (tcp, tls, mtls, http, https, sip-options, cls); empty
+	// means the protocol's own check (see DefaultCheck).
+	Check string `yaml:"check,omitempty"`
+	// SourceSeenAs is the address the destination must report as the source (catches SNAT).
+	SourceSeenAs string `yaml:"source_seen_as,omitempty"`
+	// XFF is a value X-Forwarded-For must contain at the destination.
+	XFF string `yaml:"xff,omitempty"`
+	// Member is the pool member that must answer.
+	Member string `yaml:"member,omitempty"`
+	// Target is a host or host:port to connect to instead of the destination role's address.
+	Target string `yaml:"target,omitempty"`
+	// ServerName is the SNI and the name the server certificate must carry; empty means the
+	// destination pool FQDN.
+	ServerName string `yaml:"server_name,omitempty"`
+	// Timeout bounds the check ("3s"); empty means the prober's --timeout.
+	Timeout string `yaml:"timeout,omitempty"`
+	// Retries is how often a failed check is tried again; nil means the prober's --retries.
+	Retries *int `yaml:"retries,omitempty"`
 
 	// Line is the line of the row in its file, for messages.
 	Line int `yaml:"-"`
@@ -104,14 +179,33 @@ func (r Row) validate() []string {
 	if r.Port < 1 || r.Port > 65535 {
 		errs = append(errs, fmt.Sprintf("port %d is out of range 1-65535", r.Port))
 	}
-	if r.Transport != "tcp" {
-		errs = append(errs, fmt.Sprintf("transport %q is not supported (tcp)", r.Transport))
+	if !slices.Contains(Transports, r.Transport) {
+		errs = append(errs, fmt.Sprintf("transport %q is not supported (%s)", r.Transport, strings.Join(Transports, ", ")))
 	}
 	if !slices.Contains(Protocols, r.Protocol) {
 		errs = append(errs, fmt.Sprintf("protocol %q is not one of %s", r.Protocol, strings.Join(Protocols, ", ")))
 	}
-	if r.Expect != ExpectAllow && r.Expect != ExpectDeny {
-		errs = append(errs, fmt.Sprintf("expect %q is not allow or deny", r.Expect))
+	if !slices.Contains(Expectations, r.Expect) {
+		errs = append(errs, fmt.Sprintf("expect %q is not one of %s", r.Expect, strings.Join(Expectations, ", ")))
+	}
+	if r.Check != "" && !slices.Contains(Checks, r.Check) {
+		errs = append(errs, fmt.Sprintf("check %q is not one of %s", r.Check, strings.Join(Checks, ", ")))
+	}
+	if r.SourceSeenAs != "" {
+		if _, err := netip.ParseAddr(r.SourceSeenAs); err != nil {
+			errs = append(errs, fmt.Sprintf("source_seen_as %q is not an IP address", r.SourceSeenAs))
+		}
+	}
+	if r.Timeout != "" {
+		if d, err := time.ParseDuration(r.Timeout); err != nil || d <= 0 {
+			errs = append(errs, fmt.Sprintf("timeout %q is not a positive duration like 3s or 500ms", r.Timeout))
+		}
+	}
+	if r.Retries != nil && (*r.Retries < 0 || *r.Retries > 100) {
+		errs = append(errs, fmt.Sprintf("retries %d is out of range 0-100", *r.Retries))
+	}
+	if r.Target != "" && strings.ContainsAny(r.Target, "/ ") {
+		errs = append(errs, fmt.Sprintf("target %q is not a host or host:port", r.Target))
 	}
 	return errs
 }

@@ -30,10 +30,15 @@ type Options struct {
 	KeyType certs.KeyType
 	// CertFile, KeyFile and CAFile name the site's own PEM files instead of CertDir.
 	CertFile, KeyFile, CAFile string
+	// CertPassword opens a CertFile ending .pfx or .p12 (its key is inside: KeyFile may be empty;
+	// CAFile empty takes the roots in the PFX).
+	CertPassword string
 
 	// Journal receives events; when nil, JournalPath is opened (and closed by Close).
 	Journal     journal.Recorder
 	JournalPath string
+	// Observers also see every event, after the journal has it (metrics, the live page).
+	Observers []journal.Recorder
 
 	Log *slog.Logger
 	// Out receives what a person should read on start (generated files, listeners).
@@ -80,6 +85,9 @@ func Start(o Options) (*Instance, error) {
 		}
 		inst.writer, rec = w, w
 	}
+	if len(o.Observers) > 0 {
+		rec = observed{journal: rec, observers: o.Observers}
+	}
 	g, err := listeners.Bind(specs, listeners.Env{TLS: id, Journal: rec, Log: o.Log})
 	if err != nil {
 		inst.closeJournal()
@@ -92,6 +100,9 @@ func Start(o Options) (*Instance, error) {
 // Identity loads the site's own certificate, or the member's generated one (generating what is
 // missing and saying where).
 func Identity(o Options) (*certs.Identity, error) {
+	if certs.IsPFX(o.CertFile) {
+		return certs.LoadIdentityPassword(o.CertFile, o.KeyFile, o.CAFile, o.CertPassword)
+	}
 	if o.CertFile != "" || o.KeyFile != "" || o.CAFile != "" {
 		if o.CertFile == "" || o.KeyFile == "" || o.CAFile == "" {
 			return nil, errors.New("--cert, --key and --ca go together: the certificate, its private key, and the CA bundle that client certificates must chain to")

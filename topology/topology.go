@@ -72,7 +72,20 @@ type Override struct {
 	HTTP3    bool   `yaml:"http3"`
 	// ClientCert asks HTTPS clients for a certificate ("request" or "require"); SIP and CLS always require one.
 	ClientCert string `yaml:"client_cert"`
+	// Transport "udp-quic" makes the entry a listener of its own, not an override of a table row:
+	// a QUIC responder on UDP Port (through PortEnd), to prove a UDP path with a real handshake.
+	// Empty or "tcp" overrides the table row on Port.
+	Transport string `yaml:"transport"`
+	// PortEnd makes a udp-quic entry the range Port..PortEnd (at most MaxQUICRange ports).
+	PortEnd int `yaml:"port_end"`
 }
+
+// TransportUDPQUIC is the Override.Transport of a generic QUIC responder.
+const TransportUDPQUIC = "udp-quic"
+
+// MaxQUICRange bounds the ports of one udp-quic entry: each port is a socket and a QUIC
+// transport, so a media range of thousands is sampled (a few entries), not served whole.
+const MaxQUICRange = 256
 
 //go:embed default.yaml
 var defaultYAML []byte
@@ -152,6 +165,7 @@ func (t *Topology) validate() error {
 		if o.ClientCert != "" && o.ClientCert != "request" && o.ClientCert != "require" {
 			errs = append(errs, fmt.Errorf("listeners[%d]: client_cert %q is not request or require", i, o.ClientCert))
 		}
+		errs = append(errs, o.validateTransport(i)...)
 	}
 	return errors.Join(errs...)
 }
@@ -210,7 +224,7 @@ func (p *Pool) Target() string {
 // OverrideFor returns the override of a listener of role/member on port, if any.
 func (t *Topology) OverrideFor(role, member string, port int) (Override, bool) {
 	for _, o := range t.Listeners {
-		if o.Port == port && (o.Role == "" || o.Role == role) && (o.Member == "" || o.Member == member) {
+		if o.Port == port && o.Transport != TransportUDPQUIC && (o.Role == "" || o.Role == role) && (o.Member == "" || o.Member == member) {
 			return o, true
 		}
 	}

@@ -16,8 +16,8 @@ var certsCmd = &cobra.Command{
 }
 
 func init() {
-	var dir, config, key string
-	var force bool
+	var dir, config, key, validity string
+	var force, intermediate bool
 	initCmd := &cobra.Command{
 		Use:   "init --dir DIR",
 		Short: "Create a private root CA and a certificate for every pool member of the topology",
@@ -25,18 +25,26 @@ func init() {
 of every pool in the topology DIR/<member-fqdn>.crt and .key, plus DIR/probe.crt for the prober.
 Each certificate has the subject and SANs a Lync deployment uses (pool FQDN, member FQDN,
 sip.<domain> and the simple URLs for Director and Front End) and EKU serverAuth + clientAuth.
-Keys are written 0600; nothing is overwritten without --force.`,
+Keys are written 0600; nothing is overwritten without --force.
+
+Examples:
+  mockdirector certs init --dir ./c
+  mockdirector certs init --dir ./c --config site.yaml --intermediate --key rsa2048 --validity 397d`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			kt, err := certs.ParseKeyType(key)
 			if err != nil {
 				return usageErr(fmt.Errorf("--key: %w", err))
 			}
+			v, err := parseValidity(validity)
+			if err != nil {
+				return usageErr(fmt.Errorf("--validity: %w", err))
+			}
 			topo, err := topology.Load(config)
 			if err != nil {
 				return usageErr(err)
 			}
-			written, err := certs.Init(topo, certs.Options{Dir: dir, Key: kt, Force: force})
+			written, err := certs.Init(topo, certs.Options{Dir: dir, Key: kt, Force: force, Intermediate: intermediate, Validity: v})
 			if err != nil {
 				return err
 			}
@@ -50,6 +58,8 @@ Keys are written 0600; nothing is overwritten without --force.`,
 	initCmd.Flags().StringVar(&config, "config", "", "topology YAML (default: built-in contoso)")
 	initCmd.Flags().StringVar(&key, "key", string(certs.ECDSAP256), "key type: ecdsa-p256, rsa2048, rsa3072, rsa4096")
 	initCmd.Flags().BoolVar(&force, "force", false, "replace existing files (peers must then trust the new CA)")
+	initCmd.Flags().BoolVar(&intermediate, "intermediate", false, "issue the leaves from an intermediate CA under the root; every leaf file then holds the chain (leaf + intermediate), served complete")
+	initCmd.Flags().StringVar(&validity, "validity", "825d", "leaf validity: days (90d) or a Go duration (2160h)")
 	certsCmd.AddCommand(initCmd)
 	rootCmd.AddCommand(certsCmd)
 }

@@ -24,6 +24,7 @@ type serveFlags struct {
 	certDir, key, cert, keyFile, ca      string
 	journal                              string
 	verbose                              bool
+	adminFlags
 }
 
 func init() {
@@ -62,6 +63,7 @@ Examples:
 	fl.StringVar(&f.ca, "ca", "", "PEM CA bundle that client certificates must chain to")
 	fl.StringVar(&f.journal, "journal", "mockdirector-journal.jsonl", "journal file (JSON Lines, appended)")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "log protocol details to stderr")
+	addAdminFlags(fl, &f.adminFlags)
 	cmd.MarkFlagRequired("role")
 	rootCmd.AddCommand(cmd)
 }
@@ -87,20 +89,30 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 		level = slog.LevelDebug
 	}
 	out := cmd.OutOrStdout()
-	inst, err := server.Start(server.Options{
-		Scenario: scn, Topology: topo,
-		PlanOptions: listeners.PlanOptions{Role: f.role, Member: f.member, Bind: f.bind, PortOffset: f.portOffset},
-		CertDir:     f.certDir, KeyType: kt, CertFile: f.cert, KeyFile: f.keyFile, CAFile: f.ca,
-		JournalPath: f.journal,
-		Log:         slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
-		Out:         out,
-	})
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	adm, err := startAdmin(f.adminFlags, f.role, f.member, f.journal, scn, topo, log)
 	if err != nil {
 		return err
 	}
+	inst, err := server.Start(server.Options{
+		Scenario: scn, Topology: topo,
+		PlanOptions: listeners.PlanOptions{Role: f.role, Member: f.member, Bind: f.bind, PortOffset: f.portOffset},
+		CertDir:     f.certDir, KeyType: kt, CertFile: f.cert, KeyFile: f.keyFile, CAFile: f.ca, CertPassword: serveCertPassword,
+		JournalPath: f.journal,
+		Log:         log,
+		Out:         out,
+		Observers:   adm.observers(),
+	})
+	if err != nil {
+		adm.close()
+		return err
+	}
 	printListeners(out, inst)
+	adm.announce(out)
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	adm.serve(ctx, log)
+	defer adm.close()
 	if err := inst.Serve(ctx); err != nil {
 		return err
 	}

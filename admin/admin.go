@@ -1,0 +1,195 @@
+// Package admin serves what a person watches while the real reverse proxy, Edge and clients
+// connect through the firewall: the observed-vs-expected matrix (GET /api/matrix and a live page
+// at /), the journal as a Server-Sent Events stream (GET /api/events), Prometheus metrics
+// (GET /metrics) and GET /healthz. It listens on loopback unless told otherwise, with a token.
+package admin
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/mockdirector/mockdirector/journal"
+	"github.com/mockdirector/mockdirector/report"
+	"github.com/mockdirector/mockdirector/scenarios"
+	"github.com/mockdirector/mockdirector/topology"
+)
+
+// DefaultAddr is the address the issue names for the admin listener.
+const DefaultAddr = "127.0.0.1:9180"
+
+// Options configure the admin listener.
+type Options struct {
+	// Addr is host:port to bind. A host that is not a loopback address needs AllowRemote and Token.
+	Addr string
+	// AllowRemote permits a non-loopback Addr.
+	AllowRemote bool
+	// Token, when set, must come with every request as "Authorization: Bearer TOKEN" (browsers:
+	// ?token=TOKEN, since EventSource cannot send headers).
+	Token string
+
+	Scenario *scenarios.Scenario
+	Topology *topology.Topology
+	// Roles are the destination roles the matrix holds to the table (serve: its own role).
+	Roles []string
+	// Title names the instance on the page ("director dir01.contoso.local").
+	Title string
+	// Probe results shown beside the rows, if any.
+	Probe []report.ProbeResult
+	Log   *slog.Logger
+}
+
+// Server is a bound admin listener. It is a journal.Recorder: give it every event (server
+// Options.Observers) and the matrix, metrics and event stream follow.
+type Server struct {
+	opts    Options
+	builder *report.Builder
+	metrics *metrics
+	hub     *hub
+	ln      net.Listener
+	srv     *http.Server
+	started time.Time
+}
+
+// CheckAddr refuses a non-loopback bind unless both allowRemote and a token are given: the
+// admin API shows who connects from where, which is not for everyone on the network.
+func CheckAddr(addr string, allowRemote bool, token string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("admin: address %q is not host:port (for example %s): %w", addr, DefaultAddr, err)
+	}
+	if isLoopbackHost(host) {
+		return nil
+	}
+	shown := host
+	if shown == "" {
+		shown = "every address"
+	}
+	if !allowRemote || token == "" {
+		return fmt.Errorf("admin: %s is not a loopback address; binding it needs both --admin-allow-remote and --admin-token TOKEN (or use --admin 127.0.0.1:PORT and an SSH tunnel)", shown)
+	}
+	return nil
+}
+
+func isLoopbackHost(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	a, err := netip.ParseAddr(strings.Trim(host, "[]"))
+	return err == nil && a.IsLoopback()
+}
+
+// Listen checks and binds the admin address; serve it with Serve.
+func Listen(o Options) (*Server, error) {
+	if err := CheckAddr(o.Addr, o.AllowRemote, o.Token); err != nil {
+		return nil, err
+	}
+	if o.Scenario == nil {
+		o.Scenario = scenarios.Default()
+	}
+	if o.Topology == nil {
+		o.Topology = topology.Default()
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	ln, err := net.Listen("tcp", o.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("admin: cannot bind %s: %w (pick another with --admin 127.0.0.1:PORT, or leave --admin out)", o.Addr, err)
+	}
+	s := &Server{opts: o, builder: report.NewBuilder(o.Scenario, o.Topology, report.Options{Roles: o.Roles}),
+		hub: newHub(), ln: ln, started: time.Now()}
+	s.metrics = newMetrics(s.builder)
+	s.srv = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog: slog.NewLogLogger(o.Log.Handler(), slog.LevelDebug)}
+	return s, nil
+}
+
+// Seed adds events from before this process (the journal serve appends to) to the matrix and the
+// recent-events list, but not to the metrics: Prometheus counters count from process start.
+func (s *Server) Seed(events []journal.Event) {
+	for _, e := range events {
+		s.builder.Add(e)
+		s.hub.remember(e)
+	}
+}
+
+// Record takes one live event: matrix, metrics, then every event-stream subscriber.
+func (s *Server) Record(e journal.Event) error {
+	s.builder.Add(e)
+	s.metrics.observe(e)
+	s.hub.publish(e)
+	return nil
+}
+
+// Addr is the bound address.
+func (s *Server) Addr() net.Addr { return s.ln.Addr() }
+
+// URL is the page's address.
+func (s *Server) URL() string { return "http://" + s.ln.Addr().String() + "/" }
+
+// Matrix is the matrix as it stands.
+func (s *Server) Matrix() *report.Result {
+	res := s.builder.Result()
+	if len(s.opts.Probe) > 0 {
+		res.AttachProbe(s.opts.Probe)
+	}
+	return res
+}
+
+// Serve answers until ctx is done or Close is called.
+func (s *Server) Serve(ctx context.Context) error {
+	stop := context.AfterFunc(ctx, func() { s.Close() })
+	defer stop()
+	err := s.srv.Serve(s.ln)
+	if errors.Is(err, http.ErrServerClosed) || errors.Is(err, net.ErrClosed) {
+		return nil
+	}
+	return fmt.Errorf("admin: %w", err)
+}
+
+// Close ends every event stream and closes the listener.
+func (s *Server) Close() error {
+	s.hub.close()
+	err := s.srv.Close()
+	if errors.Is(err, net.ErrClosed) {
+		return nil
+	}
+	return err
+}
+
+// authorize checks the token and, on loopback, the Host header (a web page elsewhere cannot
+// read the API through DNS rebinding: its requests carry its own host name).
+func (s *Server) authorize(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.opts.AllowRemote {
+			host, _, err := net.SplitHostPort(r.Host)
+			if err != nil {
+				host = r.Host
+			}
+			if !isLoopbackHost(host) {
+				http.Error(w, "admin: Host "+r.Host+" refused: the admin API answers loopback names only", http.StatusMisdirectedRequest)
+				return
+			}
+		}
+		if s.opts.Token != "" {
+			got := r.URL.Query().Get("token")
+			if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") {
+				got = strings.TrimPrefix(h, "Bearer ")
+			}
+			if subtle.ConstantTimeCompare([]byte(got), []byte(s.opts.Token)) != 1 {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="mockdirector admin"`)
+				http.Error(w, "admin: missing or wrong token (send Authorization: Bearer TOKEN)", http.StatusUnauthorized)
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}

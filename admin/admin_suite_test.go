@@ -1,0 +1,26 @@
+package admin_test
+
+import (
+	"testing"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	"github.com/onsi/gomega/gexec"
+)
+
+var binary string
+
+func TestAdmin(t *testing.T) {
+	RegisterFailHandler(Fail)
+	RunSpecs(t, "admin")
+}
+
+var _ = SynchronizedBeforeSuite(func() []byte {
+	bin, err := gexec.Build("github.com/mockdirector/mockdirector/cmd/mockdirector")
+	Expect(err).NotTo(HaveOccurred())
+	return []byte(bin)
+}, func(bin []byte) {
+	binary = string(bin)
+})
+
+var _ = SynchronizedAfterSuite(func() {}, func() { gexec.CleanupBuildArtifacts() })

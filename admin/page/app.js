@@ -1,0 +1,170 @@
+// The live matrix: fetch /api/matrix, render it, and refetch whenever the event stream says a
+// journal event arrived. Plain JavaScript, no build step, no network beyond this server.
+"use strict";
+(function () {
+  const params = new URLSearchParams(location.search);
+  const token = params.get("token") || "";
+  const headers = token ? { Authorization: "Bearer " + token } : {};
+  const withToken = (u) => token ? u + (u.includes("?") ? "&" : "?") + "token=" + encodeURIComponent(token) : u;
+  const $ = (id) => document.getElementById(id);
+  const filters = { role: $("f-role"), port: $("f-port"), state: $("f-state") };
+  for (const k of ["role", "port", "state"]) {
+    if (params.get(k)) { filters[k].dataset.want = params.get(k); }
+    filters[k].addEventListener("change", () => render(last));
+  }
+  for (const a of ["dl-json", "dl-md", "dl-junit"]) { $(a).href = withToken($(a).getAttribute("href")); }
+
+  let last = null, prevStates = {}, timer = null, probeById = {};
+
+  // The prober's results are read here, in the browser, and matched to rows by row id: the
+  // server never stores them, so loading a file changes nothing for anyone else.
+  $("probe-file").addEventListener("change", async (ev) => {
+    const f = ev.target.files[0];
+    if (!f) return;
+    try {
+      const doc = JSON.parse(await f.text());
+      probeById = {};
+      for (const r of doc.results || []) probeById[r.id] = r;
+      const matched = (last ? last.rows : []).filter((r) => probeById[r.id]).length;
+      $("probe-status").textContent = (doc.results || []).length + " results, " + matched + " beside rows";
+    } catch (e) {
+      $("probe-status").textContent = "not the prober's JSON: " + e.message;
+    }
+    render(last);
+  });
+
+  function text(v) { return v === undefined || v === null || v === "" ? "–" : String(v); }
+  function td(content, cls) {
+    const c = document.createElement("td");
+    c.textContent = text(content);
+    if (cls) c.className = cls;
+    return c;
+  }
+  function when(t) { return t ? new Date(t).toISOString().replace("T", " ").replace(/\.\d+Z$/, "Z") : ""; }
+  function slug(s) { return s.replace(/[^a-z]+/g, "-"); }
+  function fillSelect(sel, values) {
+    const cur = sel.value || sel.dataset.want || "";
+    const have = new Set([...sel.options].map((o) => o.value));
+    for (const v of values) {
+      if (!have.has(String(v))) { const o = document.createElement("option"); o.value = o.textContent = String(v); sel.appendChild(o); }
+    }
+    sel.value = cur;
+    if (sel.value === cur) delete sel.dataset.want;
+  }
+
+  function render(m) {
+    if (!m) return;
+    $("scenario").textContent = m.scenario;
+    $("topology").textContent = m.topology;
+    $("generated").textContent = "updated " + when(m.generated) + " · " + m.events + " events";
+    const v = $("verdict");
+    const s = m.summary;
+    v.className = "verdict " + (m.ok ? "ok" : "bad");
+    v.textContent = (m.ok ? "OK: " : "NOT OK: ") + s.seen_ok + " of " + m.rows.length + " rows seen ok, " +
+      s.not_seen_yet + " not seen yet, " + s.seen_but_failed + " seen but handshake failed, " + s.unexpected + " unexpected";
+    const rows = m.rows || [];
+    fillSelect(filters.role, [...new Set(rows.flatMap((r) => [r.from, r.to]))].sort());
+    fillSelect(filters.port, [...new Set(rows.map((r) => r.port))].sort((a, b) => a - b));
+    const fRole = filters.role.value, fPort = filters.port.value, fState = filters.state.value;
+    const keep = (r) => (!fRole || r.from === fRole || r.to === fRole) && (!fPort || String(r.port) === fPort);
+    for (const r of rows) if (!r.probe && probeById[r.id]) r.probe = probeById[r.id];
+    document.body.classList.toggle("has-probe", rows.some((r) => r.probe));
+
+    const tb = $("matrix").tBodies[0];
+    tb.replaceChildren();
+    for (const r of rows) {
+      if (!keep(r) || (fState && r.state !== fState)) continue;
+      const tr = document.createElement("tr");
+      tr.className = slug(r.state);
+      tr.dataset.row = r.id;
+      tr.title = r.id + (r.note ? "\n" + r.note : "");
+      const st = document.createElement("td");
+      const b = document.createElement("span");
+      b.className = "state";
+      b.textContent = r.state;
+      st.appendChild(b);
+      tr.append(st, td(r.from), td(r.to), td(r.port, "num"), td(r.protocol), td(r.count, "num"),
+        td((r.sources || []).join(", ") + (r.sources_more ? " (+" + r.sources_more + ")" : ""), "addr"),
+        td((r.client_certs || []).join("; "), "cert"), td((r.members || []).join(", ")), td(when(r.last_seen)),
+        td(r.failures ? r.failures + " failed: " + r.last_reason : ""),
+        td(r.probe ? r.probe.verdict + (r.probe.observed ? " (" + r.probe.observed + ")" : "") : "", "probe"));
+      if (prevStates[r.id] !== undefined && prevStates[r.id] !== r.state + r.count) tr.classList.add("flash");
+      prevStates[r.id] = r.state + r.count;
+      tb.appendChild(tr);
+    }
+    if (!tb.rows.length) {
+      const tr = document.createElement("tr");
+      const c = td("no row matches the filter", "empty");
+      c.colSpan = 12;
+      tr.appendChild(c);
+      tb.appendChild(tr);
+    }
+
+    const ub = $("unexpected").tBodies[0];
+    ub.replaceChildren();
+    const un = (m.unexpected || []).filter((u) => (!fRole || u.to === fRole || (u.source_roles || []).includes(fRole)) && (!fPort || String(u.port) === fPort));
+    $("unexp-count").textContent = "(" + (m.unexpected || []).length + ")";
+    for (const u of un) {
+      const tr = document.createElement("tr");
+      tr.className = "unexpected";
+      const st = document.createElement("td");
+      const b = document.createElement("span");
+      b.className = "state";
+      b.textContent = u.kind;
+      st.appendChild(b);
+      let detail = "";
+      if (u.kind === "unexpected source") detail = "allowed only from " + [...new Set((u.rows || []).map((id) => id.split("->")[0]))].join(", ");
+      else detail = "no allow row for this port";
+      if (u.denied) detail += "; the table denies it: " + u.denied;
+      if (u.failures) detail += "; " + u.failures + " failed: " + u.last_reason;
+      tr.append(st, td(u.source, "addr"), td((u.source_roles || []).join(", ") || "not in the topology"), td(u.to),
+        td(u.port, "num"), td(u.count, "num"), td(when(u.last_seen)), td(detail));
+      ub.appendChild(tr);
+    }
+    if (!ub.rows.length) {
+      const tr = document.createElement("tr");
+      const c = td("nothing unexpected", "empty");
+      c.colSpan = 8;
+      tr.appendChild(c);
+      ub.appendChild(tr);
+    }
+  }
+
+  async function refresh() {
+    timer = null;
+    try {
+      const r = await fetch("api/matrix", { headers, cache: "no-store" });
+      if (!r.ok) throw new Error(r.status + " " + (await r.text()));
+      last = await r.json();
+      render(last);
+    } catch (e) {
+      $("verdict").className = "verdict bad";
+      $("verdict").textContent = "cannot load the matrix: " + e.message;
+    }
+  }
+  function soon() { if (!timer) timer = setTimeout(refresh, 250); }
+
+  function logEvent(e) {
+    const li = document.createElement("li");
+    const who = e.remote || "?";
+    let what = e.kind;
+    if (e.http) what += " " + e.http.method + " " + e.http.path + " → " + e.http.status;
+    if (e.sip) what += " " + e.sip.method + " → " + e.sip.status;
+    li.textContent = when(e.time) + "  " + who + " → " + e.role + " " + e.listener + "  " + what + (e.outcome === "failed" ? "  FAILED: " + e.reason : "");
+    if (e.outcome === "failed") li.className = "failed";
+    const ol = $("events");
+    ol.insertBefore(li, ol.firstChild);
+    while (ol.children.length > 100) ol.removeChild(ol.lastChild);
+  }
+
+  fetch("api/info", { headers }).then((r) => r.json()).then((i) => { $("title").textContent = i.title || ""; }).catch(() => {});
+
+  function connect() {
+    const es = new EventSource(withToken("api/events?replay=50"));
+    es.addEventListener("open", () => { $("conn").className = "conn on"; $("conn").textContent = "live"; $("events").replaceChildren(); soon(); });
+    es.addEventListener("journal", (m) => { try { logEvent(JSON.parse(m.data)); } catch (_) {} soon(); });
+    es.addEventListener("error", () => { $("conn").className = "conn off"; $("conn").textContent = "reconnecting…"; });
+  }
+  refresh();
+  connect();
+})();

@@ -1,0 +1,213 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mockdirector/mockdirector/probe"
+	"github.com/mockdirector/mockdirector/scenarios"
+	"github.com/mockdirector/mockdirector/topology"
+)
+
+type probeFlags struct {
+	scenario, config, source            string
+	as, targets                         []string
+	certDir, cert, keyFile, ca          string
+	timeout                             time.Duration
+	concurrency, retries, portOffset    int
+	format, output, only                string
+	expectSourceSeen, skipDeny, noColor bool
+}
+
+func init() {
+	var f probeFlags
+	cmd := &cobra.Command{
+		Use:   "probe [--scenario NAME|FILE] [--as ROLE]...",
+		Short: "Act as a source role of the port table and prove each row with real traffic",
+		Long: `probe runs every row of a scenario (default: the built-in seed table) from this host, acting as
+the row's source role, against the destination role's address in the topology (its HLB VIP, else
+its first member), and says per row what was expected, what was observed, and why.
+
+Checks (a row's "check", defaulted from its protocol): tcp (connect: open/refused/filtered),
+tls (server chain, name, validity, serverAuth), mtls (client certificate accepted or rejected),
+http/https (GET the row's path; against the mock also who answered and what source it saw),
+sip-options (SIP OPTIONS over MTLS, expects 200), cls (MTLS + the mock's CLS banner).
+
+Rows from "any" run for every --as role. Without --as each row runs once, as its own source.
+The source address is --source, else the role's address in the topology, else the kernel's choice.
+The client certificate is the role's from --certs DIR (first pool member, or "probe" for roles
+without a pool), or --cert/--key-file (with --ca as the trust).
+
+Exit codes: 0 every expectation held, 1 some did not, 2 bad scenario or flags.
+
+Examples:
+  mockdirector probe --as edge-internal --target director=10.0.0.10 --certs ./certs
+  mockdirector probe --config site.yaml --format junit --output probe.xml
+  mockdirector probe --port-offset 10000 --only 5061 --timeout 2s`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runProbe(cmd, f) },
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.scenario, "scenario", scenarios.BuiltinName, "scenario: a built-in name or a YAML file")
+	fl.StringVar(&f.config, "config", "", "topology YAML: pool addresses and FQDNs, source addresses (default: built-in contoso)")
+	fl.StringArrayVar(&f.as, "as", nil, "source role to act as (repeatable): "+strings.Join(scenarios.SourceRoles, ", "))
+	fl.StringArrayVar(&f.targets, "target", nil, "ROLE=ADDRESS: probe a destination role at this host instead of the topology's (repeatable)")
+	fl.StringVar(&f.source, "source", "", "local address to send from (default: the role's address in the topology, else the kernel's choice)")
+	fl.StringVar(&f.certDir, "certs", "mockdirector-certs", "certificate directory (certs init): client identities and the CA to trust")
+	fl.StringVar(&f.cert, "cert", "", "PEM client certificate chain to present (with --key-file)")
+	fl.StringVar(&f.keyFile, "key-file", "", "PEM private key of --cert")
+	fl.StringVar(&f.ca, "ca", "", "PEM CA bundle to verify servers against (default with --cert: the system roots)")
+	fl.DurationVar(&f.timeout, "timeout", probe.DefaultTimeout, "per-check timeout: no answer within it means filtered")
+	fl.IntVar(&f.concurrency, "concurrency", probe.DefaultConcurrency, "checks run at once")
+	fl.IntVar(&f.retries, "retries", 0, "try a failed check this many more times")
+	fl.IntVar(&f.portOffset, "port-offset", 0, "add N to every table port (to probe a serve started with --port-offset)")
+	fl.StringVar(&f.format, "format", "table", "output: "+strings.Join(probe.FormatNames(), ", "))
+	fl.StringVarP(&f.output, "output", "o", "", "write the --format output to FILE (the table still goes to stdout)")
+	fl.StringVar(&f.only, "only", "", "run only rows whose ID contains this (e.g. 5061, edge-internal->director)")
+	fl.BoolVar(&f.expectSourceSeen, "expect-source-seen", false, "demand that the destination saw the address probe sent from (no NAT in the path)")
+	fl.BoolVar(&f.skipDeny, "skip-deny", false, "skip deny rows (no firewall between this host and the destination)")
+	fl.BoolVar(&f.noColor, "no-color", false, "never colour the table")
+	rootCmd.AddCommand(cmd)
+}
+
+func runProbe(cmd *cobra.Command, f probeFlags) error {
+	out, ok := probe.Outputs[f.format]
+	if !ok {
+		return usageErr(fmt.Errorf("--format %q: choose one of %s", f.format, strings.Join(probe.FormatNames(), ", ")))
+	}
+	if f.timeout <= 0 {
+		return usageErr(fmt.Errorf("--timeout %s: give a positive duration such as 3s", f.timeout))
+	}
+	if f.retries < 0 || f.concurrency < 0 {
+		return usageErr(errors.New("--retries and --concurrency cannot be negative"))
+	}
+	scn, err := scenarios.Load(f.scenario)
+	if err != nil {
+		return usageErr(err)
+	}
+	topo, err := topology.Load(f.config)
+	if err != nil {
+		return usageErr(err)
+	}
+	targets := map[string]string{}
+	for _, t := range f.targets {
+		role, addr, ok := strings.Cut(t, "=")
+		if !ok || role == "" || addr == "" {
+			return usageErr(fmt.Errorf("--target %q: write ROLE=ADDRESS, e.g. director=10.0.0.10", t))
+		}
+		targets[role] = addr
+	}
+	var src netip.Addr
+	if f.source != "" {
+		if src, err = netip.ParseAddr(f.source); err != nil {
+			return usageErr(fmt.Errorf("--source %q is not an IP address", f.source))
+		}
+	}
+	creds := probe.Credentials{CertFile: f.cert, KeyFile: f.keyFile, CAFile: f.ca}
+	if f.cert == "" && f.keyFile == "" && f.ca == "" {
+		creds.Dir = f.certDir
+		if !cmd.Flags().Changed("certs") {
+			if _, err := os.Stat(f.certDir); err != nil {
+				creds.Dir = "" // TLS rows report the missing certificates instead of aborting
+			}
+		}
+	}
+	opts := probe.Options{
+		Scenario: scn, Topology: topo, As: f.as, Targets: targets, Source: src, PortOffset: f.portOffset,
+		Timeout: f.timeout, Retries: f.retries, Only: f.only, Credentials: creds, ExpectSourceSeen: f.expectSourceSeen,
+	}
+	if f.skipDeny {
+		opts.SkipDenyReason = probe.FirewallSkipReason
+	}
+	jobs, err := probe.Plan(opts)
+	if err != nil {
+		return usageErr(err)
+	}
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	rep := runJobs(ctx, cmd, scn.Name, jobs, f.concurrency, f.timeout)
+	if err := writeReport(cmd.OutOrStdout(), out, f.format, f.output, rep, f.noColor); err != nil {
+		return err
+	}
+	if ctx.Err() != nil {
+		return &exitError{code: 1, err: errors.New("interrupted: rows not run are reported as skip")}
+	}
+	if rep.ExitCode() != 0 {
+		return errFailed
+	}
+	return nil
+}
+
+// runJobs runs the plan, showing a progress line on a terminal stderr while results stream in.
+func runJobs(ctx context.Context, cmd *cobra.Command, name string, jobs []probe.Job, concurrency int, timeout time.Duration) *probe.Report {
+	errOut := cmd.ErrOrStderr()
+	progress := isTerminal(errOut) && len(jobs) > 1
+	fails := 0
+	rep := probe.Collect(name, time.Now(), probe.Run(ctx, jobs, concurrency), func(done int, r probe.Result) {
+		if r.Verdict == probe.VerdictFail {
+			fails++
+		}
+		if progress {
+			fmt.Fprintf(errOut, "\r\x1b[K%s %d/%d rows, %d failing (last: %s)", bar(done, len(jobs), 20), done, len(jobs), fails, r.ID)
+		}
+	})
+	if progress {
+		fmt.Fprint(errOut, "\r\x1b[K")
+	}
+	rep.TimeoutMS = float64(timeout.Milliseconds())
+	return rep
+}
+
+func bar(done, total, width int) string {
+	n := done * width / max(total, 1)
+	return "[" + strings.Repeat("#", n) + strings.Repeat(".", width-n) + "]"
+}
+
+// writeReport prints the table (or the chosen format) to stdout and, with --output, the chosen
+// format to the file.
+func writeReport(stdout io.Writer, out probe.Output, format, file string, rep *probe.Report, noColor bool) error {
+	table := probe.Table{Color: !noColor && isTerminal(stdout) && os.Getenv("NO_COLOR") == ""}
+	if file == "" {
+		if format == "table" {
+			return table.Write(stdout, rep)
+		}
+		return out.Write(stdout, rep)
+	}
+	fh, err := os.Create(file)
+	if err != nil {
+		return fmt.Errorf("--output: %w", err)
+	}
+	if err := out.Write(fh, rep); err != nil {
+		fh.Close()
+		return fmt.Errorf("--output %s: %w", file, err)
+	}
+	if err := fh.Close(); err != nil {
+		return fmt.Errorf("--output %s: %w", file, err)
+	}
+	if err := table.Write(stdout, rep); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s report written to %s\n", format, file)
+	return nil
+}
+
+// isTerminal reports whether w is a character device (a terminal), so colours and progress
+// lines never end up in files or pipes.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

@@ -1,0 +1,227 @@
+package listeners_test
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/mockdirector/mockdirector/journal"
+	"github.com/mockdirector/mockdirector/listeners"
+	"github.com/mockdirector/mockdirector/scenarios"
+)
+
+// Every listener of every role, generated from the seed table before the specs run.
+var _ = Describe("every listener of every role answers with its identity", func() {
+	for i, roleName := range scenarios.ServerRoles {
+		bind := fmt.Sprintf("127.0.10.%d", 10+i)
+		Describe(roleName, Ordered, Label("identity", roleName), func() {
+			var r *role
+			BeforeAll(func() { r = startRole(roleName, bind) })
+
+			for _, row := range scenarios.Default().ServedBy(roleName) {
+				name := listeners.ListenerName(row.Protocol, row.Port)
+				It(row.ID()+" ("+name+")", Label(row.Protocol), func() {
+					addr := r.addrs[name]
+					Expect(addr).NotTo(BeEmpty(), "listener %s not bound", name)
+					switch row.Protocol {
+					case scenarios.ProtoHTTP, scenarios.ProtoHTTPS:
+						expectWebIdentity(r, name, row.Protocol, row.Port, addr)
+					case scenarios.ProtoSIPMTLS:
+						expectSIPIdentity(r, name, addr)
+					case scenarios.ProtoCLSMTLS:
+						expectCLSIdentity(r, name, row.Port, addr)
+					default:
+						Fail("no check for protocol " + row.Protocol)
+					}
+				})
+			}
+		})
+	}
+})
+
+// webClient speaks HTTP/1.1 (or h2 when h2 is true) from clientIP, trusting the generated CA
+// and sending SNI serverName.
+func webClient(serverName string, h2 bool) *http.Client {
+	tr := &http.Transport{
+		DialContext:     dialer().DialContext,
+		TLSClientConfig: keys.probe.ClientConfig(serverName),
+	}
+	if !h2 {
+		tr.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{}
+		tr.TLSClientConfig.NextProtos = []string{"http/1.1"}
+	} else {
+		tr.ForceAttemptHTTP2 = true
+	}
+	return &http.Client{Transport: tr, Timeout: 10 * time.Second}
+}
+
+func expectWebIdentity(r *role, name, proto string, port int, addr string) {
+	scheme := "http"
+	if proto == scenarios.ProtoHTTPS {
+		scheme = "https"
+	}
+	for _, h2 := range []bool{false, true} {
+		if h2 && proto == scenarios.ProtoHTTP {
+			continue
+		}
+		req, err := http.NewRequest("GET", scheme+"://"+addr+listeners.WellKnownPath, nil)
+		Expect(err).NotTo(HaveOccurred())
+		req.Host = r.pool // what a reverse proxy forwarding the Host header sends
+		req.Header.Set("X-Forwarded-For", "203.0.113.7")
+		res, err := webClient(r.pool, h2).Do(req)
+		Expect(err).NotTo(HaveOccurred())
+		body, err := io.ReadAll(res.Body)
+		res.Body.Close()
+		Expect(err).NotTo(HaveOccurred())
+		Expect(res.StatusCode).To(Equal(http.StatusOK))
+		if h2 {
+			Expect(res.ProtoMajor).To(Equal(2))
+		}
+
+		var id listeners.Identity
+		Expect(json.Unmarshal(body, &id)).To(Succeed(), string(body))
+		Expect(id.Service).To(Equal(listeners.ServiceName))
+		Expect(id.Role).To(Equal(r.name))
+		Expect(id.Member).To(Equal(r.member))
+		Expect(id.Pool).To(Equal(r.pool))
+		Expect(id.Listener).To(Equal(name))
+		Expect(id.Protocol).To(Equal(proto))
+		Expect(id.Port).To(Equal(port))
+		Expect(id.Local).To(Equal(addr))
+		Expect(id.RemoteIP).To(Equal(clientIP))
+		Expect(id.Host).To(Equal(r.pool))
+		Expect(id.XForwardedFor).To(Equal("203.0.113.7"))
+
+		Expect(res.Header.Get(listeners.HeaderRole)).To(Equal(r.name))
+		Expect(res.Header.Get(listeners.HeaderMember)).To(Equal(r.member))
+		Expect(res.Header.Get(listeners.HeaderListener)).To(Equal(name))
+		Expect(res.Header.Get(listeners.HeaderSource)).To(HavePrefix(clientIP + ":"))
+		Expect(res.Header.Get(listeners.HeaderHost)).To(Equal(r.pool))
+		Expect(res.Header.Get(listeners.HeaderXFF)).To(Equal("203.0.113.7"))
+		if proto == scenarios.ProtoHTTPS {
+			Expect(id.SNI).To(Equal(r.pool))
+			Expect(id.TLSVersion).To(Equal("TLS 1.3"))
+			Expect(res.Header.Get(listeners.HeaderSNI)).To(Equal(r.pool))
+			if h2 {
+				Expect(id.ALPN).To(Equal("h2"))
+			} else {
+				Expect(id.ALPN).To(Equal("http/1.1"))
+			}
+		} else {
+			Expect(res.Header.Get(listeners.HeaderSNI)).To(BeEmpty())
+		}
+
+		// The journal has the request, with what the listener saw.
+		Expect(r.jr.Events()).To(ContainElement(SatisfyAll(
+			HaveField("Kind", journal.KindHTTP),
+			HaveField("Listener", name),
+			HaveField("Remote", res.Header.Get(listeners.HeaderSource)),
+			HaveField("HTTP.Host", r.pool),
+			HaveField("HTTP.XForwardedFor", "203.0.113.7"),
+			HaveField("HTTP.Status", 200),
+			HaveField("Outcome", journal.OutcomeOK),
+		)))
+	}
+}
+
+// sipRequest sends one request with sipgo as an MTLS client and returns the final response.
+func sipRequest(id tlsIdentity, serverName, addr string, method sip.RequestMethod) (*sip.Response, error) {
+	ua, err := sipgo.NewUA(sipgo.WithUserAgenTLSConfig(id.ClientConfig(serverName)))
+	Expect(err).NotTo(HaveOccurred())
+	defer ua.Close()
+	cl, err := sipgo.NewClient(ua, sipgo.WithClientHostname(clientIP), sipgo.WithClientConnectionAddr(clientIP+":0"))
+	Expect(err).NotTo(HaveOccurred())
+	var uri sip.Uri
+	Expect(sip.ParseUri("sip:"+addr+";transport=tls", &uri)).To(Succeed())
+	req := sip.NewRequest(method, uri)
+	req.SetTransport("TLS")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return cl.Do(ctx, req)
+}
+
+// tlsIdentity is what a client needs to present a certificate.
+type tlsIdentity interface {
+	ClientConfig(serverName string) *tls.Config
+}
+
+func expectSIPIdentity(r *role, name, addr string) {
+	res, err := sipRequest(keys.probe, r.pool, addr, sip.OPTIONS)
+	Expect(err).NotTo(HaveOccurred())
+	Expect(res.StatusCode).To(Equal(200))
+	Expect(res.GetHeader("Allow").Value()).To(ContainSubstring("OPTIONS"))
+	Expect(res.GetHeader("Supported").Value()).To(ContainSubstring("ms-dialog-route-set-update"))
+	Expect(res.GetHeader("Server").Value()).To(ContainSubstring("RTC/5.0"))
+	Expect(res.GetHeader(listeners.HeaderSIPIdentity).Value()).To(SatisfyAll(
+		ContainSubstring("role="+r.name), ContainSubstring("member="+r.member),
+		ContainSubstring("listener="+name)))
+
+	// A registrar challenges an unauthenticated REGISTER.
+	res, err = sipRequest(keys.probe, r.pool, addr, sip.REGISTER)
+	Expect(err).NotTo(HaveOccurred())
+	Expect(res.StatusCode).To(Equal(401))
+	Expect(res.GetHeaders("WWW-Authenticate")).NotTo(BeEmpty())
+
+	Expect(r.jr.Events()).To(ContainElements(
+		SatisfyAll(HaveField("Kind", journal.KindSIP), HaveField("Listener", name),
+			HaveField("SIP.Method", "OPTIONS"), HaveField("SIP.Status", 200),
+			HaveField("TLS.ClientCert.Verified", true), HaveField("Remote", HavePrefix(clientIP+":"))),
+		SatisfyAll(HaveField("Kind", journal.KindSIP), HaveField("Listener", name),
+			HaveField("SIP.Method", "REGISTER"), HaveField("SIP.Status", 401)),
+	))
+
+	// A CRLF keep-alive ping (RFC 5626) gets its pong.
+	c := mtlsDial(keys.probe, r.pool, addr)
+	defer c.Close()
+	_, err = c.Write([]byte("\r\n\r\n"))
+	Expect(err).NotTo(HaveOccurred())
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	pong := make([]byte, 16)
+	n, err := c.Read(pong)
+	Expect(err).NotTo(HaveOccurred())
+	Expect(string(pong[:n])).To(Equal("\r\n"))
+}
+
+// mtlsDial connects and finishes the handshake presenting id's certificate.
+func mtlsDial(id tlsIdentity, serverName, addr string) *tls.Conn {
+	c, err := tls.DialWithDialer(dialer(), "tcp", addr, id.ClientConfig(serverName))
+	Expect(err).NotTo(HaveOccurred())
+	return c
+}
+
+func expectCLSIdentity(r *role, name string, port int, addr string) {
+	c := mtlsDial(keys.probe, r.pool, addr)
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	br := bufio.NewReader(c)
+	banner, err := br.ReadString('\n')
+	Expect(err).NotTo(HaveOccurred())
+	Expect(banner).To(Equal(fmt.Sprintf("%s role=%s member=%s listener=%s port=%d\r\n",
+		listeners.CLSBannerPrefix, r.name, r.member, name, port)))
+	fmt.Fprint(c, "PING 42abc\r\n")
+	Expect(br.ReadString('\n')).To(Equal("PONG 42abc\r\n"))
+	fmt.Fprint(c, "HELLO\r\n")
+	Expect(br.ReadString('\n')).To(Equal("ERR unknown command\r\n"))
+	fmt.Fprint(c, "QUIT\r\n")
+	Expect(br.ReadString('\n')).To(Equal("BYE\r\n"))
+	_, err = br.ReadByte()
+	Expect(err).To(MatchError(io.EOF), "the listener closes after BYE")
+
+	Expect(r.jr.Events()).To(ContainElement(SatisfyAll(
+		HaveField("Kind", journal.KindCLS), HaveField("Listener", name),
+		HaveField("CLS.Banner", strings.TrimSpace(banner)),
+		HaveField("TLS.ClientCert.Verified", true),
+		HaveField("Remote", HavePrefix(clientIP+":")),
+	)))
+}

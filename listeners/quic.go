@@ -1,0 +1,320 @@
+package listeners
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/quic-go/quic-go"
+
+	"github.com/mockdirector/mockdirector/journal"
+)
+
+// The generic QUIC responder proves a UDP path with a real handshake, on any UDP port a topology
+// names (transport udp-quic): plain UDP probing cannot tell "open and silent" from "filtered",
+// a QUIC handshake can. After the handshake the client opens one bidirectional stream and sends
+// a line (anything, at most QUICMaxLine bytes, "IDENTITY\n" by convention); the responder answers
+// the Identity as one JSON line and closes the stream. Garbage datagrams are dropped by quic-go.
+const (
+	// ProtoUDPQUIC is the protocol (and topology transport) of the generic QUIC responder.
+	ProtoUDPQUIC = "udp-quic"
+	// QUICALPN is the application protocol the responder negotiates.
+	QUICALPN = "mockdirector"
+	// QUICMaxLine bounds the request line on the identity stream.
+	QUICMaxLine = 1024
+	// QUICIdleTimeout closes a QUIC connection that sends nothing for this long.
+	QUICIdleTimeout = 30 * time.Second
+	// QUICStreamTimeout bounds waiting for, reading and answering the identity stream.
+	QUICStreamTimeout = 10 * time.Second
+)
+
+// quicConfig is the quic-go configuration of every mock QUIC listener: handshakes are bounded
+// like TLS ones, few streams per connection (a prober needs one, a browser a handful).
+func quicConfig() *quic.Config {
+	return &quic.Config{
+		HandshakeIdleTimeout:  HandshakeTimeout,
+		MaxIdleTimeout:        QUICIdleTimeout,
+		MaxIncomingStreams:    100,
+		MaxIncomingUniStreams: 10,
+	}
+}
+
+// quicSocket is the UDP socket and quic-go transport a QUIC listener serves on.
+type quicSocket struct {
+	udp  *net.UDPConn
+	tr   *quic.Transport
+	once sync.Once
+	err  error
+}
+
+// listenQUIC binds spec.Addr over UDP (or addr when not empty) and wraps it in a quic-go transport.
+func listenQUIC(spec Spec, addr string) (*quicSocket, error) {
+	if addr == "" {
+		addr = spec.Addr
+	}
+	ua, err := net.ResolveUDPAddr("udp", addr)
+	if err != nil {
+		return nil, &BindError{Spec: spec, Err: err}
+	}
+	udp, err := net.ListenUDP("udp", ua)
+	if err != nil {
+		return nil, &BindError{Spec: spec, Err: fmt.Errorf("udp: %w", err)}
+	}
+	return &quicSocket{udp: udp, tr: &quic.Transport{Conn: udp}}, nil
+}
+
+// Close closes every QUIC connection and the socket; later calls return the first result.
+func (s *quicSocket) Close() error {
+	s.once.Do(func() {
+		s.err = s.tr.Close()
+		if e := s.udp.Close(); e != nil && !errors.Is(e, net.ErrClosed) && s.err == nil {
+			s.err = e
+		}
+	})
+	return s.err
+}
+
+// quicTLS is the server TLS configuration of a QUIC listener: the listener's certificate, the
+// ALPNs it speaks and a client certificate asked for and verified by us for the journal (and
+// required when spec.ClientCert is "require"). Handshakes refused for want of a common ALPN or
+// of an acceptable client certificate are journaled here, since quic-go refuses them without the
+// listener ever seeing a connection.
+func quicTLS(spec Spec, env Env, alpn []string) *tls.Config {
+	conf := env.TLS.ServerConfig(false)
+	conf.ClientAuth = tls.RequestClientCert
+	conf.NextProtos = alpn
+	roots := env.TLS.Roots
+	conf.GetConfigForClient = func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
+		var local, remote net.Addr
+		if hello.Conn != nil {
+			local, remote = hello.Conn.LocalAddr(), hello.Conn.RemoteAddr()
+		}
+		refuse := func(reason string, peer *journal.CertInfo) {
+			ev := quicEvent(spec, journal.KindHandshake, local, remote)
+			ev.Outcome, ev.Reason = journal.OutcomeFailed, reason
+			ev.TLS = &journal.TLSInfo{SNI: hello.ServerName, ClientCert: peer}
+			_ = env.journal().Record(ev)
+		}
+		if !slices.ContainsFunc(hello.SupportedProtos, func(p string) bool { return slices.Contains(alpn, p) }) {
+			refuse(fmt.Sprintf("no common ALPN: client offered [%s], this listener speaks [%s]",
+				strings.Join(hello.SupportedProtos, " "), strings.Join(alpn, " ")), nil)
+			return nil, nil // crypto/tls sends no_application_protocol
+		}
+		if spec.ClientCert != "require" {
+			return nil, nil
+		}
+		c := conf.Clone()
+		c.GetConfigForClient = nil
+		c.VerifyPeerCertificate = func(raw [][]byte, _ [][]*x509.Certificate) error {
+			if len(raw) == 0 {
+				refuse("no client certificate (this listener requires mutual TLS)", nil)
+				return errors.New("no client certificate")
+			}
+			peer, err := verifyClient(raw, roots)
+			if err != nil {
+				refuse("client certificate refused: "+certReason(err), peer)
+			}
+			return err
+		}
+		return c, nil
+	}
+	return conf
+}
+
+// quicEvent is baseEvent for QUIC.
+func quicEvent(spec Spec, kind string, local, remote net.Addr) journal.Event {
+	ev := baseEvent(spec, kind, local, remote)
+	ev.Transport = journal.TransportUDPQUIC
+	return ev
+}
+
+// quicTLSInfo is the journal's TLS side of a QUIC connection, with the client certificate (if
+// any) verified against the listener's trust.
+func quicTLSInfo(st quic.ConnectionState, env Env) (*journal.TLSInfo, string) {
+	var peer *journal.CertInfo
+	var reason string
+	if certs := st.TLS.PeerCertificates; len(certs) > 0 && env.TLS != nil {
+		var raw [][]byte
+		for _, c := range certs {
+			raw = append(raw, c.Raw)
+		}
+		var err error
+		peer, err = verifyClient(raw, env.TLS.Roots)
+		if err != nil {
+			reason = "client certificate not verified: " + certReason(err)
+		}
+	}
+	info := tlsInfo(st.TLS, peer)
+	info.QUICVersion = st.Version.String()
+	return info, reason
+}
+
+// journalQUICHandshake records a finished QUIC handshake.
+func journalQUICHandshake(spec Spec, env Env, c *quic.Conn) error {
+	ev := quicEvent(spec, journal.KindHandshake, c.LocalAddr(), c.RemoteAddr())
+	ev.Outcome = journal.OutcomeOK
+	ev.TLS, ev.Reason = quicTLSInfo(c.ConnectionState(), env)
+	return env.journal().Record(ev)
+}
+
+// quicListener is the generic QUIC responder (transport udp-quic).
+type quicListener struct {
+	spec Spec
+	env  Env
+	sock *quicSocket
+	ln   *quic.Listener
+	once sync.Once
+	wg   sync.WaitGroup
+	// quit ends the sessions' waits when the listener drains.
+	quit     context.Context
+	stopQuit context.CancelFunc
+	closing  atomic.Bool
+}
+
+func newQUIC(spec Spec, env Env) (Listener, error) {
+	if env.TLS == nil {
+		return nil, fmt.Errorf("%s listener %s: no server certificate (run `mockdirector certs init` or pass --cert/--key/--ca)", spec.Role, spec.Name)
+	}
+	sock, err := listenQUIC(spec, "")
+	if err != nil {
+		return nil, err
+	}
+	ln, err := sock.tr.Listen(quicTLS(spec, env, []string{QUICALPN}), quicConfig())
+	if err != nil {
+		sock.Close()
+		return nil, fmt.Errorf("%s listener %s: quic: %w", spec.Role, spec.Name, err)
+	}
+	quit, stopQuit := context.WithCancel(context.Background())
+	return &quicListener{spec: spec, env: env, sock: sock, ln: ln, quit: quit, stopQuit: stopQuit}, nil
+}
+
+func (l *quicListener) Spec() Spec     { return l.spec }
+func (l *quicListener) Addr() net.Addr { return l.sock.udp.LocalAddr() }
+
+// Close stops accepting and closes every connection and the socket at once.
+func (l *quicListener) Close() error {
+	var err error
+	l.once.Do(func() {
+		l.closing.Store(true)
+		l.stopQuit()
+		l.ln.Close()
+		err = l.sock.Close()
+	})
+	return err
+}
+
+// Serve answers until ctx is done, then drains: it stops accepting, lets sessions in flight
+// answer (at most DrainTimeout), closes the socket and returns once every session has ended, so
+// the journal can be closed after it. Close ends it at once.
+func (l *quicListener) Serve(ctx context.Context) error {
+	stop := context.AfterFunc(ctx, func() {
+		l.closing.Store(true)
+		l.stopQuit()
+		l.ln.Close()
+	})
+	defer stop()
+	var err error
+	for {
+		c, aerr := l.ln.Accept(context.Background())
+		if aerr != nil {
+			if !l.closing.Load() && !errors.Is(aerr, quic.ErrServerClosed) {
+				err = fmt.Errorf("%s listener %s: %w", l.spec.Role, l.spec.Name, aerr)
+			}
+			break
+		}
+		l.wg.Add(1)
+		go func() {
+			defer l.wg.Done()
+			l.session(c)
+		}()
+	}
+	ended := make(chan struct{})
+	go func() {
+		l.wg.Wait()
+		close(ended)
+	}()
+	select {
+	case <-ended:
+	case <-time.After(DrainTimeout):
+	}
+	l.Close()
+	<-ended
+	return err
+}
+
+// session journals the handshake, answers one identity stream and closes the connection.
+func (l *quicListener) session(c *quic.Conn) {
+	start := time.Now()
+	if err := journalQUICHandshake(l.spec, l.env, c); err != nil {
+		l.env.log().Error("journal write failed", "listener", l.spec.Name, "err", err)
+		c.CloseWithError(1, "mockdirector: journal write failed")
+		return
+	}
+	ctx, cancel := context.WithTimeout(c.Context(), QUICStreamTimeout)
+	defer cancel()
+	defer context.AfterFunc(l.quit, cancel)()
+	st, err := c.AcceptStream(ctx)
+	if err != nil {
+		// The prober may only have wanted the handshake: that is journaled already.
+		c.CloseWithError(0, "")
+		return
+	}
+	st.SetDeadline(time.Now().Add(QUICStreamTimeout))
+	line, readErr := bufio.NewReaderSize(io.LimitReader(st, QUICMaxLine), QUICMaxLine).ReadString('\n')
+	ev := quicEvent(l.spec, journal.KindQUIC, c.LocalAddr(), c.RemoteAddr())
+	ev.TLS, _ = quicTLSInfo(c.ConnectionState(), l.env)
+	ev.Outcome = journal.OutcomeOK
+	if readErr != nil && !errors.Is(readErr, io.EOF) {
+		ev.Outcome, ev.Reason = journal.OutcomeFailed, "reading the identity request: "+readErr.Error()
+	}
+	ev.DurationMS = float64(time.Since(start).Microseconds()) / 1000
+	if err := l.env.journal().Record(ev); err != nil {
+		l.env.log().Error("journal write failed", "listener", l.spec.Name, "err", err)
+		st.CancelWrite(1)
+		c.CloseWithError(1, "mockdirector: journal write failed")
+		return
+	}
+	if ev.Outcome == journal.OutcomeOK {
+		id := l.identity(c, strings.TrimSpace(line))
+		b, _ := json.Marshal(id)
+		st.Write(append(b, '\n'))
+	}
+	st.Close()
+	// Let the peer read the answer and close first; the idle timeout ends a silent one.
+	select {
+	case <-c.Context().Done():
+	case <-l.quit.Done():
+		c.CloseWithError(0, "")
+	case <-time.After(QUICStreamTimeout):
+		c.CloseWithError(0, "")
+	}
+}
+
+func (l *quicListener) identity(c *quic.Conn, request string) Identity {
+	st := c.ConnectionState()
+	id := Identity{
+		Service: ServiceName, Role: l.spec.Role, Member: l.spec.Member, Pool: l.spec.Pool,
+		Listener: l.spec.Name, Protocol: l.spec.Protocol, Port: l.spec.Port,
+		Local: c.LocalAddr().String(), Remote: c.RemoteAddr().String(), RemoteIP: hostOnly(c.RemoteAddr().String()),
+		SNI: st.TLS.ServerName, TLSVersion: tls.VersionName(st.TLS.Version), ALPN: st.TLS.NegotiatedProtocol,
+		Method: request,
+	}
+	if len(request) > 64 {
+		id.Method = request[:64]
+	}
+	if info, _ := quicTLSInfo(st, l.env); info.ClientCert != nil {
+		id.ClientCert = info.ClientCert
+	}
+	return id
+}

@@ -1,0 +1,31 @@
+package probe
+
+import "context"
+
+// checkMTLS runs a handshake presenting the source role's client certificate and waits briefly
+// for the server to reject it: handshake-ok means accepted, handshake-failed rejected.
+func checkMTLS(ctx context.Context, j *Job) Observation {
+	if j.Identity == nil {
+		return credentialMissing(j)
+	}
+	tc, o := handshake(ctx, j, true)
+	if tc == nil {
+		return o
+	}
+	defer tc.Close()
+	if err := awaitRejection(ctx, tc); err != nil {
+		o.OK, o.HandshakeFailed, o.Observed = false, true, ObservedHandshakeFailed
+		o.Detail = "the server rejected the client certificate " + describeIdentity(j) + ": " + err.Error()
+		return o
+	}
+	o.Detail += ", client certificate " + describeIdentity(j) + " accepted"
+	return o
+}
+
+func credentialMissing(j *Job) Observation {
+	o := Observation{Observed: ObservedError, Detail: "no client certificate to present"}
+	if j.CredentialErr != nil {
+		o.Detail += ": " + j.CredentialErr.Error()
+	}
+	return o
+}

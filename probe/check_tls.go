@@ -1,0 +1,13 @@
+package probe
+
+import "context"
+
+// checkTLS runs a handshake without a client certificate and verifies the server's: chain,
+// name, validity, serverAuth; the TLS version is recorded.
+func checkTLS(ctx context.Context, j *Job) Observation {
+	tc, o := handshake(ctx, j, false)
+	if tc != nil {
+		tc.Close()
+	}
+	return o
+}

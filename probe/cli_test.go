@@ -1,0 +1,226 @@
+package probe_test
+
+import (
+	"encoding/json"
+	"encoding/xml"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	"github.com/onsi/gomega/gbytes"
+	"github.com/onsi/gomega/gexec"
+
+	"github.com/mockdirector/mockdirector/probe"
+)
+
+// The built binary, driven as a user drives it: serve processes per role, probe against them,
+// exit codes, JSON and JUnit files.
+var _ = Describe("the mockdirector binary", Ordered, Serial, Label("cli"), func() {
+	var (
+		bin, dir, certDir, topo string
+		servers                 = map[string]*gexec.Session{}
+		offset                  = strconv.Itoa(binaryOffset)
+	)
+
+	BeforeAll(func() {
+		var err error
+		bin = binary()
+		dir = GinkgoT().TempDir()
+		certDir = filepath.Join(dir, "certs")
+		topo, err = filepath.Abs(filepath.Join("testdata", "topology.yaml"))
+		Expect(err).NotTo(HaveOccurred())
+		run(bin, 0, "certs", "init", "--config", topo, "--dir", certDir)
+		for _, role := range []string{"director", "frontend", "edge-internal"} {
+			servers[role] = serve(bin, dir, topo, certDir, role, offset)
+		}
+		DeferCleanup(func() {
+			for _, s := range servers {
+				s.Terminate().Wait(5 * time.Second)
+			}
+		})
+	})
+
+	probeArgs := func(extra ...string) []string {
+		return append([]string{"probe", "--config", topo, "--certs", certDir, "--port-offset", offset, "--skip-deny", "--expect-source-seen", "--timeout", "2s"}, extra...)
+	}
+	failedIDs := func(rep *probe.Report) []string {
+		var ids []string
+		for _, r := range rep.Results {
+			if r.Verdict == probe.VerdictFail {
+				ids = append(ids, r.ID)
+			}
+		}
+		return ids
+	}
+
+	It("passes every allow row, exit 0, and writes JSON that decodes strictly", func() {
+		out := filepath.Join(dir, "all.json")
+		s := run(bin, 0, probeArgs("--format", "json", "--output", out)...)
+		Expect(s.Out).To(gbytes.Say(`19 rows: 14 pass, 0 fail, 5 skip`))
+		rep := readReport(out)
+		Expect(rep.Scenario).To(Equal("lync2013-single-director"))
+		Expect(rep.Results).To(HaveLen(19))
+		Expect(rep.Summary).To(Equal(probe.Summary{Pass: 14, Skip: 5}))
+		for _, r := range rep.Results {
+			Expect(r.ID).NotTo(BeEmpty())
+			Expect(r.Reason).NotTo(BeEmpty())
+			if r.Verdict == probe.VerdictPass && r.Check != "tcp" && r.Check != "http" {
+				Expect(r.ServerCert).NotTo(BeNil(), r.ID)
+				Expect(r.ServerCert.NotAfter).To(BeTemporally(">", time.Now()))
+			}
+		}
+	})
+
+	It("writes JUnit that parses as XML with one testcase per row, one suite per source -> destination", func() {
+		out := filepath.Join(dir, "all.xml")
+		run(bin, 0, probeArgs("--format", "junit", "--output", out)...)
+		data, err := os.ReadFile(out)
+		Expect(err).NotTo(HaveOccurred())
+		var doc probe.JUnitSuites
+		Expect(xml.Unmarshal(data, &doc)).To(Succeed())
+		cases := 0
+		names := map[string]bool{}
+		for _, s := range doc.Suites {
+			Expect(names).NotTo(HaveKey(s.Name))
+			names[s.Name] = true
+			cases += len(s.Cases)
+		}
+		Expect(cases).To(Equal(19))
+		Expect(doc.Tests).To(Equal(19))
+		Expect(doc.Skipped).To(Equal(5))
+		Expect(names).To(HaveKey("edge-internal -> director"))
+	})
+
+	It("rejects bad flags and scenarios with exit 2 and says how to fix them", func() {
+		s := run(bin, 2, "probe", "--format", "yaml")
+		Expect(s.Err).To(gbytes.Say(`--format "yaml": choose one of json, junit, table`))
+		bad := filepath.Join(dir, "bad.yaml")
+		Expect(os.WriteFile(bad, []byte("name: x\nrows:\n  - {from: any, to: director, port: 5061, protocol: tcp, expect: maybe}\n"), 0o644)).To(Succeed())
+		s = run(bin, 2, "scenarios", "validate", bad)
+		Expect(s.Err).To(gbytes.Say(`bad.yaml:3: row 1: expect "maybe" is not one of`))
+		s = run(bin, 2, "probe", "--scenario", bad)
+		Expect(s.Err).To(gbytes.Say(`bad.yaml:3`))
+		run(bin, 0, "scenarios", "validate", "lync2013-single-director")
+	})
+
+	It("turns exactly the rows to a stopped listener red, exit 1, with the reason", func() {
+		servers["edge-internal"].Terminate().Wait(5 * time.Second)
+		DeferCleanup(func() { servers["edge-internal"] = serve(bin, dir, topo, certDir, "edge-internal", offset) })
+		out := filepath.Join(dir, "edge-stopped.json")
+		run(bin, 1, probeArgs("--format", "json", "--output", out)...)
+		rep := readReport(out)
+		Expect(failedIDs(rep)).To(ConsistOf(
+			"director->edge-internal tcp/5061 sip-mtls",
+			"frontend->edge-internal tcp/5061 sip-mtls",
+		))
+		for _, r := range rep.Results {
+			if r.Verdict == probe.VerdictFail {
+				Expect(r.Observed).To(Equal(probe.ObservedRefused))
+				Expect(r.Reason).To(ContainSubstring("SIP OPTIONS 5061 to edge-int.contoso.local (127.0.20.4:17061): connection refused"))
+				Expect(r.Reason).To(ContainSubstring("the table's introduction expects"))
+			}
+		}
+	})
+
+	It("turns exactly the TLS rows of a member with a certificate from another CA red, exit 1", func() {
+		servers["frontend"].Terminate().Wait(5 * time.Second)
+		other := filepath.Join(dir, "other-ca")
+		run(bin, 0, "certs", "init", "--config", topo, "--dir", other)
+		servers["frontend"] = serve(bin, dir, topo, other, "frontend", offset)
+		out := filepath.Join(dir, "frontend-other-ca.json")
+		s := run(bin, 1, probeArgs("--format", "json", "--output", out)...)
+		Expect(s.Out).To(gbytes.Say(`FAIL`))
+		rep := readReport(out)
+		Expect(failedIDs(rep)).To(ConsistOf(
+			"director->frontend tcp/444 https",
+			"reverse-proxy-internal->frontend tcp/4443 https",
+			"edge-internal->frontend tcp/5061 sip-mtls",
+		), "plain HTTP 8080 to the Front End still passes")
+		for _, r := range rep.Results {
+			if r.Verdict == probe.VerdictFail {
+				Expect(r.Observed).To(Equal(probe.ObservedHandshakeFailed))
+				Expect(r.Reason).To(ContainSubstring(`which the trust does not hold`))
+			}
+		}
+	})
+})
+
+// The lab command on the tests' topology (127.0.20.x) and its own port offset.
+var _ = Describe("mockdirector lab", Ordered, Serial, Label("cli", "lab"), func() {
+	var bin, topo string
+	BeforeAll(func() {
+		var err error
+		bin = binary()
+		topo, err = filepath.Abs(filepath.Join("testdata", "topology.yaml"))
+		Expect(err).NotTo(HaveOccurred())
+	})
+
+	It("starts the three roles, probes every row from its own source address and passes, exit 0", func() {
+		s := run(bin, 0, "lab", "--config", topo, "--port-offset", "13000")
+		out := string(s.Out.Contents())
+		Expect(out).To(MatchRegexp(`director\s+dir01.contoso.local\s+127.0.20.2 `))
+		Expect(out).To(MatchRegexp(`edge-internal -> director  \(to 127.0.20.2 from 127.0.20.4\)`))
+		Expect(out).To(MatchRegexp(`PASS  5061  sip-options  allow  sip 200 .* source seen 127.0.20.4`))
+		Expect(out).To(MatchRegexp(`SKIP .* needs a firewall between source and destination`))
+		Expect(out).To(ContainSubstring(`19 rows: 14 pass, 0 fail, 5 skip`))
+		Expect(string(s.Out.Contents())).NotTo(ContainSubstring("\x1b["), "no colour when stdout is not a terminal")
+	})
+
+	It("fails the deny rows with exit 1 when told a firewall is present but nothing denies", func() {
+		out := filepath.Join(GinkgoT().TempDir(), "lab.json")
+		s := run(bin, 1, "lab", "--config", topo, "--port-offset", "13000", "--firewall-present", "--format", "json", "--output", out)
+		Expect(s.Out).To(gbytes.Say(`19 rows: 1[45] pass, [45] fail, 0 skip`))
+		rep := readReport(out)
+		for _, r := range rep.Results {
+			if r.Verdict == probe.VerdictFail {
+				Expect(r.Expected).To(Equal("deny"))
+				Expect(r.Reason).To(ContainSubstring("connected - the path is open"))
+			}
+		}
+	})
+})
+
+// builtBinary is the mockdirector binary, built once for the suite by the first spec that needs it.
+var builtBinary string
+
+func binary() string {
+	if builtBinary == "" {
+		var err error
+		builtBinary, err = gexec.Build("github.com/mockdirector/mockdirector/cmd/mockdirector")
+		Expect(err).NotTo(HaveOccurred())
+	}
+	return builtBinary
+}
+
+var _ = AfterSuite(gexec.CleanupBuildArtifacts)
+
+func run(bin string, code int, args ...string) *gexec.Session {
+	s, err := gexec.Start(exec.Command(bin, args...), GinkgoWriter, GinkgoWriter)
+	Expect(err).NotTo(HaveOccurred())
+	Eventually(s, 60*time.Second).Should(gexec.Exit(code), "mockdirector "+strings.Join(args, " "))
+	return s
+}
+
+func serve(bin, dir, topo, certDir, role, offset string) *gexec.Session {
+	s, err := gexec.Start(exec.Command(bin, "serve", "--role", role, "--config", topo, "--certs", certDir,
+		"--port-offset", offset, "--journal", filepath.Join(dir, role+".jsonl")), GinkgoWriter, GinkgoWriter)
+	Expect(err).NotTo(HaveOccurred())
+	Eventually(s.Out, 30*time.Second).Should(gbytes.Say("ready;"))
+	return s
+}
+
+func readReport(path string) *probe.Report {
+	f, err := os.Open(path)
+	Expect(err).NotTo(HaveOccurred())
+	defer f.Close()
+	dec := json.NewDecoder(f)
+	dec.DisallowUnknownFields()
+	var rep probe.Report
+	Expect(dec.Decode(&rep)).To(Succeed())
+	return &rep
+}

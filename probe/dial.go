@@ -1,0 +1,68 @@
+package probe
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"syscall"
+	"time"
+)
+
+// dial connects to the job's target from its source address and classifies a failure the way a
+// network engineer reads it: refused (RST), rejected by a firewall (ICMP unreachable or
+// admin-prohibited), filtered (no answer in time), or a local problem.
+func dial(ctx context.Context, j *Job) (net.Conn, Observation) {
+	d := net.Dialer{}
+	if j.Source.IsValid() {
+		d.LocalAddr = &net.TCPAddr{IP: j.Source.AsSlice()}
+	}
+	start := time.Now()
+	c, err := d.DialContext(ctx, "tcp", j.Target)
+	if err == nil {
+		return c, Observation{Observed: ObservedOpen, Connected: true, OK: true, Source: c.LocalAddr().String(), Detail: "connected"}
+	}
+	o := Observation{Observed: ObservedError}
+	if j.Source.IsValid() {
+		o.Source = j.Source.String()
+	}
+	var dnsErr *net.DNSError
+	switch {
+	case errors.As(err, &dnsErr):
+		o.Detail = fmt.Sprintf("cannot resolve %s (%s): add it to DNS or /etc/hosts, or pass --target %s=ADDRESS", j.Host, dnsErr.Err, j.Row.To)
+	case errors.Is(err, syscall.ECONNREFUSED):
+		o.Observed, o.Detail = ObservedRefused, "connection refused (TCP reset: the host answers but nothing listens, or a firewall resets)"
+	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH), errors.Is(err, syscall.EACCES), errors.Is(err, syscall.EPERM):
+		o.Observed, o.Detail = ObservedRefused, fmt.Sprintf("refused (rejected by a firewall: %s)", errnoText(err))
+	case errors.Is(err, syscall.EADDRNOTAVAIL), errors.Is(err, syscall.EINVAL) && j.Source.IsValid():
+		o.Detail = fmt.Sprintf("cannot send from %s: the address is not on this host (add it, or pass --source)", j.Source)
+	case isTimeout(err) || errors.Is(err, context.DeadlineExceeded):
+		o.Observed, o.Detail = ObservedFiltered, fmt.Sprintf("no answer in %s - filtered", roundDur(time.Since(start)))
+	default:
+		o.Detail = "connect: " + err.Error()
+	}
+	return nil, o
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+func errnoText(err error) string {
+	var en syscall.Errno
+	if errors.As(err, &en) {
+		return en.Error()
+	}
+	return err.Error()
+}
+
+func roundDur(d time.Duration) time.Duration {
+	switch {
+	case d >= time.Second:
+		return d.Round(100 * time.Millisecond)
+	case d >= time.Millisecond:
+		return d.Round(time.Millisecond)
+	}
+	return d.Round(time.Microsecond)
+}

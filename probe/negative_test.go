@@ -1,0 +1,232 @@
+package probe_test
+
+import (
+	"context"
+	"net"
+	"strconv"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/mockdirector/mockdirector/certs"
+	"github.com/mockdirector/mockdirector/probe"
+	"github.com/mockdirector/mockdirector/probe/probetest"
+	"github.com/mockdirector/mockdirector/scenarios"
+)
+
+// negativeOffset keeps these listeners apart from the row specs'.
+const negativeOffset = 11000
+
+func row(from, to string, port int, protocol, check, expect string) scenarios.Row {
+	return scenarios.Row{From: from, To: to, Port: port, Transport: "tcp", Protocol: protocol, Check: check, Expect: expect, Origin: "seed"}
+}
+
+var _ = Describe("negative results", Ordered, Serial, Label("negative"), func() {
+	var l *lab
+	BeforeAll(func() { l = startLab(negativeOffset) })
+
+	Context("on loopback", func() {
+		It("reports a closed port as refused, and deny-refused holds", func() {
+			// 127.0.20.5 serves nothing: the kernel answers the SYN with a reset.
+			r := row(scenarios.RoleInternalClient, scenarios.RoleDirector, 5061, scenarios.ProtoTCP, "", scenarios.ExpectDenyRefused)
+			r.Target = "127.0.20.5:" + strconv.Itoa(5061+negativeOffset)
+			res := runRow(l.options(negativeOffset), r)
+			Expect(res.Observed).To(Equal(probe.ObservedRefused))
+			Expect(res.Verdict).To(Equal(probe.VerdictPass), res.Reason)
+
+			r.Expect = scenarios.ExpectAllow
+			res = runRow(l.options(negativeOffset), r)
+			Expect(res.Verdict).To(Equal(probe.VerdictFail))
+			Expect(res.Reason).To(ContainSubstring("connection refused"))
+			Expect(res.Reason).To(ContainSubstring("the seed table expects internal-clients -> director allowed"))
+		})
+
+		It("tries a failing check again as often as the row says, and says so", func() {
+			r := row(scenarios.RoleInternalClient, scenarios.RoleDirector, 80, scenarios.ProtoTCP, "", scenarios.ExpectAllow)
+			r.Target = "127.0.20.5:" + strconv.Itoa(80+negativeOffset)
+			two := 2
+			r.Retries = &two
+			res := runRow(l.options(negativeOffset), r)
+			Expect(res.Verdict).To(Equal(probe.VerdictFail))
+			Expect(res.Attempts).To(Equal(3))
+			Expect(res.Reason).To(HaveSuffix("(after 3 attempts)"))
+		})
+
+		It("reports handshake-fails for a client certificate from another CA, and names it when allow was expected", func() {
+			other := GinkgoT().TempDir()
+			_, err := certs.Init(l.topo, certs.Options{Dir: other})
+			Expect(err).NotTo(HaveOccurred())
+			foreign, err := certs.LoadFromDir(other, certs.ProbeName)
+			Expect(err).NotTo(HaveOccurred())
+			trust, err := certs.LoadPool(l.certDir + "/" + certs.CACertFile)
+			Expect(err).NotTo(HaveOccurred())
+
+			for _, check := range []string{scenarios.CheckMTLS, scenarios.CheckSIPOptions} {
+				r := row(scenarios.RoleEdgeInternal, scenarios.RoleDirector, 5061, scenarios.ProtoSIPMTLS, check, scenarios.ExpectHandshakeFails)
+				o := l.options(negativeOffset)
+				o.Scenario = &scenarios.Scenario{Name: "spec", Rows: []scenarios.Row{r}}
+				jobs, err := probe.Plan(o)
+				Expect(err).NotTo(HaveOccurred())
+				jobs[0].Identity, jobs[0].Roots = foreign, trust
+				res := probe.RunJob(context.Background(), &jobs[0])
+				Expect(res.Observed).To(Equal(probe.ObservedHandshakeFailed), check)
+				Expect(res.Verdict).To(Equal(probe.VerdictPass), res.Reason)
+
+				jobs[0].Row.Expect = scenarios.ExpectAllow
+				res = probe.RunJob(context.Background(), &jobs[0])
+				Expect(res.Verdict).To(Equal(probe.VerdictFail))
+				Expect(res.Reason).To(ContainSubstring("rejected the client certificate"))
+			}
+		})
+
+		It("fails the tls check when the server certificate does not carry the expected name", func() {
+			r := row(scenarios.RoleInternalClient, scenarios.RoleDirector, 443, scenarios.ProtoHTTPS, scenarios.CheckTLS, scenarios.ExpectAllow)
+			res := runRow(l.options(negativeOffset), r)
+			Expect(res.Verdict).To(Equal(probe.VerdictPass), res.Reason)
+
+			r.ServerName = "wrong.contoso.local"
+			res = runRow(l.options(negativeOffset), r)
+			Expect(res.Verdict).To(Equal(probe.VerdictFail))
+			Expect(res.Observed).To(Equal(probe.ObservedHandshakeFailed))
+			Expect(res.Reason).To(ContainSubstring("is not valid for wrong.contoso.local"))
+			Expect(res.ServerCert.SANs).To(ContainElement("dir-pool.contoso.local"))
+		})
+
+		It("reports a listener that never answers the TLS handshake as a handshake failure within the timeout", func() {
+			ln, err := net.Listen("tcp", "127.0.20.6:0")
+			Expect(err).NotTo(HaveOccurred())
+			DeferCleanup(ln.Close)
+			go func() {
+				for {
+					c, err := ln.Accept()
+					if err != nil {
+						return
+					}
+					DeferCleanup(c.Close) // hold it open, say nothing
+				}
+			}()
+			r := row(scenarios.RoleEdgeInternal, scenarios.RoleDirector, 5061, scenarios.ProtoSIPMTLS, scenarios.CheckTLS, scenarios.ExpectAllow)
+			r.Target, r.Timeout = ln.Addr().String(), "500ms"
+			res := runRow(l.options(negativeOffset), r)
+			Expect(res.Verdict).To(Equal(probe.VerdictFail))
+			Expect(res.Observed).To(Equal(probe.ObservedHandshakeFailed))
+			Expect(res.Reason).To(ContainSubstring("no TLS answer in"))
+			Expect(res.DurationMS).To(BeNumerically("<", 5000))
+		})
+
+		It("fails an allow row whose source the destination sees differently", func() {
+			r := row(scenarios.RoleReverseProxy, scenarios.RoleDirector, 8080, scenarios.ProtoHTTP, "", scenarios.ExpectAllow)
+			r.SourceSeenAs = "127.0.20.99"
+			res := runRow(l.options(negativeOffset), r)
+			Expect(res.Verdict).To(Equal(probe.VerdictFail))
+			Expect(res.Reason).To(ContainSubstring("the destination saw source 127.0.20.10, not 127.0.20.99"))
+
+			r.SourceSeenAs, r.Member = "", "dir02"
+			res = runRow(l.options(negativeOffset), r)
+			Expect(res.Verdict).To(Equal(probe.VerdictFail))
+			Expect(res.Reason).To(ContainSubstring("member dir01.contoso.local answered, expected dir02"))
+		})
+	})
+
+	Context("behind nftables in a namespace the test creates", Label("netns"), func() {
+		var bh *probetest.Blackhole
+		BeforeAll(func() {
+			if err := probetest.Available(); err != nil {
+				Skip(err.Error())
+			}
+			var err error
+			bh, err = probetest.NewBlackhole("mdh2probe", "192.0.2.248/30", []int{7001}, []int{7002})
+			Expect(err).NotTo(HaveOccurred())
+			DeferCleanup(bh.Close)
+		})
+
+		probeAt := func(port int, expect string) probe.Result {
+			r := row(scenarios.RoleEdgeInternal, scenarios.RoleDirector, port, scenarios.ProtoTCP, "", expect)
+			r.Target = net.JoinHostPort(bh.Addr.String(), strconv.Itoa(port))
+			o := l.options(negativeOffset)
+			o.Source, o.Timeout = bh.HostAddr, time.Second
+			return runRow(o, r)
+		}
+
+		It("reports a dropped SYN as filtered after the timeout", func() {
+			res := probeAt(5061, scenarios.ExpectDenyFiltered)
+			Expect(res.Observed).To(Equal(probe.ObservedFiltered))
+			Expect(res.Verdict).To(Equal(probe.VerdictPass), res.Reason)
+			Expect(res.Reason).To(ContainSubstring("no answer in 1s - filtered"))
+			Expect(probeAt(5061, scenarios.ExpectDenyRefused).Verdict).To(Equal(probe.VerdictFail))
+		})
+
+		It("reports an ICMP admin-prohibited reject as refused by a firewall", func() {
+			res := probeAt(7002, scenarios.ExpectDeny)
+			Expect(res.Observed).To(Equal(probe.ObservedRefused))
+			Expect(res.Reason).To(ContainSubstring("rejected by a firewall"))
+			Expect(res.Verdict).To(Equal(probe.VerdictPass), res.Reason)
+		})
+
+		It("reports a port the firewall passes but nothing serves as refused", func() {
+			res := probeAt(7001, scenarios.ExpectDenyRefused)
+			Expect(res.Observed).To(Equal(probe.ObservedRefused))
+			Expect(res.Reason).To(ContainSubstring("connection refused"))
+		})
+
+		It("holds every deny row of the scenario when a firewall drops it, and fails them when it does not", func() {
+			o := l.options(negativeOffset)
+			o.Scenario, o.Timeout = &scenarios.Scenario{Name: scenarioName}, time.Second
+			for _, r := range scenarioRows {
+				if r.Denied() {
+					o.Scenario.Rows = append(o.Scenario.Rows, r)
+				}
+			}
+			jobs, err := probe.Plan(o)
+			Expect(err).NotTo(HaveOccurred())
+			behind := append([]probe.Job(nil), jobs...)
+			for i := range behind {
+				_, port, _ := net.SplitHostPort(behind[i].Target)
+				behind[i].Target, behind[i].Source = net.JoinHostPort(bh.Addr.String(), port), bh.HostAddr
+			}
+			rep := probe.Collect("guards", time.Now(), probe.Run(context.Background(), behind, 32), nil)
+			Expect(rep.Summary.Pass).To(Equal(len(jobs)), "every guard row filtered")
+			// The same rows straight at the mock on loopback: nothing denies them.
+			rep = probe.Collect("guards", time.Now(), probe.Run(context.Background(), jobs, 32), nil)
+			for _, r := range rep.Results {
+				if r.Port == 444 {
+					continue // the Director does not serve 444: refused, which a deny row accepts
+				}
+				Expect(r.Verdict).To(Equal(probe.VerdictFail), r.ID)
+				Expect(r.Reason).To(ContainSubstring("connected - the path is open"))
+			}
+		})
+
+		It("streams each result as it finishes: a refused row arrives before a filtered one started first", func() {
+			var jobs []probe.Job
+			for i, p := range []int{5061, 7001} {
+				r := row(scenarios.RoleAny, scenarios.RoleDirector, p, scenarios.ProtoTCP, "", scenarios.ExpectDeny)
+				r.Target = net.JoinHostPort(bh.Addr.String(), strconv.Itoa(p))
+				jobs = append(jobs, probe.Job{Row: r, From: r.From, Check: "tcp", Target: r.Target, ServerName: bh.Addr.String(), Timeout: 2 * time.Second, Index: i})
+			}
+			results := probe.Run(context.Background(), jobs, 2)
+			first := <-results
+			Expect(first.Port).To(Equal(7001))
+			Expect(first.Observed).To(Equal(probe.ObservedRefused))
+			second := <-results
+			Expect(second.Observed).To(Equal(probe.ObservedFiltered))
+			Eventually(results).Should(BeClosed())
+		})
+
+		It("runs a set of filtered ports side by side and reports each as filtered", func() {
+			var jobs []probe.Job
+			for i, p := range []int{80, 443, 444, 4443, 5061, 8080, 50001, 50002, 50003} {
+				r := row(scenarios.RoleAny, scenarios.RoleDirector, p, scenarios.ProtoTCP, "", scenarios.ExpectDenyFiltered)
+				r.Target = net.JoinHostPort(bh.Addr.String(), strconv.Itoa(p))
+				jobs = append(jobs, probe.Job{Row: r, From: r.From, Check: "tcp", Target: r.Target, Host: bh.Addr.String(), ServerName: bh.Addr.String(), Timeout: 500 * time.Millisecond, Index: i})
+			}
+			rep := probe.Collect("filtered", time.Now(), probe.Run(context.Background(), jobs, 32), nil)
+			Expect(rep.Summary.Pass).To(Equal(len(jobs)))
+			// Not a timing assertion: the per-result durations show they ran side by side.
+			for _, r := range rep.Results {
+				Expect(r.Observed).To(Equal(probe.ObservedFiltered))
+			}
+		})
+	})
+})

@@ -1,0 +1,107 @@
+package probe
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+)
+
+// Table is the human matrix: one section per source -> destination, one line per row with the
+// verdict, expectation, observation, time and reason. Color adds ANSI colours (set it only when
+// the output is a terminal).
+type Table struct {
+	Color bool
+}
+
+const (
+	ansiGreen  = "\x1b[32m"
+	ansiRed    = "\x1b[31m"
+	ansiYellow = "\x1b[33m"
+	ansiBold   = "\x1b[1m"
+	ansiReset  = "\x1b[0m"
+)
+
+func (t Table) paint(code, s string) string {
+	if !t.Color {
+		return s
+	}
+	return code + s + ansiReset
+}
+
+func (t Table) verdict(v string) string {
+	switch v {
+	case VerdictPass:
+		return t.paint(ansiGreen, "PASS")
+	case VerdictFail:
+		return t.paint(ansiRed, "FAIL")
+	}
+	return t.paint(ansiYellow, "SKIP")
+}
+
+// Write prints the matrix and the summary line.
+func (t Table) Write(w io.Writer, rep *Report) error {
+	names, by := groups(rep)
+	fmt.Fprintf(w, "scenario %s\n", rep.Scenario)
+	for _, g := range names {
+		rs := by[g]
+		fmt.Fprintf(w, "\n%s  %s\n", t.paint(ansiBold, g), targetText(rs))
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		for _, r := range rs {
+			fmt.Fprintf(tw, "  %s\t%d\t%s\t%s\t%s\t%s\t%s\n", t.verdict(r.Verdict), r.Port, r.Check, r.Expected, r.Observed, durText(r.DurationMS), shortReason(r.Reason))
+		}
+		tw.Flush()
+	}
+	fmt.Fprintln(w)
+	line := SummaryLine(rep)
+	switch {
+	case rep.Summary.Fail > 0:
+		line = t.paint(ansiRed, line)
+	case rep.Summary.Pass > 0:
+		line = t.paint(ansiGreen, line)
+	}
+	_, err := fmt.Fprintln(w, line)
+	return err
+}
+
+func targetText(rs []Result) string {
+	hosts := map[string]bool{}
+	var list []string
+	src := ""
+	for _, r := range rs {
+		h := r.Target
+		if i := strings.LastIndex(h, ":"); i > 0 {
+			h = h[:i]
+		}
+		if !hosts[h] {
+			hosts[h] = true
+			list = append(list, h)
+		}
+		if src == "" && r.Source != "" {
+			src = r.Source
+			if i := strings.LastIndex(src, ":"); i > 0 && strings.Count(src, ":") == 1 || strings.HasPrefix(src, "[") {
+				src = strings.Trim(src[:strings.LastIndex(src, ":")], "[]")
+			}
+		}
+	}
+	s := "(to " + strings.Join(list, ", ")
+	if src != "" {
+		s += " from " + src
+	}
+	return s + ")"
+}
+
+func durText(ms float64) string {
+	if ms >= 1000 {
+		return fmt.Sprintf("%.1fs", ms/1000)
+	}
+	return fmt.Sprintf("%.0fms", ms)
+}
+
+// shortReason drops the "CHECK port to name (target): " head the table already shows.
+func shortReason(reason string) string {
+	if _, rest, ok := strings.Cut(reason, "): "); ok {
+		return rest
+	}
+	return reason
+}

@@ -1,0 +1,321 @@
+package probe
+
+import (
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mockdirector/mockdirector/certs"
+	"github.com/mockdirector/mockdirector/scenarios"
+	"github.com/mockdirector/mockdirector/topology"
+)
+
+// Defaults of a run.
+const (
+	DefaultTimeout     = 3 * time.Second
+	DefaultConcurrency = 32
+)
+
+// FirewallSkipReason is why deny rows are skipped where no firewall stands between the prober
+// and the destination (the loopback lab).
+const FirewallSkipReason = "needs a firewall between source and destination (run the netns lab: make e2e)"
+
+// Options shape a run: which rows, as whom, against which addresses, with which credentials.
+type Options struct {
+	Scenario *scenarios.Scenario
+	Topology *topology.Topology
+	// As selects the source roles to act as; rows from "any" run for every one. Empty runs
+	// each row once, as its own source role.
+	As []string
+	// Targets overrides the address of a destination role (role -> host).
+	Targets map[string]string
+	// Source is the local address to send from; invalid means the topology's address of the
+	// role (Topology.SourceAddr), else the kernel's choice.
+	Source netip.Addr
+	// PortOffset is added to every table port (for a serve started with --port-offset).
+	PortOffset int
+	Timeout    time.Duration
+	Retries    int
+	// Only keeps rows whose ID contains this substring.
+	Only string
+	// Credentials say where client certificates and the trust come from.
+	Credentials Credentials
+	// ExpectSourceSeen makes every check that learns the source the destination saw demand the
+	// address the prober sent from (the lab sets it: nothing NATs on loopback).
+	ExpectSourceSeen bool
+	// SkipDenyReason, when set, reports deny rows as skipped with this reason instead of running them.
+	SkipDenyReason string
+}
+
+// Credentials is --certs DIR or --cert/--key-file/--ca.
+type Credentials struct {
+	Dir                       string
+	CertFile, KeyFile, CAFile string
+}
+
+// Job is one row resolved into what to dial, from where, with what.
+type Job struct {
+	Row scenarios.Row
+	// From is the role the prober acts as (the row's, or the --as role for rows from any).
+	From  string
+	Check string
+	// Target is host:port; Host is the host part, ServerName the name to verify and send as SNI.
+	Target, Host, ServerName string
+	Source                   netip.Addr
+	Timeout                  time.Duration
+	Retries                  int
+	// Identity is the client certificate to present (nil: none); Roots the trust for the server.
+	Identity *certs.Identity
+	Roots    *x509.CertPool
+	// SeenAs is the source address the destination must report (empty: not checked).
+	SeenAs string
+	// SeenAsAuto marks SeenAs as filled by Options.ExpectSourceSeen: checked only where the
+	// destination reports a source at all (HTTP, SIP; not the CLS banner).
+	SeenAsAuto bool
+	// SkipReason, when set, skips the job.
+	SkipReason string
+	// CredentialErr explains why no client identity could be loaded for a check that needs one.
+	CredentialErr error
+	Index         int
+}
+
+// Plan resolves the scenario's rows into jobs. Its errors are bad input (exit 2).
+func Plan(o Options) ([]Job, error) {
+	if o.Scenario == nil {
+		o.Scenario = scenarios.Default()
+	}
+	if o.Topology == nil {
+		o.Topology = topology.Default()
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = DefaultTimeout
+	}
+	for _, r := range o.As {
+		if !slices.Contains(scenarios.SourceRoles, r) {
+			return nil, fmt.Errorf("--as %q is not a source role (one of %s)", r, strings.Join(scenarios.SourceRoles, ", "))
+		}
+	}
+	for r, addr := range o.Targets {
+		if !slices.Contains(scenarios.ServerRoles, r) {
+			return nil, fmt.Errorf("--target %s=...: %q is not a destination role (one of %s)", r, r, strings.Join(scenarios.ServerRoles, ", "))
+		}
+		if _, _, err := net.SplitHostPort(addr); err == nil {
+			return nil, fmt.Errorf("--target %s=%s: give a host or address without a port (ports come from the table; use --port-offset, or a row's target: for one row)", r, addr)
+		}
+	}
+	type pick struct {
+		row  scenarios.Row
+		from string
+	}
+	var picks []pick
+	if len(o.As) == 0 {
+		for _, r := range o.Scenario.Rows {
+			picks = append(picks, pick{r, r.From})
+		}
+	} else {
+		for _, role := range o.As {
+			for _, r := range o.Scenario.From(role) {
+				picks = append(picks, pick{r, role})
+			}
+		}
+	}
+	creds := newCredentialCache(o.Credentials, o.Topology)
+	var jobs []Job
+	for _, p := range picks {
+		if o.Only != "" && !strings.Contains(p.row.ID(), o.Only) {
+			continue
+		}
+		j, err := planJob(o, p.row, p.from, creds)
+		if err != nil {
+			return nil, fmt.Errorf("%s:%d: %s: %w", o.Scenario.File, p.row.Line, p.row.ID(), err)
+		}
+		j.Index = len(jobs)
+		jobs = append(jobs, j)
+	}
+	if len(jobs) == 0 {
+		return nil, fmt.Errorf("no rows selected from scenario %s (check --as and --only)", o.Scenario.Name)
+	}
+	return jobs, nil
+}
+
+func planJob(o Options, r scenarios.Row, from string, creds *credentialCache) (Job, error) {
+	j := Job{Row: r, From: from, Check: r.CheckKind(), Timeout: o.Timeout, Retries: o.Retries, SeenAs: r.SourceSeenAs}
+	if r.Timeout != "" {
+		d, err := time.ParseDuration(r.Timeout)
+		if err != nil {
+			return j, fmt.Errorf("timeout: %w", err)
+		}
+		j.Timeout = d
+	}
+	if r.Retries != nil {
+		j.Retries = *r.Retries
+	}
+	pool, _ := o.Topology.Pool(r.To)
+	j.ServerName = r.ServerName
+	if j.ServerName == "" && pool != nil {
+		j.ServerName = pool.FQDN
+	}
+	port := r.Port + o.PortOffset
+	if port < 1 || port > 65535 {
+		return j, fmt.Errorf("port %d with --port-offset %d is out of range", r.Port, o.PortOffset)
+	}
+	switch {
+	case r.Target != "":
+		if h, p, err := net.SplitHostPort(r.Target); err == nil {
+			j.Host, j.Target = h, net.JoinHostPort(h, p)
+		} else {
+			j.Host = r.Target
+		}
+	case o.Targets[r.To] != "":
+		j.Host = o.Targets[r.To]
+	case pool != nil:
+		j.Host = pool.Target()
+	}
+	if j.Host == "" {
+		if pool != nil {
+			j.Host = pool.FQDN
+		} else {
+			return j, fmt.Errorf("no address for %s: the topology has no pool for it; pass --target %s=ADDRESS", r.To, r.To)
+		}
+	}
+	if j.Target == "" {
+		j.Target = net.JoinHostPort(j.Host, strconv.Itoa(port))
+	}
+	if j.ServerName == "" {
+		j.ServerName = j.Host
+	}
+	j.Source = o.Source
+	if !j.Source.IsValid() {
+		j.Source = o.Topology.SourceAddr(from)
+	}
+	if o.ExpectSourceSeen && j.SeenAs == "" && j.Source.IsValid() {
+		j.SeenAs, j.SeenAsAuto = j.Source.String(), true
+	}
+	if o.SkipDenyReason != "" && r.Denied() {
+		j.SkipReason = o.SkipDenyReason
+	}
+	if needsTLS(j.Check) {
+		id, roots, err := creds.get(from)
+		if err != nil {
+			if o.Credentials.Dir != "" || o.Credentials.CertFile != "" || o.Credentials.CAFile != "" {
+				return j, err
+			}
+			j.CredentialErr = err
+		}
+		j.Identity, j.Roots = id, roots
+	}
+	return j, nil
+}
+
+func needsTLS(check string) bool {
+	return check != scenarios.CheckTCP && check != scenarios.CheckHTTP
+}
+
+// credentialCache loads each source role's identity once.
+type credentialCache struct {
+	c    Credentials
+	topo *topology.Topology
+	ids  map[string]*certs.Identity
+	errs map[string]error
+}
+
+func newCredentialCache(c Credentials, t *topology.Topology) *credentialCache {
+	return &credentialCache{c: c, topo: t, ids: map[string]*certs.Identity{}, errs: map[string]error{}}
+}
+
+// IdentityName is the certificate a source role presents from a certs directory: the first
+// member of its pool, or certs.ProbeName for roles without a pool.
+func IdentityName(t *topology.Topology, role string) string {
+	if p, ok := t.Pools[role]; ok && len(p.Members) > 0 {
+		return p.Members[0].Name
+	}
+	return certs.ProbeName
+}
+
+func (cc *credentialCache) get(role string) (*certs.Identity, *x509.CertPool, error) {
+	if id, ok := cc.ids[role]; ok {
+		return id, id.Roots, nil
+	}
+	if err, ok := cc.errs[role]; ok {
+		return nil, nil, err
+	}
+	id, roots, err := cc.load(role)
+	if err != nil {
+		cc.errs[role] = err
+		return nil, roots, err
+	}
+	cc.ids[role] = id
+	return id, roots, nil
+}
+
+func (cc *credentialCache) load(role string) (*certs.Identity, *x509.CertPool, error) {
+	c := cc.c
+	switch {
+	case c.CertFile != "" || c.KeyFile != "":
+		if c.CertFile == "" || c.KeyFile == "" {
+			return nil, nil, errors.New("--cert and --key-file go together (add --ca for the trust; default: the system roots)")
+		}
+		if c.CAFile == "" {
+			sys, err := x509.SystemCertPool()
+			if err != nil {
+				return nil, nil, fmt.Errorf("system roots: %w (pass --ca)", err)
+			}
+			id, err := loadIdentityNoCA(c.CertFile, c.KeyFile)
+			if err != nil {
+				return nil, nil, err
+			}
+			id.Roots = sys
+			return id, sys, nil
+		}
+		id, err := certs.LoadIdentity(c.CertFile, c.KeyFile, c.CAFile)
+		return id, roots(id), err
+	case c.CAFile != "":
+		pool, err := certs.LoadPool(c.CAFile)
+		if err != nil {
+			return nil, nil, err
+		}
+		return nil, pool, fmt.Errorf("no client certificate (only --ca given): pass --cert and --key-file, or --certs DIR")
+	}
+	dir := c.Dir
+	if dir == "" {
+		dir = "mockdirector-certs"
+	}
+	name := IdentityName(cc.topo, role)
+	id, err := certs.LoadFromDir(dir, name)
+	if err != nil {
+		return nil, nil, fmt.Errorf("client identity of %s (%s): %w", role, name, err)
+	}
+	return id, id.Roots, nil
+}
+
+func roots(id *certs.Identity) *x509.CertPool {
+	if id == nil {
+		return nil
+	}
+	return id.Roots
+}
+
+// loadIdentityNoCA loads a chain and key without a CA bundle (the trust comes from elsewhere).
+func loadIdentityNoCA(certFile, keyFile string) (*certs.Identity, error) {
+	chain, err := certs.ReadCerts(certFile)
+	if err != nil {
+		return nil, err
+	}
+	pair, err := certs.LoadPair(certFile, keyFile)
+	if err != nil {
+		return nil, err
+	}
+	id := &certs.Identity{Leaf: chain[0], Source: certFile}
+	id.Cert.PrivateKey = pair.Key
+	id.Cert.Leaf = chain[0]
+	for _, c := range chain {
+		id.Cert.Certificate = append(id.Cert.Certificate, c.Raw)
+	}
+	return id, nil
+}

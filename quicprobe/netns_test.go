@@ -1,0 +1,150 @@
+package quicprobe_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	"golang.org/x/sys/unix"
+
+	"github.com/mockdirector/mockdirector/listeners"
+	"github.com/mockdirector/mockdirector/quicprobe"
+)
+
+// inNetns runs fn on an OS thread switched into network namespace name: sockets fn creates
+// belong to that namespace for their whole life, whichever thread later reads them.
+func inNetns(name string, fn func()) {
+	GinkgoHelper()
+	runtime.LockOSThread()
+	orig, err := os.Open(fmt.Sprintf("/proc/self/task/%d/ns/net", unix.Gettid()))
+	Expect(err).NotTo(HaveOccurred())
+	defer orig.Close()
+	target, err := os.Open("/run/netns/" + name)
+	Expect(err).NotTo(HaveOccurred())
+	defer target.Close()
+	Expect(unix.Setns(int(target.Fd()), unix.CLONE_NEWNET)).To(Succeed())
+	defer func() {
+		// Only a thread back in its own namespace goes back to the pool; otherwise it stays
+		// locked and the runtime ends it with the goroutine.
+		if unix.Setns(int(orig.Fd()), unix.CLONE_NEWNET) == nil {
+			runtime.UnlockOSThread()
+		}
+	}()
+	fn()
+}
+
+func sh(stdin string, args ...string) {
+	GinkgoHelper()
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Stdin = strings.NewReader(stdin)
+	out, err := cmd.CombinedOutput()
+	Expect(err).NotTo(HaveOccurred(), "%s: %s", strings.Join(args, " "), out)
+}
+
+// A probe namespace and a server namespace joined by a veth pair (198.51.100.1 <-> .2); the
+// server namespace's nftables drops UDP 4443 and rejects UDP 5061. Nothing touches the host's
+// own addresses or rules.
+var _ = Describe("udp-quic through a firewall in a test namespace", Serial, Ordered, Label("udp-quic", "netns"), func() {
+	const (
+		probeIP  = "198.51.100.1"
+		serverIP = "198.51.100.2"
+		timeout  = 1500 * time.Millisecond
+	)
+	var probeNS, serverNS string
+
+	BeforeAll(func() {
+		if os.Geteuid() != 0 {
+			Skip("needs root to make network namespaces")
+		}
+		for _, tool := range []string{"ip", "nft"} {
+			if _, err := exec.LookPath(tool); err != nil {
+				Skip(tool + " is not installed")
+			}
+		}
+		id := os.Getpid() % 100000
+		probeNS, serverNS = fmt.Sprintf("mdq-p-%d", id), fmt.Sprintf("mdq-s-%d", id)
+		vp, vs := fmt.Sprintf("mdqp%d", id), fmt.Sprintf("mdqs%d", id)
+		sh("", "ip", "netns", "add", probeNS)
+		DeferCleanup(sh, "", "ip", "netns", "del", probeNS)
+		sh("", "ip", "netns", "add", serverNS)
+		DeferCleanup(sh, "", "ip", "netns", "del", serverNS)
+		sh("", "ip", "link", "add", vp, "netns", probeNS, "type", "veth", "peer", "name", vs, "netns", serverNS)
+		sh("", "ip", "-n", probeNS, "addr", "add", probeIP+"/24", "dev", vp)
+		sh("", "ip", "-n", serverNS, "addr", "add", serverIP+"/24", "dev", vs)
+		for ns, dev := range map[string]string{probeNS: vp, serverNS: vs} {
+			sh("", "ip", "-n", ns, "link", "set", "lo", "up")
+			sh("", "ip", "-n", ns, "link", "set", dev, "up")
+		}
+		sh(`table inet mdq {
+	chain input {
+		type filter hook input priority 0; policy accept;
+		udp dport 4443 drop
+		udp dport 5061 reject
+	}
+}
+`, "ip", "netns", "exec", serverNS, "nft", "-f", "-")
+
+		// Real listeners behind the rules: a QUIC responder on 443 (allowed) and on 4443
+		// (dropped), an HTTPS listener with HTTP/3 on 444 (allowed); nothing on 5061 or 3478.
+		inNetns(serverNS, func() {
+			serve(listeners.Spec{Name: "udp-quic-443", Protocol: listeners.ProtoUDPQUIC, Port: 443, Addr: serverIP + ":443"})
+			serve(listeners.Spec{Name: "udp-quic-4443", Protocol: listeners.ProtoUDPQUIC, Port: 4443, Addr: serverIP + ":4443"})
+			serve(listeners.Spec{Name: "https-444", Protocol: "https", Port: 444, Addr: serverIP + ":444", HTTP3: true})
+		})
+	})
+
+	probe := func(port int) quicprobe.Outcome {
+		var out quicprobe.Outcome
+		inNetns(probeNS, func() {
+			ctx, cancel := context.WithTimeout(context.Background(), timeout)
+			defer cancel()
+			out = quicprobe.Handshake(ctx, fmt.Sprintf("%s:%d", serverIP, port), probeIP, clientTLS())
+		})
+		GinkgoWriter.Printf("udp/%d: %s in %s (%s)\n", port, out.State, out.Duration.Round(time.Millisecond), out.Reason)
+		return out
+	}
+
+	It("is open where the firewall lets UDP through to a responder", func() {
+		out := probe(443)
+		Expect(out.State).To(Equal(quicprobe.StateOpen), out.Reason)
+		Expect(out.Identity).NotTo(BeNil())
+		Expect(out.Identity.RemoteIP).To(Equal(probeIP))
+	})
+
+	It("is filtered where the firewall drops, though a responder listens behind it", func() {
+		Expect(probe(4443).State).To(Equal(quicprobe.StateFiltered))
+	})
+
+	It("is refused where the firewall rejects with ICMP port unreachable", func() {
+		Expect(probe(5061).State).To(Equal(quicprobe.StateRefused))
+	})
+
+	It("is refused where the host answers but nothing listens", func() {
+		Expect(probe(3478).State).To(Equal(quicprobe.StateRefused))
+	})
+
+	It("gets an h3 answer through, and the h3 check sees the drop as filtered", func() {
+		var status int
+		var id *listeners.Identity
+		var okErr, dropErr error
+		inNetns(probeNS, func() {
+			ctx, cancel := context.WithTimeout(context.Background(), timeout)
+			defer cancel()
+			status, id, okErr = quicprobe.GetH3(ctx, fmt.Sprintf("https://%s:444%s", serverIP, listeners.WellKnownPath), probeIP, clientTLS())
+			ctx2, cancel2 := context.WithTimeout(context.Background(), timeout)
+			defer cancel2()
+			_, _, dropErr = quicprobe.GetH3(ctx2, fmt.Sprintf("https://%s:4443/", serverIP), probeIP, clientTLS())
+		})
+		Expect(okErr).NotTo(HaveOccurred())
+		Expect(status).To(Equal(200))
+		Expect(id.Listener).To(Equal("https-444"))
+		Expect(dropErr).To(HaveOccurred())
+		Expect(quicprobe.StateOf(dropErr)).To(Equal(quicprobe.StateFiltered), dropErr.Error())
+	})
+})

@@ -1,0 +1,167 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/mockdirector/mockdirector/certs"
+	"github.com/mockdirector/mockdirector/journal"
+	"github.com/mockdirector/mockdirector/listeners"
+	"github.com/mockdirector/mockdirector/scenarios"
+	"github.com/mockdirector/mockdirector/server"
+	"github.com/mockdirector/mockdirector/topology"
+)
+
+// Two Director pool members on one host, on two loopback addresses of this suite's block
+// (127.0.10.0/24), the same port numbers (table port + offset), as an HLB pool stands in.
+const poolYAML = `
+domain: contoso.com
+pools:
+  director:
+    fqdn: dir-pool.contoso.local
+    members:
+      - {name: dir01.contoso.local, address: 127.0.10.2}
+      - {name: dir02.contoso.local, address: 127.0.10.3}
+`
+
+// portOffset keeps every director port (80 .. 50003) outside the kernel's ephemeral range
+// (32768-60999), so no client socket of a concurrent test can hold one.
+const portOffset = 13000
+
+func get(url, host string) (listeners.Identity, *http.Response) {
+	cl := &http.Client{Timeout: 10 * time.Second}
+	req, err := http.NewRequest("GET", url, nil)
+	Expect(err).NotTo(HaveOccurred())
+	req.Host = host
+	res, err := cl.Do(req)
+	Expect(err).NotTo(HaveOccurred())
+	defer res.Body.Close()
+	var id listeners.Identity
+	Expect(json.NewDecoder(res.Body).Decode(&id)).To(Succeed())
+	return id, res
+}
+
+var _ = Describe("server.Start", func() {
+	var dir string
+	BeforeEach(func() { dir = GinkgoT().TempDir() })
+
+	It("runs several members of one pool on one host, on different addresses and the same ports", Serial, func() {
+		topo, err := topology.Parse("pool.yaml", []byte(poolYAML))
+		Expect(err).NotTo(HaveOccurred())
+		var out bytes.Buffer
+		start := func(member string) *server.Instance {
+			inst, err := server.Start(server.Options{
+				Topology:    topo,
+				PlanOptions: listeners.PlanOptions{Role: scenarios.RoleDirector, Member: member, PortOffset: portOffset},
+				CertDir:     filepath.Join(dir, "certs"),
+				JournalPath: filepath.Join(dir, member+".jsonl"),
+				Out:         &out,
+			})
+			Expect(err).NotTo(HaveOccurred())
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			go func() { done <- inst.Serve(ctx) }()
+			DeferCleanup(func() {
+				cancel()
+				Eventually(done, 10*time.Second).Should(Receive(BeNil()))
+			})
+			return inst
+		}
+		one, two := start("dir01"), start("dir02")
+		Expect(out.String()).To(ContainSubstring("generated"), "the first start generates the certificates and says where")
+		Expect(out.String()).To(ContainSubstring(filepath.Join(dir, "certs")))
+
+		for name, addr := range one.Addrs() {
+			Expect(addr.String()).To(HavePrefix("127.0.10.2:"), name)
+			Expect(two.Addrs()[name].String()).To(Equal("127.0.10.3:"+strconv.Itoa(addr.(*net.TCPAddr).Port)), name)
+		}
+		for _, m := range []struct{ ip, member string }{{"127.0.10.2", "dir01.contoso.local"}, {"127.0.10.3", "dir02.contoso.local"}} {
+			id, res := get("http://"+m.ip+":"+strconv.Itoa(8080+portOffset)+listeners.WellKnownPath, "dir-pool.contoso.local")
+			Expect(res.StatusCode).To(Equal(200))
+			Expect(id.Member).To(Equal(m.member))
+			Expect(id.Local).To(Equal(m.ip + ":" + strconv.Itoa(8080+portOffset)))
+		}
+
+		// Each member serves with its own certificate, which names the pool and the member.
+		probe, err := certs.LoadFromDir(filepath.Join(dir, "certs"), certs.ProbeName)
+		Expect(err).NotTo(HaveOccurred())
+		for _, m := range []struct{ ip, member string }{{"127.0.10.2", "dir01.contoso.local"}, {"127.0.10.3", "dir02.contoso.local"}} {
+			c, err := tls.Dial("tcp", m.ip+":"+strconv.Itoa(5061+portOffset), probe.ClientConfig(m.member))
+			Expect(err).NotTo(HaveOccurred())
+			Expect(c.ConnectionState().PeerCertificates[0].DNSNames).To(ContainElements("dir-pool.contoso.local", m.member))
+			c.Close()
+		}
+	})
+
+	It("names the missing certificate file and the command that makes one", func() {
+		_, err := server.Start(server.Options{
+			PlanOptions: listeners.PlanOptions{Role: scenarios.RoleEdgeInternal, Bind: "127.0.10.4"},
+			CertFile:    filepath.Join(dir, "site.crt"), KeyFile: filepath.Join(dir, "site.key"), CAFile: filepath.Join(dir, "ca.crt"),
+			JournalPath: filepath.Join(dir, "j.jsonl"),
+		})
+		Expect(err).To(MatchError(SatisfyAll(ContainSubstring(filepath.Join(dir, "site.crt")), ContainSubstring("mockdirector certs init"))))
+	})
+
+	It("wants --cert, --key and --ca together", func() {
+		_, err := server.Start(server.Options{
+			PlanOptions: listeners.PlanOptions{Role: scenarios.RoleEdgeInternal, Bind: "127.0.10.4"},
+			CertFile:    filepath.Join(dir, "site.crt"), JournalPath: filepath.Join(dir, "j.jsonl"),
+		})
+		Expect(err).To(MatchError(ContainSubstring("go together")))
+	})
+
+	It("serves the site's own PEM certificate, key and CA bundle", func() {
+		certDir := filepath.Join(dir, "site")
+		_, err := certs.Init(topology.Default(), certs.Options{Dir: certDir})
+		Expect(err).NotTo(HaveOccurred())
+		jpath := filepath.Join(dir, "j.jsonl")
+		inst, err := server.Start(server.Options{
+			PlanOptions: listeners.PlanOptions{Role: scenarios.RoleEdgeInternal, Bind: "127.0.10.4", PortOffset: -5061},
+			CertFile:    certs.CertPath(certDir, "edge01-int.contoso.local"), KeyFile: certs.KeyPath(certDir, "edge01-int.contoso.local"),
+			CAFile:      filepath.Join(certDir, certs.CACertFile),
+			JournalPath: jpath,
+		})
+		Expect(err).NotTo(HaveOccurred())
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- inst.Serve(ctx) }()
+		probe, err := certs.LoadFromDir(certDir, certs.ProbeName)
+		Expect(err).NotTo(HaveOccurred())
+		c, err := tls.Dial("tcp", inst.Addrs()["sip-mtls-5061"].String(), probe.ClientConfig("edge-int.contoso.local"))
+		Expect(err).NotTo(HaveOccurred())
+		c.Write([]byte("\r\n\r\n"))
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		b := make([]byte, 2)
+		_, err = c.Read(b)
+		Expect(err).NotTo(HaveOccurred())
+		c.Close()
+		cancel()
+		Eventually(done, 10*time.Second).Should(Receive(BeNil()))
+		// Serve closed (and synced) the journal; the handshake is in it.
+		evs, err := journal.ReadFile(jpath)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(evs).To(ContainElement(SatisfyAll(HaveField("Kind", journal.KindHandshake), HaveField("Outcome", journal.OutcomeOK))))
+	})
+
+	It("leaves nothing bound or open when a port is busy", func() {
+		busy, err := net.Listen("tcp", "127.0.10.5:0")
+		Expect(err).NotTo(HaveOccurred())
+		defer busy.Close()
+		port := busy.Addr().(*net.TCPAddr).Port
+		_, err = server.Start(server.Options{
+			PlanOptions: listeners.PlanOptions{Role: scenarios.RoleEdgeInternal, Bind: "127.0.10.5", PortOffset: port - 5061},
+			CertDir:     filepath.Join(dir, "certs"), JournalPath: filepath.Join(dir, "j.jsonl"),
+		})
+		Expect(err).To(MatchError(SatisfyAll(ContainSubstring("edge-internal listener sip-mtls-5061"), ContainSubstring("port "+strconv.Itoa(port)))))
+	})
+})
