@@ -40,7 +40,7 @@ func newHTTP(spec Spec, env Env, useTLS bool) (Listener, error) {
 	if useTLS {
 		conf := env.TLS.ServerConfig(false)
 		conf.NextProtos = []string{"h2", "http/1.1"}
-		l.srv.TLSConfig = conf.Clone() // http.Server edits its config for HTTP/2; the acceptor clones its own per handshake
+		l.srv.TLSConfig = conf
 		// The acceptor gets its own copy: Serve lets net/http adjust srv.TLSConfig for HTTP/2
 		// while the acceptor may already be handshaking with it.
 		l.ln = newTLSAcceptor(raw, spec, env, conf.Clone(), spec.ClientCert)
