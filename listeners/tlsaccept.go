@@ -148,6 +148,12 @@ func (a *tlsAcceptor) handshake(raw *trackedConn) {
 		ev.Reason = "client certificate not verified: " + certReason(verifyErr)
 	}
 	_ = a.env.journal().Record(ev)
+	// From here the connection belongs to whoever accepts it (Close leaves it to them), or is
+	// closed here when the acceptor stops first.
+	if !a.handOver(raw) {
+		tc.Close()
+		return
+	}
 	select {
 	case <-a.done:
 		tc.Close()
@@ -156,9 +162,6 @@ func (a *tlsAcceptor) handshake(raw *trackedConn) {
 	}
 	select {
 	case a.ready <- tc:
-		if !a.handOver(raw) {
-			tc.Close()
-		}
 	case <-a.done:
 		tc.Close()
 	}
