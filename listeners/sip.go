@@ -59,7 +59,7 @@ func newSIP(spec Spec, env Env) (Listener, error) {
 	l := &sipListener{spec: spec, env: env, acc: acc, ln: &sipConnListener{tlsAcceptor: acc}, ua: ua, srv: srv}
 	srv.OnOptions(l.answer(200, "OK"))
 	// Unauthenticated peers are challenged, as a Lync registrar does.
-	for _, m := range []sip.RequestMethod{sip.REGISTER, sip.INVITE, sip.SUBSCRIBE, sip.MESSAGE, sip.NOTIFY, sip.INFO, sip.REFER, sip.PUBLISH, sip.UPDATE, sip.PRACK} {
+	for _, m := range []sip.RequestMethod{sip.REGISTER, sip.INVITE, sip.SUBSCRIBE, sip.MESSAGE, sip.NOTIFY, sip.INFO, sip.REFER, sip.PUBLISH, sip.UPDATE, sip.PRACK, "SERVICE"} {
 		srv.OnRequest(m, l.answer(401, "Unauthorized"))
 	}
 	srv.OnBye(l.answer(481, "Call Leg/Transaction Does Not Exist"))

@@ -266,6 +266,9 @@ func certReason(err error) string {
 	var ua x509.UnknownAuthorityError
 	var ci x509.CertificateInvalidError
 	switch {
+	case strings.Contains(err.Error(), "insecure algorithm"):
+		// crypto/x509 reports a SHA-1 signature as an unknown authority with this hint.
+		return "signed with an insecure algorithm (SHA-1): re-issue it from a CA that signs with SHA-256"
 	case errors.As(err, &ua):
 		return "unknown authority (not issued by a CA this listener trusts)"
 	case errors.As(err, &ci):

@@ -67,7 +67,8 @@ var _ = Describe("SIP answers other methods as a Lync server does", Ordered, Lab
 		Entry("SUBSCRIBE is challenged", sip.SUBSCRIBE, 401, "WWW-Authenticate"),
 		Entry("MESSAGE is challenged", sip.MESSAGE, 401, "WWW-Authenticate"),
 		Entry("BYE outside a dialog", sip.BYE, 481, ""),
-		Entry("an unknown method", sip.RequestMethod("SERVICE"), 405, "Allow"),
+		Entry("SERVICE (Lync's own method) is challenged", sip.RequestMethod("SERVICE"), 401, "WWW-Authenticate"),
+		Entry("an unknown method", sip.RequestMethod("FROBNICATE"), 405, "Allow"),
 	)
 
 	It("answers HTTP/1.1 clients on a plain HTTP port too", func() {

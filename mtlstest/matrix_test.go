@@ -43,9 +43,8 @@ var toMockWant = map[string]toMock{
 	certs.FaultSelfSigned:   {journalReason: "unknown authority"},
 	certs.FaultRSA1024:      {accepted: true}, // the documented minimum: accepted, lint warns
 	// crypto/x509 refuses the SHA-1 signature while building the chain and reports "unknown
-	// authority (possibly because of insecure algorithm SHA1-RSA)"; the listeners' reason keeps
-	// only "unknown authority" (see the report: certReason could name SHA-1).
-	certs.FaultSHA1:                {journalReason: "unknown authority"},
+	// authority (possibly because of insecure algorithm SHA1-RSA)"; the listener names SHA-1.
+	certs.FaultSHA1:                {journalReason: "insecure algorithm (SHA-1)"},
 	certs.FaultMissingIntermediate: {journalReason: "unknown authority"},
 }
 
