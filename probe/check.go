@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/mockdirector/mockdirector/certs"
 	"github.com/mockdirector/mockdirector/listeners"
 	"github.com/mockdirector/mockdirector/scenarios"
 )
@@ -28,6 +29,17 @@ type Observation struct {
 	Identity   *listeners.Identity
 	ServerCert *CertSummary
 	Server     string
+	// Chain is the subject of every certificate the server presented, leaf first; Lint what the
+	// certificate lint found on it (set when the job has a lint profile and a chain was seen).
+	Chain  []string
+	Lint   []certs.Finding
+	Linted bool
+	// ALPN and QUICVersion describe a QUIC handshake.
+	ALPN, QUICVersion string
+	// Held is how long a hold check's connection stayed up idle (the whole hold, or until cut);
+	// Cut says it was cut.
+	Held time.Duration
+	Cut  bool
 }
 
 // Checker runs one kind of check for a job. Implementations get a context that ends at the
@@ -51,6 +63,9 @@ var Checkers = map[string]Checker{
 	scenarios.CheckHTTPS:      CheckerFunc(checkHTTPS),
 	scenarios.CheckSIPOptions: CheckerFunc(checkSIPOptions),
 	scenarios.CheckCLS:        CheckerFunc(checkCLS),
+	scenarios.CheckUDPQUIC:    CheckerFunc(checkUDPQUIC),
+	scenarios.CheckH3:         CheckerFunc(checkH3),
+	scenarios.CheckHold:       CheckerFunc(checkHold),
 }
 
 // remaining is how long ctx has left, or d when it has no deadline.

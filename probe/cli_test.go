@@ -61,11 +61,11 @@ var _ = Describe("the mockdirector binary", Ordered, Serial, Label("cli"), func(
 	It("passes every allow row, exit 0, and writes JSON that decodes strictly", func() {
 		out := filepath.Join(dir, "all.json")
 		s := run(bin, 0, probeArgs("--format", "json", "--output", out)...)
-		Expect(s.Out).To(gbytes.Say(`19 rows: 14 pass, 0 fail, 5 skip`))
+		Expect(s.Out).To(gbytes.Say(`28 rows: 14 pass, 0 fail, 14 skip`))
 		rep := readReport(out)
 		Expect(rep.Scenario).To(Equal("lync2013-single-director"))
-		Expect(rep.Results).To(HaveLen(19))
-		Expect(rep.Summary).To(Equal(probe.Summary{Pass: 14, Skip: 5}))
+		Expect(rep.Results).To(HaveLen(28))
+		Expect(rep.Summary).To(Equal(probe.Summary{Pass: 14, Skip: 14}))
 		for _, r := range rep.Results {
 			Expect(r.ID).NotTo(BeEmpty())
 			Expect(r.Reason).NotTo(BeEmpty())
@@ -90,9 +90,9 @@ var _ = Describe("the mockdirector binary", Ordered, Serial, Label("cli"), func(
 			names[s.Name] = true
 			cases += len(s.Cases)
 		}
-		Expect(cases).To(Equal(19))
-		Expect(doc.Tests).To(Equal(19))
-		Expect(doc.Skipped).To(Equal(5))
+		Expect(cases).To(Equal(28))
+		Expect(doc.Tests).To(Equal(28))
+		Expect(doc.Skipped).To(Equal(14))
 		Expect(names).To(HaveKey("edge-internal -> director"))
 	})
 
@@ -106,6 +106,24 @@ var _ = Describe("the mockdirector binary", Ordered, Serial, Label("cli"), func(
 		s = run(bin, 2, "probe", "--scenario", bad)
 		Expect(s.Err).To(gbytes.Say(`bad.yaml:3`))
 		run(bin, 0, "scenarios", "validate", "lync2013-single-director")
+	})
+
+	It("holds a connection with --hold, showing a progress line on a terminal, and reports it held", func() {
+		scn := filepath.Join(dir, "hold.yaml")
+		Expect(os.WriteFile(scn, []byte("name: hold\nrows:\n  - {from: internal-clients, to: director, port: 80, protocol: http, check: hold, path: /meet/}\n"), 0o644)).To(Succeed())
+		args := probeArgs("--scenario", scn, "--hold", "2s", "--format", "json", "--output", filepath.Join(dir, "hold.json"))
+		// script(1) gives the probe a real terminal, so the progress line shows.
+		line := bin + " " + strings.Join(args, " ")
+		s := run("script", 0, "-qec", line, "/dev/null")
+		Expect(string(s.Out.Contents())).To(MatchRegexp(`rows, 0 failing, holding idle [0-9]s of 2s`))
+		rep := readReport(filepath.Join(dir, "hold.json"))
+		Expect(rep.Results).To(HaveLen(1))
+		Expect(rep.Results[0].ID).To(Equal("internal-clients->director tcp/80 http hold"))
+		Expect(rep.Results[0].Observed).To(Equal("held 2s"), rep.Results[0].Reason)
+		Expect(rep.Results[0].HoldMS).To(Equal(2000.0))
+
+		By("a negative --hold is bad input")
+		run(bin, 2, probeArgs("--scenario", scn, "--hold", "-1s")...)
 	})
 
 	It("turns exactly the rows to a stopped listener red, exit 1, with the reason", func() {
@@ -167,16 +185,22 @@ var _ = Describe("mockdirector lab", Ordered, Serial, Label("cli", "lab"), func(
 		Expect(out).To(MatchRegexp(`edge-internal -> director  \(to 127.0.20.2 from 127.0.20.4\)`))
 		Expect(out).To(MatchRegexp(`PASS  5061  sip-options  allow  sip 200 .* source seen 127.0.20.4`))
 		Expect(out).To(MatchRegexp(`SKIP .* needs a firewall between source and destination`))
-		Expect(out).To(ContainSubstring(`19 rows: 14 pass, 0 fail, 5 skip`))
+		Expect(out).To(MatchRegexp(`SKIP  udp/443\s+udp-quic\s+deny\s+not-run`))
+		Expect(out).To(ContainSubstring(`28 rows: 14 pass, 0 fail, 14 skip`))
 		Expect(string(s.Out.Contents())).NotTo(ContainSubstring("\x1b["), "no colour when stdout is not a terminal")
 	})
 
 	It("fails the deny rows with exit 1 when told a firewall is present but nothing denies", func() {
 		out := filepath.Join(GinkgoT().TempDir(), "lab.json")
 		s := run(bin, 1, "lab", "--config", topo, "--port-offset", "13000", "--firewall-present", "--format", "json", "--output", out)
-		Expect(s.Out).To(gbytes.Say(`19 rows: 1[45] pass, [45] fail, 0 skip`))
+		Expect(s.Out).To(gbytes.Say(`28 rows: 2[34] pass, [45] fail, 0 skip`))
 		rep := readReport(out)
 		for _, r := range rep.Results {
+			if r.Transport == "udp" {
+				// Nothing serves UDP on this topology: the kernel answers ICMP port unreachable.
+				Expect(r.Observed).To(Equal(probe.ObservedRefused), r.ID)
+				Expect(r.Verdict).To(Equal(probe.VerdictPass), r.Reason)
+			}
 			if r.Verdict == probe.VerdictFail {
 				Expect(r.Expected).To(Equal("deny"))
 				Expect(r.Reason).To(ContainSubstring("connected - the path is open"))

@@ -59,7 +59,7 @@ func RunJob(ctx context.Context, j *Job) Result {
 		if ctx.Err() != nil {
 			return notRun(j, ctx.Err())
 		}
-		cctx, cancel := context.WithTimeout(ctx, j.Timeout)
+		cctx, cancel := context.WithTimeout(ctx, j.Budget())
 		o := checker.Check(cctx, j)
 		cancel()
 		res.Attempts = attempt + 1
@@ -68,6 +68,11 @@ func RunJob(ctx context.Context, j *Job) Result {
 			res.Source = o.Source
 		}
 		res.Identity, res.ServerCert, res.Server = o.Identity, o.ServerCert, o.Server
+		res.Chain, res.Lint, res.ALPN, res.QUICVersion = o.Chain, o.Lint, o.ALPN, o.QUICVersion
+		if j.Hold > 0 {
+			res.HoldMS = float64(j.Hold.Milliseconds())
+			res.HeldMS = float64(o.Held.Microseconds()) / 1000
+		}
 		res.Verdict, res.Reason = judge(j, o)
 		if res.Verdict == VerdictPass {
 			break
@@ -82,11 +87,14 @@ func RunJob(ctx context.Context, j *Job) Result {
 
 func baseResult(j *Job) Result {
 	r := Result{
-		ID: j.Row.ID(), From: j.From, To: j.Row.To, Port: j.Row.Port, Protocol: j.Row.Protocol,
+		ID: j.Row.ID(), From: j.From, To: j.Row.To, Port: j.Row.Port, Transport: j.Row.Transport, Protocol: j.Row.Protocol,
 		Check: j.Check, Target: j.Target, Expected: j.Row.Expect, Origin: j.Row.Origin, Index: j.Index,
 	}
 	if j.Source.IsValid() {
 		r.Source = j.Source.String()
+	}
+	if j.Row.Lint != nil {
+		r.LintExpected = j.Row.Lint.String()
 	}
 	return r
 }

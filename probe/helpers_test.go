@@ -40,8 +40,11 @@ type lab struct {
 
 // startLab starts every server role of the built-in scenario with certificates generated into a
 // temporary directory, and registers its teardown.
-func startLab(offset int) *lab {
-	l := &lab{topo: testTopology(), certDir: GinkgoT().TempDir()}
+func startLab(offset int) *lab { return startLabOn(testTopology(), offset) }
+
+// startLabOn is startLab on another topology (the UDP specs' 127.0.70.x site).
+func startLabOn(topo *topology.Topology, offset int) *lab {
+	l := &lab{topo: topo, certDir: GinkgoT().TempDir()}
 	l.journal = filepath.Join(GinkgoT().TempDir(), "journal.jsonl")
 	jw, err := journal.Open(l.journal)
 	Expect(err).NotTo(HaveOccurred())

@@ -127,6 +127,18 @@ var _ = Describe("negative results", Ordered, Serial, Label("negative"), func() 
 			Expect(res.Verdict).To(Equal(probe.VerdictFail))
 			Expect(res.Reason).To(ContainSubstring("member dir01.contoso.local answered, expected dir02"))
 		})
+
+		It("fails an allow row answered by another port's listener, as behind a port forward", func() {
+			r := row(scenarios.RoleReverseProxy, scenarios.RoleDirector, 4443, scenarios.ProtoHTTPS, "", scenarios.ExpectAllow)
+			// Shift the offset so the row's 4443 lands on the Director's 443 listener, as a
+			// DNAT 4443 -> 443 would.
+			res := runRow(l.options(negativeOffset+443-4443), r)
+			Expect(res.Verdict).To(Equal(probe.VerdictFail))
+			Expect(res.Reason).To(ContainSubstring("answered by listener https-443 (port 443), not port 4443"))
+
+			res = runRow(l.options(negativeOffset), r)
+			Expect(res.Verdict).To(Equal(probe.VerdictPass), res.Reason)
+		})
 	})
 
 	Context("behind nftables in a namespace the test creates", Label("netns"), func() {
@@ -190,8 +202,10 @@ var _ = Describe("negative results", Ordered, Serial, Label("negative"), func() 
 			// The same rows straight at the mock on loopback: nothing denies them.
 			rep = probe.Collect("guards", time.Now(), probe.Run(context.Background(), jobs, 32), nil)
 			for _, r := range rep.Results {
-				if r.Port == 444 {
-					continue // the Director does not serve 444: refused, which a deny row accepts
+				if r.Port == 444 || r.Transport == scenarios.TransportUDP {
+					// The Director does not serve 444, nor UDP here: refused, which a deny row accepts.
+					Expect(r.Observed).To(Equal(probe.ObservedRefused), r.ID)
+					continue
 				}
 				Expect(r.Verdict).To(Equal(probe.VerdictFail), r.ID)
 				Expect(r.Reason).To(ContainSubstring("connected - the path is open"))

@@ -48,7 +48,7 @@ func (t Table) Write(w io.Writer, rep *Report) error {
 		fmt.Fprintf(w, "\n%s  %s\n", t.paint(ansiBold, g), targetText(rs))
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		for _, r := range rs {
-			fmt.Fprintf(tw, "  %s\t%d\t%s\t%s\t%s\t%s\t%s\n", t.verdict(r.Verdict), r.Port, r.Check, r.Expected, r.Observed, durText(r.DurationMS), shortReason(r.Reason))
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.verdict(r.Verdict), portText(r), r.Check, r.Expected, r.Observed, durText(r.DurationMS), shortReason(r.Reason))
 		}
 		tw.Flush()
 	}
@@ -89,6 +89,14 @@ func targetText(rs []Result) string {
 		s += " from " + src
 	}
 	return s + ")"
+}
+
+// portText is the port, with the transport when it is not TCP ("udp/443").
+func portText(r Result) string {
+	if r.Transport != "" && r.Transport != "tcp" {
+		return fmt.Sprintf("%s/%d", r.Transport, r.Port)
+	}
+	return fmt.Sprint(r.Port)
 }
 
 func durText(ms float64) string {

@@ -51,6 +51,9 @@ type Options struct {
 	ExpectSourceSeen bool
 	// SkipDenyReason, when set, reports deny rows as skipped with this reason instead of running them.
 	SkipDenyReason string
+	// Hold, when positive, replaces every hold row's hold (probe --hold: labs shorten the
+	// HLB's 1800 s).
+	Hold time.Duration
 }
 
 // Credentials is --certs DIR or --cert/--key-file/--ca.
@@ -82,7 +85,22 @@ type Job struct {
 	SkipReason string
 	// CredentialErr explains why no client identity could be loaded for a check that needs one.
 	CredentialErr error
-	Index         int
+	// Hold is how long a hold check keeps its connection idle (zero for other checks).
+	Hold time.Duration
+	// Lint is the certificate profile a tls or mtls check lints the server's chain against
+	// (certs.ProfileFor the destination role and the row's member, with the job's trust).
+	Lint  *certs.LintProfile
+	Index int
+}
+
+// Budget is how long the engine lets one attempt of the job run: the timeout, and for a hold
+// check the hold plus a second timeout for the exchange that proves the connection afterwards
+// (the timeout bounds connecting and handshaking, never the hold).
+func (j *Job) Budget() time.Duration {
+	if j.Hold > 0 {
+		return 2*j.Timeout + j.Hold
+	}
+	return j.Timeout
 }
 
 // Plan resolves the scenario's rows into jobs. Its errors are bad input (exit 2).
@@ -200,7 +218,13 @@ func planJob(o Options, r scenarios.Row, from string, creds *credentialCache) (J
 	if o.SkipDenyReason != "" && r.Denied() {
 		j.SkipReason = o.SkipDenyReason
 	}
-	if needsTLS(j.Check) {
+	if j.Check == scenarios.CheckHold {
+		j.Hold = r.HoldFor()
+		if o.Hold > 0 {
+			j.Hold = o.Hold
+		}
+	}
+	if needsTLS(j.Check, r.Protocol) {
 		id, roots, err := creds.get(from)
 		if err != nil {
 			if o.Credentials.Dir != "" || o.Credentials.CertFile != "" || o.Credentials.CAFile != "" {
@@ -210,11 +234,41 @@ func planJob(o Options, r scenarios.Row, from string, creds *credentialCache) (J
 		}
 		j.Identity, j.Roots = id, roots
 	}
+	if j.Check == scenarios.CheckTLS || j.Check == scenarios.CheckMTLS {
+		p, err := lintProfile(o.Topology, r)
+		if err != nil {
+			return j, err
+		}
+		p.Roots = j.Roots
+		j.Lint = &p
+	}
 	return j, nil
 }
 
-func needsTLS(check string) bool {
-	return check != scenarios.CheckTCP && check != scenarios.CheckHTTP
+// lintProfile is the certificate profile of the row's destination: certs.ProfileFor the role
+// (and the row's member), or only the role when the topology has no pool for it (a --target or
+// a row target: the generic checks still apply).
+func lintProfile(t *topology.Topology, r scenarios.Row) (certs.LintProfile, error) {
+	if _, ok := t.Pools[r.To]; !ok {
+		return certs.LintProfile{Role: r.To}, nil
+	}
+	p, err := certs.ProfileFor(t, r.To, r.Member)
+	if err != nil {
+		return p, fmt.Errorf("lint: %w", err)
+	}
+	return p, nil
+}
+
+// needsTLS says whether a check needs the trust (and a client certificate when asked): every
+// check but a bare connect and plain HTTP, and a hold over a TLS protocol.
+func needsTLS(check, protocol string) bool {
+	switch check {
+	case scenarios.CheckTCP, scenarios.CheckHTTP:
+		return false
+	case scenarios.CheckHold:
+		return protocol != scenarios.ProtoTCP && protocol != scenarios.ProtoHTTP
+	}
+	return true
 }
 
 // credentialCache loads each source role's identity once.

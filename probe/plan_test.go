@@ -32,11 +32,12 @@ var _ = Describe("planning a run", Label("plan"), func() {
 		Expect(ids).To(ConsistOf(
 			"edge-internal->director tcp/5061 sip-mtls", "edge-internal->frontend tcp/5061 sip-mtls",
 			"any->director tcp/50001 cls-mtls", "any->director tcp/50002 cls-mtls", "any->director tcp/50003 cls-mtls",
+			"edge-internal->director udp/443 udp-quic", "edge-internal->director udp/4443 udp-quic", "edge-internal->director udp/5061 udp-quic",
 		))
 	})
 
 	It("targets the pool address unless --target or the row says otherwise, and verifies the pool FQDN", func() {
-		jobs, err := probe.Plan(probe.Options{Topology: testTopology(), Only: "edge-internal->director", PortOffset: 100,
+		jobs, err := probe.Plan(probe.Options{Topology: testTopology(), Only: "edge-internal->director tcp/", PortOffset: 100,
 			Targets: map[string]string{"director": "203.0.113.10"}, Credentials: probe.Credentials{Dir: certDir}})
 		Expect(err).NotTo(HaveOccurred())
 		Expect(jobs).To(HaveLen(1))

@@ -1,12 +1,13 @@
 // Package probe proves the rows of a scenario with real traffic: it acts as a source role of the
-// port table, runs one check per row (tcp, tls, mtls, http, https, sip-options, cls) against the
-// destination role, and says for each row what was expected, what was observed and why, in a
+// port table, runs one check per row (tcp, tls, mtls, http, https, sip-options, cls; udp-quic and
+// h3 over UDP; hold for idle timeouts) against the destination role, and says for each row what was expected, what was observed and why, in a
 // table, JSON or JUnit. It works against mockdirector serve and against real servers.
 package probe
 
 import (
 	"time"
 
+	"github.com/mockdirector/mockdirector/certs"
 	"github.com/mockdirector/mockdirector/listeners"
 )
 
@@ -36,6 +37,7 @@ type Result struct {
 	From       string              `json:"from"`
 	To         string              `json:"to"`
 	Port       int                 `json:"port"`
+	Transport  string              `json:"transport,omitempty"`
 	Protocol   string              `json:"protocol"`
 	Check      string              `json:"check"`
 	Target     string              `json:"target"`
@@ -52,6 +54,19 @@ type Result struct {
 	// Server is what the destination calls itself (SIP Server header, HTTP Server header).
 	Server string `json:"server,omitempty"`
 	Origin string `json:"origin,omitempty"`
+	// Chain is the subject of every certificate the server presented, leaf first.
+	Chain []string `json:"chain,omitempty"`
+	// Lint is what the certificate lint found on the server's chain (tls and mtls checks), and
+	// LintExpected the row's lint expectation ("pass" or the codes), if any.
+	Lint         []certs.Finding `json:"lint,omitempty"`
+	LintExpected string          `json:"lint_expected,omitempty"`
+	// ALPN and QUICVersion describe a QUIC handshake (udp-quic, h3).
+	ALPN        string `json:"alpn,omitempty"`
+	QUICVersion string `json:"quic_version,omitempty"`
+	// HoldMS is how long a hold check was to keep its connection idle; HeldMS how long it stayed
+	// up before the check went on (the whole hold) or was cut.
+	HoldMS float64 `json:"hold_ms,omitempty"`
+	HeldMS float64 `json:"held_ms,omitempty"`
 
 	// Index is the job's position in the plan, for stable ordering of streamed results.
 	Index int `json:"-"`

@@ -18,7 +18,7 @@ var _ = Describe("the scenario against serve on loopback", Ordered, Label("rows"
 	BeforeAll(func() { l = startLab(inProcessOffset) })
 
 	for _, r := range scenarioRows {
-		labels := Label(r.From, r.To, strconv.Itoa(r.Port), r.Protocol, r.CheckKind(), r.Expect)
+		labels := Label(r.From, r.To, strconv.Itoa(r.Port), r.Transport, r.Protocol, r.CheckKind(), r.Expect)
 		if r.Protocol == scenarios.ProtoSIPMTLS {
 			labels = append(labels, "sip", "mtls")
 		}

@@ -9,6 +9,8 @@ import (
 	"net"
 	"strings"
 	"time"
+
+	"github.com/mockdirector/mockdirector/certs"
 )
 
 // acceptWait is how long an mtls check waits, after a TLS 1.3 handshake, for the server to
@@ -40,6 +42,10 @@ func handshake(ctx context.Context, j *Job, clientCert bool) (*tls.Conn, Observa
 	st := tc.ConnectionState()
 	if len(st.PeerCertificates) > 0 {
 		o.ServerCert = summarize(st.PeerCertificates[0])
+		o.Chain = subjects(st.PeerCertificates)
+		if j.Lint != nil {
+			o.Lint, o.Linted = certs.Lint(st.PeerCertificates, *j.Lint), true
+		}
 	}
 	if err != nil {
 		tc.Close()
@@ -157,6 +163,15 @@ func keyID(id []byte) string {
 
 func summarize(c *x509.Certificate) *CertSummary {
 	return &CertSummary{Subject: c.Subject.String(), SANs: sans(c), Issuer: c.Issuer.String(), NotAfter: c.NotAfter.UTC()}
+}
+
+// subjects lists the subject of every certificate of a chain, leaf first.
+func subjects(chain []*x509.Certificate) []string {
+	out := make([]string, len(chain))
+	for i, c := range chain {
+		out[i] = c.Subject.String()
+	}
+	return out
 }
 
 func sans(c *x509.Certificate) []string {

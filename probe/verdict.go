@@ -2,13 +2,22 @@ package probe
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
+	"github.com/mockdirector/mockdirector/certs"
 	"github.com/mockdirector/mockdirector/scenarios"
 )
 
-// judge holds an observation against the job's expectation and writes the one-line reason.
+// judge holds an observation against the job's expectation (and its lint expectation) and
+// writes the one-line reason.
 func judge(j *Job, o Observation) (verdict, reason string) {
+	verdict, reason = judgeExpect(j, o)
+	return judgeLint(j, o, verdict, reason)
+}
+
+// judgeExpect holds an observation against the row's expect.
+func judgeExpect(j *Job, o Observation) (verdict, reason string) {
 	head := fmt.Sprintf("%s %d to %s (%s)", checkLabel(j.Check), j.Row.Port, j.ServerName, j.Target)
 	expects := fmt.Sprintf("%s expects %s -> %s %s", originText(j.Row.Origin), j.From, j.Row.To, expectText(j.Row.Expect))
 	if o.Observed == ObservedError {
@@ -76,6 +85,10 @@ func identityProblem(j *Job, o Observation) string {
 			problems = append(problems, fmt.Sprintf("X-Forwarded-For was %s, expected it to contain %s (does the proxy add it?)", seen, j.Row.XFF))
 		}
 	}
+	// A port forward (DNAT) or a proxy that changes ports shows as another listener answering.
+	if id != nil && id.Port != 0 && j.Row.Target == "" && id.Port != j.Row.Port {
+		problems = append(problems, fmt.Sprintf("answered by listener %s (port %d), not port %d: a port forward (DNAT) or a proxy in the path changes the port", id.Listener, id.Port, j.Row.Port))
+	}
 	if m := j.Row.Member; m != "" {
 		switch {
 		case id == nil || id.Member == "":
@@ -108,10 +121,77 @@ func seenText(o Observation) string {
 	return "; " + strings.Join(parts, ", ")
 }
 
+// judgeLint adds the certificate lint to a verdict: with a lint expectation on the row, a passing
+// row fails when the findings do not match it; without one, error and warning findings are only
+// reported.
+func judgeLint(j *Job, o Observation, verdict, reason string) (string, string) {
+	want := j.Row.Lint
+	if !o.Linted {
+		if want != nil && verdict == VerdictPass {
+			return VerdictFail, fmt.Sprintf("%s; lint %s cannot be checked: no server certificate was seen", reason, want)
+		}
+		return verdict, reason
+	}
+	found := lintText(o.Lint)
+	if want == nil || verdict != VerdictPass {
+		if len(certs.Codes(o.Lint, certs.SeverityWarning)) > 0 {
+			reason += "; " + found
+		}
+		return verdict, reason
+	}
+	if want.Pass {
+		if certs.HasErrors(o.Lint) {
+			return VerdictFail, fmt.Sprintf("%s; %s, but the row expects lint pass (no errors)%s", reason, found, firstFix(o.Lint))
+		}
+		return verdict, reason + "; " + found
+	}
+	have := certs.Codes(o.Lint, certs.SeverityInfo)
+	var missing []string
+	for _, c := range want.Codes {
+		if !slices.Contains(have, c) {
+			missing = append(missing, c)
+		}
+	}
+	if len(missing) > 0 {
+		return VerdictFail, fmt.Sprintf("%s; %s, but the row expects lint findings %s: %s not found", reason, found, want, strings.Join(missing, ", "))
+	}
+	return verdict, fmt.Sprintf("%s; %s, as the row expects", reason, found)
+}
+
+// lintText is "lint: pass" or "lint: CODE (severity: message), ...", errors and warnings only
+// (info findings are in the JSON).
+func lintText(fs []certs.Finding) string {
+	var parts []string
+	for _, f := range fs {
+		if f.Severity == certs.SeverityInfo {
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("%s (%s: %s)", f.Code, f.Severity, f.Message))
+	}
+	if len(parts) == 0 {
+		return "lint: pass"
+	}
+	return "lint: " + strings.Join(parts, ", ")
+}
+
+// firstFix is the fix of the first error finding, for a failing lint.
+func firstFix(fs []certs.Finding) string {
+	for _, f := range fs {
+		if f.Severity == certs.SeverityError && f.Fix != "" {
+			return " - fix: " + f.Fix
+		}
+	}
+	return ""
+}
+
 func checkLabel(check string) string {
 	switch check {
 	case scenarios.CheckSIPOptions:
 		return "SIP OPTIONS"
+	case scenarios.CheckUDPQUIC:
+		return "QUIC UDP"
+	case scenarios.CheckH3:
+		return "HTTP/3 UDP"
 	}
 	return strings.ToUpper(check)
 }

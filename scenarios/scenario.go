@@ -34,10 +34,19 @@ const (
 	ProtoHTTPS   = "https"
 	ProtoSIPMTLS = "sip-mtls"
 	ProtoCLSMTLS = "cls-mtls"
+	// ProtoUDPQUIC is a QUIC handshake on a UDP port (transport udp): the generic QUIC responder
+	// of mockdirector serve, or any QUIC server.
+	ProtoUDPQUIC = "udp-quic"
 )
 
 // Protocols lists the valid protocol names.
-var Protocols = []string{ProtoTCP, ProtoHTTP, ProtoHTTPS, ProtoSIPMTLS, ProtoCLSMTLS}
+var Protocols = []string{ProtoTCP, ProtoHTTP, ProtoHTTPS, ProtoSIPMTLS, ProtoCLSMTLS, ProtoUDPQUIC}
+
+// Transports of a row.
+const (
+	TransportTCP = "tcp"
+	TransportUDP = "udp"
+)
 
 // Expectations of a row. deny holds when the connection is refused or filtered; the narrower
 // forms name which; handshake-fails holds when TCP connects and the TLS handshake is refused
@@ -62,18 +71,34 @@ const (
 	CheckHTTPS      = "https"
 	CheckSIPOptions = "sip-options"
 	CheckCLS        = "cls"
+	// CheckUDPQUIC is a QUIC handshake over UDP: open, refused, filtered or handshake-fails.
+	CheckUDPQUIC = "udp-quic"
+	// CheckH3 is an HTTP/3 request over QUIC (UDP, same port as the HTTPS listener).
+	CheckH3 = "h3"
+	// CheckHold opens the row's connection, keeps it idle for the row's hold and proves it
+	// still carries the protocol (the HLB idle timeout test).
+	CheckHold = "hold"
 )
 
-// Transports lists the valid transport values. A package that adds a transport's checks (UDP,
-// QUIC) appends to it and to Checks in its init, and registers the checks with the prober.
-var Transports = []string{"tcp"}
+// Transports lists the valid transport values. A package that adds a transport's checks
+// appends to it and to Checks in its init, and registers the checks with the prober.
+var Transports = []string{TransportTCP, TransportUDP}
 
 // Checks lists the valid check values.
-var Checks = []string{CheckTCP, CheckTLS, CheckMTLS, CheckHTTP, CheckHTTPS, CheckSIPOptions, CheckCLS}
+var Checks = []string{CheckTCP, CheckTLS, CheckMTLS, CheckHTTP, CheckHTTPS, CheckSIPOptions, CheckCLS, CheckUDPQUIC, CheckH3, CheckHold}
+
+// UDPChecks are the checks that run over UDP (transport udp); every other check runs over TCP.
+var UDPChecks = []string{CheckUDPQUIC, CheckH3}
+
+// DefaultHold is how long a hold check keeps its connection idle when the row names no hold:
+// the 1800 s idle timeout the Lync 2013 hardware load balancer guidance asks for.
+const DefaultHold = 1800 * time.Second
 
 // DefaultCheck is the check a protocol gets when a row names none.
 func DefaultCheck(protocol string) string {
 	switch protocol {
+	case ProtoUDPQUIC:
+		return CheckUDPQUIC
 	case ProtoHTTP:
 		return CheckHTTP
 	case ProtoHTTPS:
@@ -86,12 +111,27 @@ func DefaultCheck(protocol string) string {
 	return CheckTCP
 }
 
-// CheckKind returns the row's check, defaulted from its protocol.
+// CheckKind returns the row's check, defaulted from its protocol (and, over UDP, its
+// transport: https over udp is h3, anything else a QUIC handshake).
 func (r Row) CheckKind() string {
 	if r.Check != "" {
 		return r.Check
 	}
+	if r.Transport == TransportUDP {
+		if r.Protocol == ProtoHTTPS {
+			return CheckH3
+		}
+		return CheckUDPQUIC
+	}
 	return DefaultCheck(r.Protocol)
+}
+
+// HoldFor is the row's hold duration (DefaultHold when it names none); only hold checks use it.
+func (r Row) HoldFor() time.Duration {
+	if d, err := time.ParseDuration(r.Hold); err == nil && d > 0 {
+		return d
+	}
+	return DefaultHold
 }
 
 // Denied reports whether the row expects the connection to be refused or filtered.
@@ -140,15 +180,25 @@ type Row struct {
 	Timeout string `yaml:"timeout,omitempty"`
 	// Retries is how often a failed check is tried again; nil means the prober's --retries.
 	Retries *int `yaml:"retries,omitempty"`
+	// Lint is what the certificate lint must find on a tls or mtls check: "pass" (no error
+	// findings) or a list of finding codes that must all be present. Nil: not judged.
+	Lint *LintExpect `yaml:"lint,omitempty"`
+	// Hold is how long a hold check keeps its connection idle ("30m"); empty means DefaultHold.
+	Hold string `yaml:"hold,omitempty"`
 
 	// Line is the line of the row in its file, for messages.
 	Line int `yaml:"-"`
 }
 
 // ID names the row the same way in a scenario, a spec, a report line and a metric label:
-// "edge-internal->director tcp/5061 sip-mtls".
+// "edge-internal->director tcp/5061 sip-mtls". A hold row adds " hold", so a scenario can hold
+// the connection of a path it also checks the ordinary way ("... tcp/443 https hold").
 func (r Row) ID() string {
-	return fmt.Sprintf("%s->%s %s/%d %s", r.From, r.To, r.Transport, r.Port, r.Protocol)
+	id := fmt.Sprintf("%s->%s %s/%d %s", r.From, r.To, r.Transport, r.Port, r.Protocol)
+	if r.Check == CheckHold {
+		id += " " + CheckHold
+	}
+	return id
 }
 
 // Allowed reports whether the row expects traffic to pass.
@@ -157,7 +207,7 @@ func (r Row) Allowed() bool { return r.Expect == ExpectAllow }
 // normalize fills defaults in place.
 func (r *Row) normalize() {
 	if r.Transport == "" {
-		r.Transport = "tcp"
+		r.Transport = TransportTCP
 	}
 	if r.Expect == "" {
 		r.Expect = ExpectAllow
@@ -207,15 +257,53 @@ func (r Row) validate() []string {
 	if r.Target != "" && strings.ContainsAny(r.Target, "/ ") {
 		errs = append(errs, fmt.Sprintf("target %q is not a host or host:port", r.Target))
 	}
+	return append(errs, r.validateCheck()...)
+}
+
+// validateCheck checks that the transport, protocol, check, lint and hold fit together.
+func (r Row) validateCheck() []string {
+	var errs []string
+	check := r.CheckKind()
+	switch {
+	case r.Transport == TransportUDP && r.Protocol != ProtoUDPQUIC && r.Protocol != ProtoHTTPS:
+		errs = append(errs, fmt.Sprintf("transport udp carries protocol %s or %s (QUIC), not %s", ProtoUDPQUIC, ProtoHTTPS, r.Protocol))
+	case r.Transport == TransportUDP && !slices.Contains(UDPChecks, check):
+		errs = append(errs, fmt.Sprintf("check %s runs over TCP; a transport udp row takes check %s", check, strings.Join(UDPChecks, " or ")))
+	case r.Transport == TransportTCP && r.Protocol == ProtoUDPQUIC:
+		errs = append(errs, fmt.Sprintf("protocol %s needs transport: udp", ProtoUDPQUIC))
+	case r.Transport == TransportTCP && slices.Contains(UDPChecks, check):
+		errs = append(errs, fmt.Sprintf("check %s runs over UDP: add transport: udp", check))
+	case check == CheckH3 && r.Protocol != ProtoHTTPS:
+		errs = append(errs, fmt.Sprintf("check h3 needs protocol https, not %s", r.Protocol))
+	}
+	if r.Lint != nil {
+		if check != CheckTLS && check != CheckMTLS {
+			errs = append(errs, fmt.Sprintf("lint applies to check tls or mtls, not %s", check))
+		}
+		if r.Denied() {
+			errs = append(errs, fmt.Sprintf("lint needs a certificate to look at: expect %s sees none (use allow or handshake-fails)", r.Expect))
+		}
+		errs = append(errs, r.Lint.validate()...)
+	}
+	if r.Hold != "" {
+		if d, err := time.ParseDuration(r.Hold); err != nil || d <= 0 {
+			errs = append(errs, fmt.Sprintf("hold %q is not a positive duration like 1800s or 30m", r.Hold))
+		}
+		if check != CheckHold {
+			errs = append(errs, fmt.Sprintf("hold applies to check hold, not %s (add check: hold)", check))
+		}
+	}
 	return errs
 }
 
-// ServedBy returns the allow rows a server role must answer, one per port, in table order.
+// ServedBy returns the allow rows a server role must answer, one per TCP port, in table order.
+// UDP rows are not served from the table: an HTTPS listener's HTTP/3 and the QUIC responders
+// are topology settings (http3: true, transport: udp-quic).
 func (s *Scenario) ServedBy(role string) []Row {
 	var out []Row
 	seen := map[int]bool{}
 	for _, r := range s.Rows {
-		if r.To != role || !r.Allowed() || r.Protocol == ProtoTCP || seen[r.Port] {
+		if r.To != role || !r.Allowed() || r.Protocol == ProtoTCP || r.Transport != TransportTCP || seen[r.Port] {
 			continue
 		}
 		seen[r.Port] = true

@@ -28,7 +28,7 @@ type labFlags struct {
 	scenario, config, certDir, journalPath string
 	portOffset                             int
 	firewallPresent, noColor, verbose      bool
-	timeout                                time.Duration
+	timeout, hold                          time.Duration
 	format, output                         string
 }
 
@@ -59,6 +59,7 @@ Exit codes: 0 every row held, 1 some did not, 2 bad flags or a port already in u
 	fl.IntVar(&f.portOffset, "port-offset", -1, "add N to every port (default: 0 as root, else 10000)")
 	fl.BoolVar(&f.firewallPresent, "firewall-present", false, "run the deny rows too (a firewall stands between the addresses)")
 	fl.DurationVar(&f.timeout, "timeout", probe.DefaultTimeout, "per-check timeout")
+	fl.DurationVar(&f.hold, "hold", 0, "keep hold rows' connections idle this long instead of the row's hold (default 1800s)")
 	fl.StringVar(&f.format, "format", "table", "output: "+strings.Join(probe.FormatNames(), ", "))
 	fl.StringVarP(&f.output, "output", "o", "", "write the --format output to FILE (the table still goes to stdout)")
 	fl.BoolVar(&f.noColor, "no-color", false, "never colour the table")
@@ -158,7 +159,7 @@ func runLab(cmd *cobra.Command, f labFlags) error {
 
 	opts := probe.Options{
 		Scenario: scn, Topology: topo, PortOffset: f.portOffset, Timeout: f.timeout,
-		Credentials: probe.Credentials{Dir: certDir}, ExpectSourceSeen: true,
+		Credentials: probe.Credentials{Dir: certDir}, ExpectSourceSeen: true, Hold: f.hold,
 	}
 	if !f.firewallPresent {
 		opts.SkipDenyReason = probe.FirewallSkipReason

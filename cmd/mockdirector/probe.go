@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -23,7 +24,7 @@ type probeFlags struct {
 	scenario, config, source            string
 	as, targets                         []string
 	certDir, cert, keyFile, ca          string
-	timeout                             time.Duration
+	timeout, hold                       time.Duration
 	concurrency, retries, portOffset    int
 	format, output, only                string
 	expectSourceSeen, skipDeny, noColor bool
@@ -42,6 +43,19 @@ Checks (a row's "check", defaulted from its protocol): tcp (connect: open/refuse
 tls (server chain, name, validity, serverAuth), mtls (client certificate accepted or rejected),
 http/https (GET the row's path; against the mock also who answered and what source it saw),
 sip-options (SIP OPTIONS over MTLS, expects 200), cls (MTLS + the mock's CLS banner).
+Over UDP (rows with transport: udp): udp-quic (a QUIC handshake: open, refused when an ICMP port
+unreachable comes back, filtered when nothing answers, handshake-fails; against the mock's QUIC
+responder also who answered) and h3 (an HTTP/3 GET on an HTTPS port, like https).
+hold (idle timeouts): opens the row's connection (TLS with the client certificate for TLS
+protocols), keeps it idle for the row's hold (default 1800s, the Lync HLB idle timeout; --hold
+overrides it), then proves it still works: HTTP(S) a second request on the same connection, SIP
+a CRLF ping answered by a CRLF pong, CLS PING/PONG. The proof goes out 1% (at most 10s) before
+the hold ends, so a device that cuts at exactly the hold passes; a connection cut sooner fails
+the row. --timeout bounds connecting and handshaking, never the hold.
+
+A tls or mtls row records the server's whole chain and lints it against the destination role's
+certificate requirements (certs inspect); "lint: pass" or "lint: [SAN_MISSING, ...]" on the row
+makes the findings part of the verdict.
 
 Rows from "any" run for every --as role. Without --as each row runs once, as its own source.
 The source address is --source, else the role's address in the topology, else the kernel's choice.
@@ -53,7 +67,9 @@ Exit codes: 0 every expectation held, 1 some did not, 2 bad scenario or flags.
 Examples:
   mockdirector probe --as edge-internal --target director=10.0.0.10 --certs ./certs
   mockdirector probe --config site.yaml --format junit --output probe.xml
-  mockdirector probe --port-offset 10000 --only 5061 --timeout 2s`,
+  mockdirector probe --port-offset 10000 --only 5061 --timeout 2s
+  mockdirector probe --only udp/ --as internal-clients          (the UDP/QUIC rows)
+  mockdirector probe --scenario hold.yaml --hold 10s             (a lab's short hold)`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runProbe(cmd, f) },
 	}
@@ -68,6 +84,7 @@ Examples:
 	fl.StringVar(&f.keyFile, "key-file", "", "PEM private key of --cert")
 	fl.StringVar(&f.ca, "ca", "", "PEM CA bundle to verify servers against (default with --cert: the system roots)")
 	fl.DurationVar(&f.timeout, "timeout", probe.DefaultTimeout, "per-check timeout: no answer within it means filtered")
+	fl.DurationVar(&f.hold, "hold", 0, "keep hold rows' connections idle this long instead of the row's hold (default 1800s, the HLB idle timeout)")
 	fl.IntVar(&f.concurrency, "concurrency", probe.DefaultConcurrency, "checks run at once")
 	fl.IntVar(&f.retries, "retries", 0, "try a failed check this many more times")
 	fl.IntVar(&f.portOffset, "port-offset", 0, "add N to every table port (to probe a serve started with --port-offset)")
@@ -87,6 +104,9 @@ func runProbe(cmd *cobra.Command, f probeFlags) error {
 	}
 	if f.timeout <= 0 {
 		return usageErr(fmt.Errorf("--timeout %s: give a positive duration such as 3s", f.timeout))
+	}
+	if f.hold < 0 {
+		return usageErr(fmt.Errorf("--hold %s: give a positive duration such as 30s (or leave it out for the rows' own)", f.hold))
 	}
 	if f.retries < 0 || f.concurrency < 0 {
 		return usageErr(errors.New("--retries and --concurrency cannot be negative"))
@@ -125,6 +145,7 @@ func runProbe(cmd *cobra.Command, f probeFlags) error {
 	opts := probe.Options{
 		Scenario: scn, Topology: topo, As: f.as, Targets: targets, Source: src, PortOffset: f.portOffset,
 		Timeout: f.timeout, Retries: f.retries, Only: f.only, Credentials: creds, ExpectSourceSeen: f.expectSourceSeen,
+		Hold: f.hold,
 	}
 	if f.skipDeny {
 		opts.SkipDenyReason = probe.FirewallSkipReason
@@ -148,21 +169,70 @@ func runProbe(cmd *cobra.Command, f probeFlags) error {
 	return nil
 }
 
-// runJobs runs the plan, showing a progress line on a terminal stderr while results stream in.
+// runJobs runs the plan, showing a progress line on a terminal stderr while results stream in
+// and, while hold checks keep connections idle, every second.
 func runJobs(ctx context.Context, cmd *cobra.Command, name string, jobs []probe.Job, concurrency int, timeout time.Duration) *probe.Report {
 	errOut := cmd.ErrOrStderr()
-	progress := isTerminal(errOut) && len(jobs) > 1
-	fails := 0
-	rep := probe.Collect(name, time.Now(), probe.Run(ctx, jobs, concurrency), func(done int, r probe.Result) {
+	var hold time.Duration
+	for _, j := range jobs {
+		if j.SkipReason == "" {
+			hold = max(hold, j.Hold)
+		}
+	}
+	progress := isTerminal(errOut) && (len(jobs) > 1 || hold > 0)
+	var (
+		mu          sync.Mutex
+		done, fails int
+		last        string
+		finished    bool
+	)
+	started := time.Now()
+	draw := func() {
+		if finished {
+			return
+		}
+		line := fmt.Sprintf("%s %d/%d rows, %d failing", bar(done, len(jobs), 20), done, len(jobs), fails)
+		if hold > 0 && done < len(jobs) {
+			line += fmt.Sprintf(", holding idle %s of %s", time.Since(started).Truncate(time.Second), hold)
+		}
+		if last != "" {
+			line += " (last: " + last + ")"
+		}
+		fmt.Fprint(errOut, "\r\x1b[K"+line)
+	}
+	if progress && hold > 0 {
+		tick := time.NewTicker(time.Second)
+		stopTick := make(chan struct{})
+		defer func() { tick.Stop(); close(stopTick) }()
+		go func() {
+			for {
+				select {
+				case <-tick.C:
+					mu.Lock()
+					draw()
+					mu.Unlock()
+				case <-stopTick:
+					return
+				}
+			}
+		}()
+	}
+	rep := probe.Collect(name, started, probe.Run(ctx, jobs, concurrency), func(n int, r probe.Result) {
+		mu.Lock()
+		defer mu.Unlock()
+		done, last = n, r.ID
 		if r.Verdict == probe.VerdictFail {
 			fails++
 		}
 		if progress {
-			fmt.Fprintf(errOut, "\r\x1b[K%s %d/%d rows, %d failing (last: %s)", bar(done, len(jobs), 20), done, len(jobs), fails, r.ID)
+			draw()
 		}
 	})
 	if progress {
+		mu.Lock()
 		fmt.Fprint(errOut, "\r\x1b[K")
+		finished = true // the ticker may still fire once: nothing more to draw
+		mu.Unlock()
 	}
 	rep.TimeoutMS = float64(timeout.Milliseconds())
 	return rep

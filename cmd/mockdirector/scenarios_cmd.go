@@ -15,8 +15,10 @@ func init() {
 		Use:   "scenarios",
 		Short: "List, show and validate scenario files (the port table as data)",
 		Long: `A scenario is a YAML list of rows: from (source role), to (destination role), port, protocol,
-expect (allow, deny, deny-refused, deny-filtered, handshake-fails) and optional check, path,
-source_seen_as, xff, member, target, server_name, timeout, retries. Start from the built-in one:
+expect (allow, deny, deny-refused, deny-filtered, handshake-fails) and optional transport (tcp,
+or udp for the QUIC checks udp-quic and h3), check, path, source_seen_as, xff, member, target,
+server_name, timeout, retries, lint (tls/mtls: "pass" or [CODE, ...]) and hold (check hold: how
+long to keep the connection idle, default 1800s). Start from the built-in one:
   mockdirector scenarios show --yaml > site.yaml
   mockdirector scenarios validate site.yaml
   mockdirector probe --scenario site.yaml`,
@@ -65,7 +67,7 @@ source_seen_as, xff, member, target, server_name, timeout, retries. Start from t
 			tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 			fmt.Fprintln(tw, "FROM\tTO\tPORT\tPROTOCOL\tCHECK\tEXPECT\tORIGIN\tNOTE")
 			for _, r := range s.Rows {
-				fmt.Fprintf(tw, "%s\t%s\t%s/%d\t%s\t%s\t%s\t%s\t%s\n", r.From, r.To, r.Transport, r.Port, r.Protocol, r.CheckKind(), r.Expect, r.Origin, truncateNote(r.Note, 70))
+				fmt.Fprintf(tw, "%s\t%s\t%s/%d\t%s\t%s\t%s\t%s\t%s\n", r.From, r.To, r.Transport, r.Port, r.Protocol, r.CheckKind(), expectShown(r), r.Origin, truncateNote(r.Note, 70))
 			}
 			return tw.Flush()
 		},
@@ -94,6 +96,18 @@ source_seen_as, xff, member, target, server_name, timeout, retries. Start from t
 	}
 	cmd.AddCommand(list, show, validate)
 	rootCmd.AddCommand(cmd)
+}
+
+// expectShown is the row's expect with its lint and hold, when it has them.
+func expectShown(r scenarios.Row) string {
+	s := r.Expect
+	if r.Lint != nil {
+		s += ", lint " + r.Lint.String()
+	}
+	if r.CheckKind() == scenarios.CheckHold {
+		s += ", hold " + r.HoldFor().String()
+	}
+	return s
 }
 
 func truncateNote(s string, n int) string {

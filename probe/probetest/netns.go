@@ -1,5 +1,5 @@
 // Package probetest builds what the prober's tests and benchmarks need from the host: a network
-// namespace behind a veth pair whose nftables rules drop or reject TCP, so "filtered" and
+// namespace behind a veth pair whose nftables rules drop or reject TCP (and drop UDP), so "filtered" and
 // "rejected by a firewall" are real kernel behaviour, not simulations. It needs root, ip and nft.
 package probetest
 
@@ -16,8 +16,8 @@ import (
 
 // Blackhole is a namespace reachable from the host at Addr whose firewall accepts TCP to
 // OpenPorts (nothing listens, so the kernel answers RST: refused), rejects TCP to RejectPorts
-// with ICMP admin-prohibited (rejected by a firewall), and drops every other TCP segment
-// (filtered).
+// with ICMP admin-prohibited (rejected by a firewall), and drops every other TCP segment and
+// every UDP datagram (filtered: a QUIC handshake gets no answer).
 type Blackhole struct {
 	// Name is the namespace; the veth ends are Name+"h" (host) and Name+"n" (namespace).
 	Name string
@@ -87,7 +87,7 @@ func (b *Blackhole) ruleset() string {
 	if len(b.RejectPorts) > 0 {
 		fmt.Fprintf(&r, "    tcp dport { %s } reject with icmpx type admin-prohibited\n", ports(b.RejectPorts))
 	}
-	r.WriteString("    meta l4proto tcp drop\n  }\n}\n")
+	r.WriteString("    meta l4proto { tcp, udp } drop\n  }\n}\n")
 	return r.String()
 }
 

@@ -1,0 +1,410 @@
+package lab
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/mockdirector/mockdirector/journal"
+)
+
+// Check kinds the lab runs itself (the same vocabulary as the prober's checks).
+const (
+	CheckTCP   = "tcp"
+	CheckHTTP  = "http"
+	CheckHTTPS = "https"
+	CheckSIP   = "sip-options"
+	CheckCLS   = "cls"
+	CheckHold  = "hold"
+)
+
+// Observed states of a check.
+const (
+	ObsAnswered = "answered" // the connection opened and the service answered
+	ObsOpen     = "open"     // TCP connected (tcp check)
+	ObsRefused  = "refused"  // RST / ICMP unreachable
+	ObsFiltered = "filtered" // no answer in the timeout
+	ObsFailed   = "failed"   // connected, but the protocol step failed
+	ObsCut      = "cut"      // a held connection no longer carries traffic
+)
+
+// Case is one cell of the matrix: a source namespace and address, a target, a check and what
+// must be seen.
+type Case struct {
+	ID     string
+	NS     string
+	Src    string
+	Target string // host:port
+	Port   int    // the port of the row (the listener that must answer)
+	Check  string
+	Path   string
+	// ServerName is the SNI and the name the server certificate must carry.
+	ServerName string
+	// ClientCert is the certificate file stem (member FQDN or "probe") presented on MTLS.
+	ClientCert string
+	// Allow is the expectation: the check passes (true) or the connection is denied (false).
+	Allow bool
+	// WantSource is the source address the destination must report; WantXFF must be in X-Forwarded-For.
+	WantSource, WantXFF string
+	// WantMembers lists the members that may answer (empty: any).
+	WantMembers []string
+	// WantHost is the Host header the destination must report (the reverse proxy forwards it).
+	WantHost string
+	// WantCN is the client certificate CN the destination must report (Edge path).
+	WantCN string
+	// Hold keeps the connection idle this long before the request (hold check).
+	Hold time.Duration
+	// Note says where the case comes from (seed row, lab path).
+	Note string
+}
+
+// Result is what a case observed.
+type Result struct {
+	Case     Case
+	Observed string
+	Pass     bool
+	Reason   string
+	Member   string
+	Seen     string // source address the destination reported
+	XFF      string
+	Host     string
+	Listener string
+	Duration time.Duration
+}
+
+// Env holds what checks need: certificates and the timeout.
+type Env struct {
+	Certs   string
+	Timeout time.Duration
+	// Journals are the mocks' journals; the CLS banner does not say who connected, the journal does.
+	Journals []string
+	pool     *x509.CertPool
+}
+
+// NewEnv loads the lab CA.
+func NewEnv(certs string, timeout time.Duration) (*Env, error) {
+	pem, err := os.ReadFile(filepath.Join(certs, "ca.crt"))
+	if err != nil {
+		return nil, fmt.Errorf("lab: %w", err)
+	}
+	p := x509.NewCertPool()
+	p.AppendCertsFromPEM(pem)
+	return &Env{Certs: certs, Timeout: timeout, pool: p}, nil
+}
+
+func (e *Env) tlsConfig(c Case) (*tls.Config, error) {
+	cfg := &tls.Config{RootCAs: e.pool, ServerName: c.ServerName, MinVersion: tls.VersionTLS12}
+	if c.ClientCert != "" {
+		kp, err := tls.LoadX509KeyPair(filepath.Join(e.Certs, c.ClientCert+".crt"), filepath.Join(e.Certs, c.ClientCert+".key"))
+		if err != nil {
+			return nil, fmt.Errorf("lab: client certificate: %w", err)
+		}
+		cfg.Certificates = []tls.Certificate{kp}
+	}
+	return cfg, nil
+}
+
+// Run runs one case and judges it.
+func (e *Env) Run(c Case) Result {
+	start := time.Now()
+	r := Result{Case: c}
+	obs, err := e.observe(c, &r)
+	r.Observed, r.Duration = obs, time.Since(start)
+	e.judge(&r, err)
+	if c.Check == CheckHold && !r.Pass {
+		// A held connection is tried twice before the cut is reported (one lost SYN through
+		// the HLB must not read as an idle timeout); the first attempt stays in the reason.
+		first := r.Reason
+		r = Result{Case: c}
+		obs, err := e.observe(c, &r)
+		r.Observed, r.Duration = obs, time.Since(start)
+		e.judge(&r, err)
+		if r.Pass {
+			r.Reason = "ok on the second attempt; first: " + first
+		}
+	}
+	return r
+}
+
+func classify(err error) string {
+	var ne net.Error
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
+		return ObsRefused
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		return ObsFiltered
+	}
+	return ObsFailed
+}
+
+func (e *Env) observe(c Case, r *Result) (string, error) {
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), e.Timeout)
+	defer cancel()
+	conn, err := DialFrom(ctx, c.NS, c.Src, "tcp", c.Target)
+	if err != nil {
+		return classify(err), err
+	}
+	defer conn.Close()
+	if c.Check == CheckTCP {
+		return ObsOpen, nil
+	}
+	if c.Hold > 0 {
+		time.Sleep(c.Hold)
+	}
+	deadline := time.Now().Add(e.Timeout)
+	conn.SetDeadline(deadline)
+	switch c.Check {
+	case CheckHTTP, CheckHold:
+		return e.httpOn(conn, c, r)
+	case CheckHTTPS:
+		cfg, err := e.tlsConfig(c)
+		if err != nil {
+			return ObsFailed, err
+		}
+		tc := tls.Client(conn, cfg)
+		if err := tc.Handshake(); err != nil {
+			return ObsFailed, fmt.Errorf("TLS handshake: %w", err)
+		}
+		return e.httpOn(tc, c, r)
+	case CheckSIP:
+		return e.sipOn(conn, c, r)
+	case CheckCLS:
+		cfg, err := e.tlsConfig(c)
+		if err != nil {
+			return ObsFailed, err
+		}
+		tc := tls.Client(conn, cfg)
+		if err := tc.Handshake(); err != nil {
+			return ObsFailed, fmt.Errorf("MTLS handshake: %w", err)
+		}
+		line, err := bufio.NewReader(tc).ReadString('\n')
+		if err != nil {
+			return obsAfterConnect(err), fmt.Errorf("CLS banner: %w", err)
+		}
+		for _, f := range strings.Fields(line) {
+			if v, ok := strings.CutPrefix(f, "member="); ok {
+				r.Member = v
+			}
+			if v, ok := strings.CutPrefix(f, "port="); ok {
+				r.Listener = "cls-mtls-" + v
+			}
+		}
+		io.WriteString(tc, "QUIT\r\n")
+		r.Seen = e.clsSource(r.Member, c.Port, start, c.WantSource)
+		return ObsAnswered, nil
+	}
+	return ObsFailed, fmt.Errorf("unknown check %q", c.Check)
+}
+
+// obsAfterConnect names a failure on an open connection: a timeout there means the path
+// stopped carrying traffic (cut), anything else a protocol failure.
+func obsAfterConnect(err error) string {
+	if classify(err) == ObsFiltered {
+		return ObsCut
+	}
+	return ObsFailed
+}
+
+func (e *Env) httpOn(conn net.Conn, c Case, r *Result) (string, error) {
+	host := c.ServerName
+	req, _ := http.NewRequest(http.MethodGet, "http://"+host+c.Path, nil)
+	req.Host = host
+	req.Close = true
+	if err := req.Write(conn); err != nil {
+		return obsAfterConnect(err), fmt.Errorf("HTTP request: %w", err)
+	}
+	res, err := http.ReadResponse(bufio.NewReader(conn), req)
+	if err != nil {
+		return obsAfterConnect(err), fmt.Errorf("HTTP answer: %w", err)
+	}
+	io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	r.Member = res.Header.Get("X-MockDirector-Member")
+	r.Listener = res.Header.Get("X-MockDirector-Listener")
+	r.XFF = res.Header.Get("X-MockDirector-XFF")
+	r.Host = res.Header.Get("X-MockDirector-Host")
+	if s := res.Header.Get("X-MockDirector-Source"); s != "" {
+		r.Seen = hostOf(s)
+	}
+	if res.StatusCode >= 500 {
+		return ObsFailed, fmt.Errorf("HTTP %s", res.Status)
+	}
+	return ObsAnswered, nil
+}
+
+// clsSource finds, in the journals, the source address the CLS listener of member on port saw
+// for a session that started after since: the expected source when such a session is there
+// (other checks may run at the same time), else the newest other source.
+func (e *Env) clsSource(member string, port int, since time.Time, want string) string {
+	other := ""
+	for try := 0; try < 20; try++ {
+		for _, j := range e.Journals {
+			evs, err := journal.ReadFile(j)
+			if err != nil {
+				continue
+			}
+			for i := len(evs) - 1; i >= 0; i-- {
+				ev := evs[i]
+				if ev.Kind == journal.KindCLS && ev.Member == member && ev.Port == port && !ev.Time.Before(since.Add(-time.Second)) {
+					if h := hostOf(ev.Remote); h == want {
+						return h
+					} else if other == "" {
+						other = h
+					}
+				}
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return other
+}
+
+func hostOf(s string) string {
+	if h, _, err := net.SplitHostPort(s); err == nil {
+		return h
+	}
+	return s
+}
+
+func (e *Env) sipOn(conn net.Conn, c Case, r *Result) (string, error) {
+	cfg, err := e.tlsConfig(c)
+	if err != nil {
+		return ObsFailed, err
+	}
+	tc := tls.Client(conn, cfg)
+	if err := tc.Handshake(); err != nil {
+		return ObsFailed, fmt.Errorf("MTLS handshake: %w", err)
+	}
+	local := conn.LocalAddr().String()
+	tag := strconv.FormatInt(time.Now().UnixNano(), 36)
+	msg := "OPTIONS sip:" + c.ServerName + ":5061;transport=tls SIP/2.0\r\n" +
+		"Via: SIP/2.0/TLS " + local + ";branch=z9hG4bK-mdlab-" + tag + ";rport\r\n" +
+		"Max-Forwards: 70\r\n" +
+		"From: <sip:mdlab@contoso.com>;tag=" + tag + "\r\n" +
+		"To: <sip:" + c.ServerName + ">\r\n" +
+		"Call-ID: " + tag + "@mdlab\r\n" +
+		"CSeq: 1 OPTIONS\r\n" +
+		"Contact: <sip:mdlab@" + local + ";transport=tls>\r\n" +
+		"Content-Length: 0\r\n\r\n"
+	if _, err := io.WriteString(tc, msg); err != nil {
+		return obsAfterConnect(err), fmt.Errorf("SIP OPTIONS: %w", err)
+	}
+	br := bufio.NewReader(tc)
+	status, err := br.ReadString('\n')
+	if err != nil {
+		return obsAfterConnect(err), fmt.Errorf("SIP answer: %w", err)
+	}
+	for {
+		line, err := br.ReadString('\n')
+		if err != nil || strings.TrimSpace(line) == "" {
+			break
+		}
+		name, val, _ := strings.Cut(line, ":")
+		val = strings.TrimSpace(val)
+		switch strings.ToLower(strings.TrimSpace(name)) {
+		case "x-mockdirector":
+			for _, kv := range strings.Split(val, ";") {
+				k, v, _ := strings.Cut(kv, "=")
+				switch k {
+				case "member":
+					r.Member = v
+				case "source":
+					r.Seen = hostOf(v)
+				case "listener":
+					r.Listener = v
+				}
+			}
+		case "x-mdlab-seen": // kamailio, the real Edge: source=IP;cn=CN
+			for _, kv := range strings.Split(val, ";") {
+				k, v, _ := strings.Cut(kv, "=")
+				switch k {
+				case "source":
+					r.Seen = v
+				case "cn":
+					r.XFF = "" // not HTTP
+					r.Member = "kamailio cn=" + v
+				}
+			}
+		}
+	}
+	if f := strings.Fields(status); len(f) < 2 || f[1] != "200" {
+		return ObsFailed, fmt.Errorf("SIP answer %q", strings.TrimSpace(status))
+	}
+	return ObsAnswered, nil
+}
+
+func (e *Env) judge(r *Result, err error) {
+	c := r.Case
+	where := fmt.Sprintf("%s %s from %s (%s) to %s", c.Check, c.Target, c.Src, c.NS, c.Target)
+	if !c.Allow {
+		switch r.Observed {
+		case ObsRefused, ObsFiltered:
+			r.Pass = true
+			r.Reason = fmt.Sprintf("denied (%s), as the table asks", r.Observed)
+		default:
+			r.Reason = fmt.Sprintf("%s: connection %s but the table does not allow this path: the firewall is wider than the design", where, r.Observed)
+		}
+		return
+	}
+	want := ObsAnswered
+	if c.Check == CheckTCP {
+		want = ObsOpen
+	}
+	if r.Observed != want {
+		switch r.Observed {
+		case ObsFiltered:
+			r.Reason = fmt.Sprintf("%s: no answer in %s - filtered; the table allows it", where, e.Timeout)
+		case ObsRefused:
+			r.Reason = fmt.Sprintf("%s: refused (reset/unreachable); the table allows it", where)
+		case ObsCut:
+			r.Reason = fmt.Sprintf("%s: held connection cut after %s idle (no answer to a request on it); the HLB keeps 1800 s", where, c.Hold)
+		default:
+			r.Reason = fmt.Sprintf("%s: %v", where, err)
+		}
+		return
+	}
+	var probs []string
+	if wantListener := c.Port; wantListener != 0 && r.Listener != "" && !strings.HasSuffix(r.Listener, "-"+strconv.Itoa(wantListener)) {
+		probs = append(probs, fmt.Sprintf("answered by listener %s, not port %d (a NAT rewrote the port)", r.Listener, wantListener))
+	}
+	if c.WantSource != "" && r.Seen != c.WantSource {
+		probs = append(probs, fmt.Sprintf("source seen as %s, want %s (SNAT hides the true source)", r.Seen, c.WantSource))
+	}
+	if c.WantXFF != "" && !strings.Contains(r.XFF, c.WantXFF) {
+		probs = append(probs, fmt.Sprintf("X-Forwarded-For %q lacks %s", r.XFF, c.WantXFF))
+	}
+	if c.WantHost != "" && r.Host != c.WantHost {
+		probs = append(probs, fmt.Sprintf("Host header arrived as %q, want %q (forward the Host header)", r.Host, c.WantHost))
+	}
+	if c.WantCN != "" && !strings.Contains(r.Member, "cn="+c.WantCN) {
+		probs = append(probs, fmt.Sprintf("peer saw certificate %q, want CN %s", r.Member, c.WantCN))
+	}
+	if len(c.WantMembers) > 0 {
+		ok := false
+		for _, m := range c.WantMembers {
+			ok = ok || r.Member == m
+		}
+		if !ok {
+			probs = append(probs, fmt.Sprintf("answered by %q, want one of %s", r.Member, strings.Join(c.WantMembers, ", ")))
+		}
+	}
+	if len(probs) > 0 {
+		r.Reason = where + ": " + strings.Join(probs, "; ")
+		return
+	}
+	r.Pass = true
+	r.Reason = "ok"
+}

@@ -1,0 +1,265 @@
+package lab_test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/mockdirector/mockdirector/journal"
+	"github.com/mockdirector/mockdirector/lab"
+	"github.com/mockdirector/mockdirector/scenarios"
+)
+
+var _ = Describe("netns firewall lab", Ordered, Serial, Label("e2e"), func() {
+	var (
+		l     *lab.Lab
+		env   *lab.Env
+		holds bool // the prober has the hold check
+		cases []lab.Case
+		dir   string
+	)
+
+	BeforeAll(func() {
+		requireLab()
+		began := time.Now()
+		Expect(lab.Cleanup()).To(Succeed(), "removing leftovers (mdlab-* namespaces) of a crashed run")
+		stale, _ := filepath.Glob(filepath.Join(os.TempDir(), "mdlab-*"))
+		for _, d := range stale {
+			os.RemoveAll(d) // working directories of crashed runs
+		}
+		var err error
+		dir, err = os.MkdirTemp("", "mdlab-")
+		Expect(err).NotTo(HaveOccurred())
+		bin := buildBinary(dir)
+		wd, err := os.Getwd()
+		Expect(err).NotTo(HaveOccurred())
+		l, err = lab.New(bin, dir, wd)
+		Expect(err).NotTo(HaveOccurred())
+
+		// Registered before anything is built, so a half-built lab is torn down too (also on Ctrl-C).
+		DeferCleanup(func() {
+			if CurrentSpecReport().Failed() || os.Getenv("MDLAB_PEER_LOGS") != "" {
+				for _, p := range l.Procs {
+					GinkgoWriter.Printf("--- %s\n%s\n", p.Name, p.Output())
+				}
+			}
+			l.Stop()
+			Expect(lab.Cleanup()).To(Succeed())
+			names, err := lab.Namespaces()
+			Expect(err).NotTo(HaveOccurred())
+			Expect(names).To(BeEmpty(), "namespaces left behind")
+			for _, p := range l.Procs {
+				Expect(p.Exited()).To(BeTrue(), "process %s left running", p.Name)
+			}
+			Expect(processesMentioning(dir)).To(BeEmpty(), "processes using the lab directory left running")
+			out, err := lab.Run("nft", "list", "tables")
+			Expect(err).NotTo(HaveOccurred())
+			Expect(out).NotTo(ContainSubstring("mdlab"), "nft table left behind on the host")
+			Expect(os.RemoveAll(dir)).To(Succeed())
+			GinkgoWriter.Printf("lab torn down: no mdlab-* namespace, process or nft table left\n")
+		})
+
+		Expect(lab.Build()).To(Succeed())
+		Expect(l.LoadFirewall(l.Firewall)).To(Succeed())
+		Expect(l.StartPeers()).To(Succeed())
+		env, err = lab.NewEnv(l.Certs, 3*time.Second)
+		Expect(err).NotTo(HaveOccurred())
+		for _, j := range l.Journals {
+			env.Journals = append(env.Journals, j)
+		}
+		var skipped []string
+		cases, skipped = lab.Cases(scenarios.Default())
+		for _, id := range skipped {
+			GinkgoWriter.Printf("lab checks skip %s (no lab check for it; mockdirector probe runs it)\n", id)
+		}
+		GinkgoWriter.Printf("lab up in %s: %d namespaces, %d peers, firewall %s\n",
+			time.Since(began).Round(time.Millisecond), len(lab.AllNamespaces), len(l.Procs), l.FirewallFile)
+	})
+
+	It("passes every allowed row with the right member and the true source, and denies every row the table does not allow", func() {
+		rs := env.RunAll(cases)
+		lab.PrintMatrix(GinkgoWriter, "matrix: lab/firewall.nft as written", rs)
+		Expect(lab.Failing(rs)).To(BeEmpty())
+		// The matrix is not vacuous: both expectations are present and exercised.
+		var allowed, denied int
+		for _, r := range rs {
+			if r.Case.Allow {
+				allowed++
+			} else {
+				denied++
+				Expect(r.Observed).To(BeElementOf(lab.ObsFiltered, lab.ObsRefused), r.Case.ID)
+			}
+		}
+		Expect(allowed).To(BeNumerically(">=", 14))
+		Expect(denied).To(BeNumerically(">=", 5))
+	})
+
+	It("mockdirector probe passes the built-in scenario from every source namespace", func() {
+		holds = l.ProberHolds()
+		if !holds {
+			GinkgoWriter.Printf("NOTE: this mockdirector probe has no --hold: the idle timeout is proven by the lab's own held connection only\n")
+		}
+		outs, err := l.RunProbes("baseline", holds)
+		lab.PrintProbes(GinkgoWriter, "baseline", outs)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(lab.ProbeFailing(outs)).To(BeEmpty())
+		unsupported := lab.ProbeUnsupported(outs)
+		for _, u := range unsupported {
+			GinkgoWriter.Printf("NOTE: this prober cannot run %s (not asserted)\n", u)
+		}
+		n := 0
+		for _, o := range outs {
+			if len(unsupported) == 0 {
+				Expect(o.Exit).To(Equal(0), "probe --as %s exit code", o.Run.Role)
+			}
+			n += len(o.Results)
+		}
+		Expect(n).To(BeNumerically(">=", len(scenarios.Default().Rows)))
+	})
+
+	It("balances across both Directors, with source persistence on 80/443", func() {
+		seen := map[string]int{}
+		for range 4 {
+			r := env.Run(lab.Case{ID: "rr", NS: lab.NSRP, Src: lab.AddrRPInt, Target: lab.AddrVIP + ":8080", Port: 8080,
+				Check: lab.CheckHTTP, Path: "/meet/", ServerName: "dir-pool.contoso.local", Allow: true})
+			Expect(r.Pass).To(BeTrue(), r.Reason)
+			seen[r.Member]++
+		}
+		Expect(seen).To(HaveLen(2), "8080 round-robins over dir01 and dir02")
+		for _, port := range []int{80, 443} {
+			check := lab.CheckHTTP
+			if port == 443 {
+				check = lab.CheckHTTPS
+			}
+			members := map[string]int{}
+			for range 4 {
+				r := env.Run(lab.Case{ID: "persist", NS: lab.NSClients, Src: lab.AddrClient, Target: fmt.Sprintf("%s:%d", lab.AddrVIP, port),
+					Port: port, Check: check, Path: "/meet/", ServerName: "dir-pool.contoso.local", Allow: true})
+				Expect(r.Pass).To(BeTrue(), r.Reason)
+				members[r.Member]++
+			}
+			Expect(members).To(HaveLen(1), "port %d keeps one client on one Director", port)
+		}
+	})
+
+	It("journals the Edge path with the Edge internal address and certificate, from the lab and from kamailio's dispatcher pings", func() {
+		// The matrix run above sent OPTIONS as the Edge; kamailio's dispatcher pings every 2 s.
+		Eventually(func() []string {
+			var got []string
+			for _, m := range []string{"dir01", "dir02"} {
+				evs, err := journal.ReadFile(l.Journals[m])
+				if err != nil {
+					continue
+				}
+				for _, ev := range evs {
+					if ev.Kind != journal.KindSIP || ev.SIP == nil || ev.SIP.Method != "OPTIONS" {
+						continue
+					}
+					if !strings.HasPrefix(ev.Remote, lab.AddrEdge+":") || ev.TLS == nil || ev.TLS.ClientCert == nil {
+						continue
+					}
+					if !ev.TLS.ClientCert.Verified || !strings.Contains(ev.TLS.ClientCert.Subject, "edge-int.contoso.local") {
+						continue
+					}
+					who := "lab"
+					if strings.Contains(ev.SIP.From, "edge-int.contoso.local") {
+						who = "kamailio"
+					}
+					got = append(got, who)
+				}
+			}
+			slices.Sort(got)
+			return slices.Compact(got)
+		}, 15*time.Second, 500*time.Millisecond).Should(Equal([]string{"kamailio", "lab"}))
+		// kamailio starts with the destination active and logs only changes: it must never have
+		// marked the Director VIP down (its pings were answered with 200 over MTLS).
+		Expect(l.Kamailio.Output()).NotTo(ContainSubstring("dispatcher destination down"))
+	})
+
+	Context("fault detection: each mutation on a fresh copy of the rule set flips exactly its rows", func() {
+		for _, m := range lab.Mutations {
+			It(m.Name, func() {
+				if note, err := l.EnsureKamailio(); note != "" {
+					GinkgoWriter.Printf("NOTE: %s\n", note)
+					Expect(err).NotTo(HaveOccurred())
+				}
+				text, err := m.Apply(l.Firewall)
+				Expect(err).NotTo(HaveOccurred())
+				Expect(l.LoadFirewall(text)).To(Succeed(), "loading the mutated rule set")
+				DeferCleanup(func() { Expect(l.LoadFirewall(l.Firewall)).To(Succeed()) })
+				var (
+					outs     []lab.ProbeOutput
+					probeErr error
+					done     = make(chan struct{})
+				)
+				go func() {
+					defer close(done)
+					outs, probeErr = l.RunProbes(strings.NewReplacer(" ", "_", ">", "", "'", "").Replace(m.Name), holds)
+				}()
+				rs := env.RunAll(cases)
+				<-done
+				lab.PrintMatrix(GinkgoWriter, "mutation: "+m.Name+" ("+m.What+")", rs)
+				lab.PrintProbes(GinkgoWriter, "mutation: "+m.Name, outs)
+				Expect(probeErr).NotTo(HaveOccurred())
+				probeWant := lab.ProbeKeysFor(m, scenarios.Default())
+				if holds && m.ProbeHold != "" {
+					probeWant[lab.HoldKey] = m.ProbeHold
+				}
+				var pw []string
+				for k := range probeWant {
+					pw = append(pw, k)
+				}
+				slices.Sort(pw)
+				gaps := lab.ProbeGapKeys(m, scenarios.Default())
+				for _, k := range gaps {
+					r, _ := lab.ProbeFind(outs, k)
+					GinkgoWriter.Printf("known prober gap: %s -> %s (%s)\n", k, r.Verdict, r.Reason)
+				}
+				Expect(lab.ProbeFailing(outs, gaps...)).To(Equal(pw), "mockdirector probe: exactly these rows flip, no false alarms")
+				for k, phrase := range probeWant {
+					r, _ := lab.ProbeFind(outs, k)
+					Expect(r.Reason).To(ContainSubstring(phrase), "probe names the cause for %s", k)
+				}
+				var want []string
+				for id := range m.Flips {
+					want = append(want, id)
+				}
+				slices.Sort(want)
+				Expect(lab.Failing(rs)).To(Equal(want), "exactly these rows flip, no false alarms")
+				for _, r := range rs {
+					if phrase, ok := m.Flips[r.Case.ID]; ok {
+						Expect(r.Reason).To(ContainSubstring(phrase), "the report names the cause for %s", r.Case.ID)
+					}
+				}
+			})
+		}
+	})
+
+	// Last: a failed handshake is what has crashed kamailio 5.6 in this lab.
+	It("kamailio, the real Edge, refuses a peer without a client certificate", func() {
+		r := env.Run(lab.Case{ID: "no-cert", NS: lab.NSDir01, Src: lab.AddrDir01, Target: lab.AddrEdge + ":5061",
+			Check: lab.CheckSIP, ServerName: "edge-int.contoso.local", Allow: true})
+		Expect(r.Pass).To(BeFalse(), "OPTIONS without a client certificate must not be answered")
+		Expect(r.Observed).To(Equal(lab.ObsFailed), r.Reason)
+		GinkgoWriter.Printf("without a client certificate: %s\n", r.Reason)
+	})
+})
+
+// processesMentioning lists processes whose command line contains s.
+func processesMentioning(s string) []string {
+	var found []string
+	entries, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, e := range entries {
+		b, err := os.ReadFile(e)
+		if err == nil && strings.Contains(string(b), s) {
+			found = append(found, e+": "+strings.ReplaceAll(string(b), "\x00", " "))
+		}
+	}
+	return found
+}

@@ -1,0 +1,221 @@
+package lab
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/mockdirector/mockdirector/scenarios"
+)
+
+// ProbeRun is `mockdirector probe --as Role` from inside NS; Scenario (a file in lab/) and Hold
+// replace the built-in scenario and the rows' hold when set.
+type ProbeRun struct {
+	Role, NS string
+	Scenario string
+	Hold     string
+}
+
+// Tag names the run in keys: the role, plus the scenario file when it is not the built-in one.
+func (r ProbeRun) Tag() string {
+	if r.Scenario == "" {
+		return r.Role
+	}
+	return r.Role + "(" + strings.TrimSuffix(r.Scenario, ".yaml") + ")"
+}
+
+// HoldRun is the prober's idle-timeout run (lab/hold.yaml), used when the prober has --hold.
+var HoldRun = ProbeRun{Role: scenarios.RoleInternalClient, NS: NSClients, Scenario: "hold.yaml", Hold: "6s"}
+
+// HoldKey is the key of HoldRun's row.
+var HoldKey = HoldRun.Tag() + " | internal-clients->director tcp/80 http hold"
+
+// ProbeRuns are the prober's runs: each source role from the namespace where it stands.
+var ProbeRuns = []ProbeRun{
+	{Role: scenarios.RoleReverseProxy, NS: NSRP},
+	{Role: scenarios.RoleEdgeInternal, NS: NSEdge},
+	{Role: scenarios.RoleInternalClient, NS: NSClients},
+	{Role: scenarios.RoleAny, NS: NSClients},
+	{Role: scenarios.RoleDirector, NS: NSDir01},
+	{Role: scenarios.RoleFrontend, NS: NSFe01},
+}
+
+// ProbeResult is the part of a `probe --format json` result the lab reads.
+type ProbeResult struct {
+	ID       string `json:"id"`
+	From     string `json:"from"`
+	Source   string `json:"source"`
+	Expected string `json:"expected"`
+	Observed string `json:"observed"`
+	Verdict  string `json:"verdict"`
+	Reason   string `json:"reason"`
+	// As is the tag of the run that produced the result (ProbeRun.Tag).
+	As string `json:"-"`
+}
+
+// Unsupported reports whether this prober build cannot run the row's check at all (a scenario
+// row newer than the prober, e.g. UDP rows before the QUIC checks land).
+func (r ProbeResult) Unsupported() bool {
+	return r.Observed == "error" && strings.HasPrefix(r.Reason, "no check named")
+}
+
+// ProbeUnsupported returns the keys of results the prober could not run, sorted.
+func ProbeUnsupported(outs []ProbeOutput) []string {
+	var keys []string
+	for _, o := range outs {
+		for _, r := range o.Results {
+			if r.Unsupported() {
+				keys = append(keys, r.Key()+": "+r.Reason)
+			}
+		}
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// Key names a result across runs: "as-role | row id".
+func (r ProbeResult) Key() string { return r.As + " | " + r.ID }
+
+// ProbeOutput is one run: its results, exit code and table.
+type ProbeOutput struct {
+	Run     ProbeRun
+	Results []ProbeResult
+	Exit    int
+	Table   string
+}
+
+// ProberHolds reports whether this mockdirector probe has the hold check (--hold).
+func (l *Lab) ProberHolds() bool {
+	out, _ := Run(l.Bin, "probe", "--help")
+	return strings.Contains(out, "--hold")
+}
+
+// RunProbes runs every ProbeRun (and HoldRun when withHold) concurrently (json to a file, the
+// table to Table).
+func (l *Lab) RunProbes(tag string, withHold bool) ([]ProbeOutput, error) {
+	runs := slices.Clone(ProbeRuns)
+	if withHold {
+		runs = append(runs, HoldRun)
+	}
+	outs := make([]ProbeOutput, len(runs))
+	errs := make([]error, len(runs))
+	var wg sync.WaitGroup
+	for i, run := range runs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			outs[i], errs[i] = l.runProbe(run, tag)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return outs, err
+		}
+	}
+	return outs, nil
+}
+
+func (l *Lab) runProbe(run ProbeRun, tag string) (ProbeOutput, error) {
+	out := ProbeOutput{Run: run}
+	file := filepath.Join(l.Dir, fmt.Sprintf("probe-%s-%s.json", tag, strings.NewReplacer("(", "-", ")", "").Replace(run.Tag())))
+	args := []string{"netns", "exec", run.NS, l.Bin, "probe", "--as", run.Role,
+		"--config", l.Topology, "--certs", l.Certs, "--expect-source-seen", "--timeout", "3s",
+		"--no-color", "--format", "json", "--output", file}
+	if run.Scenario != "" {
+		args = append(args, "--scenario", filepath.Join(filepath.Dir(l.Topology), run.Scenario))
+	}
+	if run.Hold != "" {
+		args = append(args, "--hold", run.Hold)
+	}
+	cmd := exec.Command("ip", args...)
+	b, err := cmd.CombinedOutput()
+	out.Table = string(b)
+	if ee, ok := err.(*exec.ExitError); ok {
+		out.Exit = ee.ExitCode()
+	} else if err != nil {
+		return out, fmt.Errorf("lab: probe --as %s in %s: %w", run.Role, run.NS, err)
+	}
+	if out.Exit == 2 {
+		return out, fmt.Errorf("lab: probe --as %s in %s: exit 2 (bad input):\n%s", run.Role, run.NS, out.Table)
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return out, fmt.Errorf("lab: probe --as %s: %w", run.Role, err)
+	}
+	var doc struct {
+		Results []ProbeResult `json:"results"`
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		return out, fmt.Errorf("lab: probe --as %s: %s: %w", run.Role, file, err)
+	}
+	for _, r := range doc.Results {
+		r.As = run.Tag()
+		out.Results = append(out.Results, r)
+	}
+	return out, nil
+}
+
+// ProbeFailing returns the keys of results whose verdict is fail, sorted, leaving out the keys
+// in except.
+func ProbeFailing(outs []ProbeOutput, except ...string) []string {
+	var keys []string
+	for _, o := range outs {
+		for _, r := range o.Results {
+			if r.Verdict == "fail" && !slices.Contains(except, r.Key()) && !r.Unsupported() {
+				keys = append(keys, r.Key())
+			}
+		}
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// ProbeFind returns the result with the key.
+func ProbeFind(outs []ProbeOutput, key string) (ProbeResult, bool) {
+	for _, o := range outs {
+		for _, r := range o.Results {
+			if r.Key() == key {
+				return r, true
+			}
+		}
+	}
+	return ProbeResult{}, false
+}
+
+// ProbeKeysFor maps the scenario rows among a mutation's flips to probe keys (run as the row's
+// own source role); lab-only cases (published paths, hold) have no probe row.
+func ProbeKeysFor(m Mutation, scn *scenarios.Scenario) map[string]string {
+	keys := map[string]string{}
+	for _, row := range scn.Rows {
+		if phrase, ok := m.ProbeFlips[row.ID()]; ok {
+			keys[row.From+" | "+row.ID()] = phrase
+		}
+	}
+	return keys
+}
+
+// ProbeGapKeys maps a mutation's ProbeGaps to probe keys.
+func ProbeGapKeys(m Mutation, scn *scenarios.Scenario) []string {
+	var keys []string
+	for _, row := range scn.Rows {
+		if slices.Contains(m.ProbeGaps, row.ID()) {
+			keys = append(keys, row.From+" | "+row.ID())
+		}
+	}
+	return keys
+}
+
+// PrintProbes writes every run's table.
+func PrintProbes(w interface{ Write([]byte) (int, error) }, title string, outs []ProbeOutput) {
+	fmt.Fprintf(w, "\n== %s: mockdirector probe from each source namespace\n", title)
+	for _, o := range outs {
+		fmt.Fprintf(w, "-- probe --as %s (in %s), exit %d\n%s\n", o.Run.Tag(), o.Run.NS, o.Exit, strings.TrimSpace(o.Table))
+	}
+}

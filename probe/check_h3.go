@@ -1,0 +1,77 @@
+package probe
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/mockdirector/mockdirector/listeners"
+	"github.com/mockdirector/mockdirector/quicprobe"
+)
+
+// checkH3 GETs the row's path over HTTP/3 (QUIC on the UDP side of an HTTPS port, the way a
+// browser follows Alt-Svc) and reads who answered, like the https check. A QUIC path that does
+// not come up is refused, filtered or handshake-failed, as in the udp-quic check.
+func checkH3(ctx context.Context, j *Job) Observation {
+	path := j.Row.Path
+	if path == "" {
+		path = listeners.WellKnownPath
+	}
+	start := time.Now()
+	status, id, err := quicprobe.GetH3(ctx, "https://"+j.Target+path, quicSource(j), quicTLS(j))
+	if err != nil {
+		var qe *quicprobe.Error
+		reason := err.Error()
+		if errors.As(err, &qe) {
+			reason = qe.Reason
+		}
+		state := quicprobe.StateOf(err)
+		if state == quicprobe.StateOpen {
+			return Observation{Observed: ObservedOpen, Connected: true, Source: quicSource(j),
+				Detail: fmt.Sprintf("QUIC up, but no HTTP/3 answer to GET %s in %s: %s", path, roundDur(time.Since(start)), reason)}
+		}
+		// GetH3 reports no local address: a socket that never came up is a local problem.
+		local := quicSource(j)
+		if local == "" {
+			local = "kernel's choice"
+		}
+		if qe != nil && qe.Err != nil && isLocalDialError(qe.Err) {
+			local = ""
+		}
+		return quicObservation(state, reason, local, j)
+	}
+	o := Observation{Observed: fmt.Sprintf("h3 %d", status), Connected: true, Source: quicSource(j), ALPN: "h3"}
+	o.Identity = withRemoteIP(id)
+	if id != nil {
+		o.TLSVersion = id.TLSVersion
+	}
+	o.OK = status >= 200 && status < 500
+	o.Detail = fmt.Sprintf("HTTP/3 GET %s answered %d", path, status)
+	if !o.OK {
+		o.Detail += " (a server error: the service is reached but broken)"
+	}
+	return o
+}
+
+// isLocalDialError reports an error of making the UDP socket (resolving, binding).
+func isLocalDialError(err error) bool {
+	var dns *net.DNSError
+	var op *net.OpError
+	return errors.As(err, &dns) || errors.As(err, &op) && op.Op == "dial"
+}
+
+// withRemoteIP fills RemoteIP from Remote (the identity headers carry only host:port).
+func withRemoteIP(id *listeners.Identity) *listeners.Identity {
+	if id == nil || id.RemoteIP != "" || id.Remote == "" {
+		return id
+	}
+	c := *id
+	if h, _, err := net.SplitHostPort(c.Remote); err == nil {
+		c.RemoteIP = h
+	} else {
+		c.RemoteIP = c.Remote
+	}
+	return &c
+}
