@@ -100,6 +100,8 @@ func New(spec Spec, env Env) (Listener, error) {
 type BindError struct {
 	Spec Spec
 	Err  error
+	// UDP is set when the UDP socket (HTTP/3, a QUIC responder) failed, not the TCP one.
+	UDP bool
 }
 
 func (e *BindError) Error() string {
@@ -108,7 +110,11 @@ func (e *BindError) Error() string {
 	port, _ := strconv.Atoi(portStr)
 	switch {
 	case errors.Is(e.Err, syscall.EADDRINUSE):
-		msg += fmt.Sprintf("; another process holds port %d (see `ss -ltnp 'sport = :%d'`): stop it, or run with --port-offset 10000, or --bind another address such as 127.0.0.2", port, port)
+		ss := "ss -ltnp"
+		if e.UDP {
+			ss = "ss -lunp"
+		}
+		msg += fmt.Sprintf("; another process holds port %d (see `%s 'sport = :%d'`): stop it, or run with --port-offset 10000, or --bind another address such as 127.0.0.2", port, ss, port)
 	case errors.Is(e.Err, syscall.EACCES) || errors.Is(e.Err, os.ErrPermission):
 		if port < 1024 {
 			msg += fmt.Sprintf("; port %d is privileged: run as root, grant the binary CAP_NET_BIND_SERVICE (setcap cap_net_bind_service=+ep), or run with --port-offset 10000", port)

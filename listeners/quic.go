@@ -69,7 +69,7 @@ func listenQUIC(spec Spec, addr string) (*quicSocket, error) {
 	}
 	udp, err := net.ListenUDP("udp", ua)
 	if err != nil {
-		return nil, &BindError{Spec: spec, Err: fmt.Errorf("udp: %w", err)}
+		return nil, &BindError{Spec: spec, Err: fmt.Errorf("udp: %w", err), UDP: true}
 	}
 	return &quicSocket{udp: udp, tr: &quic.Transport{Conn: udp}}, nil
 }

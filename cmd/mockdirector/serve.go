@@ -2,9 +2,12 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -120,7 +123,7 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 	return nil
 }
 
-func printListeners(out interface{ Write([]byte) (int, error) }, inst *server.Instance) {
+func printListeners(out io.Writer, inst *server.Instance) {
 	addrs := inst.Addrs()
 	m := inst.Specs[0]
 	fmt.Fprintf(out, "mockdirector serving %s member %s (pool %s), journal %s\n", m.Role, m.Member, m.Pool, inst.JournalPath)
@@ -128,20 +131,42 @@ func printListeners(out interface{ Write([]byte) (int, error) }, inst *server.In
 	fmt.Fprintln(tw, "LISTENER\tADDRESS\tTRY")
 	for _, s := range inst.Specs {
 		a := addrs[s.Name].String()
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", s.Name, a, tryHint(s, a))
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", s.Name, a, tryHint(s, reachable(a), inst.CertDir, inst.CertFile != ""))
 	}
 	tw.Flush()
 	fmt.Fprintln(out, "ready; Ctrl-C stops, drains and syncs the journal")
 }
 
-func tryHint(s listeners.Spec, addr string) string {
+// reachable turns a wildcard bind ([::]:443, 0.0.0.0:443) into an address a person can paste.
+func reachable(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// tryHint is a command that shows the listener answering.
+func tryHint(s listeners.Spec, addr, certDir string, siteCerts bool) string {
+	cert := fmt.Sprintf(" -cert %s -key %s -CAfile %s",
+		certs.CertPath(certDir, certs.ProbeName), certs.KeyPath(certDir, certs.ProbeName), filepath.Join(certDir, certs.CACertFile))
+	if siteCerts {
+		cert = " -cert CLIENT.crt -key CLIENT.key -CAfile CA.crt"
+	}
 	switch s.Protocol {
 	case scenarios.ProtoHTTP:
 		return "curl -s http://" + addr + listeners.WellKnownPath
 	case scenarios.ProtoHTTPS:
 		return "curl -sk https://" + addr + listeners.WellKnownPath
+	case listeners.ProtoUDPQUIC:
+		return "QUIC over UDP: mockdirector probe with a udp-quic row"
+	case scenarios.ProtoCLSMTLS:
+		return "openssl s_client -quiet -connect " + addr + cert + "   (then: PING x)"
 	default:
-		return "openssl s_client -connect " + addr + " -cert CLIENT.crt -key CLIENT.key"
+		return "openssl s_client -connect " + addr + cert
 	}
 }
 
