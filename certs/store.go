@@ -26,6 +26,9 @@ const (
 	ProbeName = "probe"
 )
 
+// caValidity is the root CA's lifetime: ten years, so a lab CA outlives the leaves it signs.
+const caValidity = 10 * 365 * 24 * time.Hour
+
 // Options controls Init and Ensure.
 type Options struct {
 	Dir   string
@@ -113,7 +116,7 @@ func Ensure(t *topology.Topology, opts Options) ([]string, error) {
 			}
 		}
 		var err error
-		ca, err = Issue(Request{CommonName: "mockdirector root CA", CA: true, Key: opts.Key, Validity: 10 * 365 * 24 * 3600 * 1e9}, nil)
+		ca, err = Issue(Request{CommonName: "mockdirector root CA", CA: true, Key: opts.Key, Validity: caValidity}, nil)
 		if err != nil {
 			return nil, err
 		}
