@@ -28,12 +28,15 @@ const (
 	CheckSIP   = "sip-options"
 	CheckCLS   = "cls"
 	CheckHold  = "hold"
+	// CheckQUIC is a QUIC handshake over UDP (check_quic.go); the lab runs it for the scenario's
+	// udp-quic and h3 rows.
+	CheckQUIC = "udp-quic"
 )
 
 // Observed states of a check.
 const (
 	ObsAnswered = "answered" // the connection opened and the service answered
-	ObsOpen     = "open"     // TCP connected (tcp check)
+	ObsOpen     = "open"     // TCP connected (tcp check), QUIC handshake done (udp-quic check)
 	ObsRefused  = "refused"  // RST / ICMP unreachable
 	ObsFiltered = "filtered" // no answer in the timeout
 	ObsFailed   = "failed"   // connected, but the protocol step failed
@@ -153,6 +156,9 @@ func (e *Env) observe(c Case, r *Result) (string, error) {
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), e.Timeout)
 	defer cancel()
+	if c.Check == CheckQUIC {
+		return e.quicOn(ctx, c, r)
+	}
 	conn, err := DialFrom(ctx, c.NS, c.Src, "tcp", c.Target)
 	if err != nil {
 		return classify(err), err
@@ -360,7 +366,7 @@ func (e *Env) judge(r *Result, err error) {
 		return
 	}
 	want := ObsAnswered
-	if c.Check == CheckTCP {
+	if c.Check == CheckTCP || c.Check == CheckQUIC {
 		want = ObsOpen
 	}
 	if r.Observed != want {

@@ -87,7 +87,7 @@ var _ = Describe("netns firewall lab", Ordered, Serial, Label("e2e"), func() {
 		lab.PrintMatrix(GinkgoWriter, "matrix: lab/firewall.nft as written", rs)
 		Expect(lab.Failing(rs)).To(BeEmpty())
 		// The matrix is not vacuous: both expectations are present and exercised.
-		var allowed, denied int
+		var allowed, denied, udp int
 		for _, r := range rs {
 			if r.Case.Allow {
 				allowed++
@@ -95,9 +95,26 @@ var _ = Describe("netns firewall lab", Ordered, Serial, Label("e2e"), func() {
 				denied++
 				Expect(r.Observed).To(BeElementOf(lab.ObsFiltered, lab.ObsRefused), r.Case.ID)
 			}
+			if r.Case.Check == lab.CheckQUIC {
+				udp++
+				Expect(r.Case.Allow).To(BeFalse(), "the table allows no UDP: %s", r.Case.ID)
+			}
 		}
 		Expect(allowed).To(BeNumerically(">=", 14))
 		Expect(denied).To(BeNumerically(">=", 5))
+		Expect(udp).To(BeNumerically(">=", 9), "the UDP/QUIC guard rows run in the lab's own matrix")
+	})
+
+	It("has a real QUIC endpoint behind the VIP on UDP 443, 4443 and 5061 (so an opened UDP path cannot read as refused)", func() {
+		// From the router itself: its own traffic passes no forward rule, so this reaches the
+		// HLB's UDP balancing (peers/hlb-udp.nft.tmpl) and a Director whatever firewall.nft says.
+		for port, alpn := range map[int]string{443: "h3", 4443: "mockdirector", 5061: "mockdirector"} {
+			r := env.Run(lab.Case{ID: fmt.Sprintf("fw->vip udp/%d", port), NS: lab.NSFirewall, Src: lab.AddrFWServer,
+				Target: fmt.Sprintf("%s:%d", lab.AddrVIP, port), Check: lab.CheckQUIC, ServerName: "dir-pool.contoso.local", Allow: true})
+			Expect(r.Pass).To(BeTrue(), "udp/%d: %s", port, r.Reason)
+			Expect(r.Listener).To(Equal("udp/quic alpn="+alpn), "udp/%d", port)
+			Expect(r.Member).To(Equal("cert dir-pool.contoso.local"), "udp/%d", port)
+		}
 	})
 
 	It("mockdirector probe passes the built-in scenario from every source namespace", func() {
@@ -109,6 +126,18 @@ var _ = Describe("netns firewall lab", Ordered, Serial, Label("e2e"), func() {
 		lab.PrintProbes(GinkgoWriter, "baseline", outs)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(lab.ProbeFailing(outs)).To(BeEmpty())
+		// The UDP guard rows are denied by the firewall (filtered), not merely unanswered
+		// (refused would mean the datagrams got through and nothing listened).
+		udp := 0
+		for _, o := range outs {
+			for _, r := range o.Results {
+				if strings.Contains(r.ID, " udp/") && !r.Unsupported() {
+					udp++
+					Expect(r.Observed).To(Equal("filtered"), "%s: %s", r.Key(), r.Reason)
+				}
+			}
+		}
+		Expect(udp).To(BeNumerically(">=", 9), "the prober ran the UDP guard rows")
 		unsupported := lab.ProbeUnsupported(outs)
 		for _, u := range unsupported {
 			GinkgoWriter.Printf("NOTE: this prober cannot run %s (not asserted)\n", u)

@@ -47,16 +47,20 @@ var certCN = map[string]string{
 // default is the HLB's 1800 s; the lab shortens it, and its idle mutation cuts at 3 s).
 const HoldFor = 6 * time.Second
 
-// labChecks are the checks the lab runs itself (over TCP).
+// labChecks are the checks the lab runs itself over TCP.
 var labChecks = []string{CheckTCP, CheckHTTP, CheckHTTPS, CheckSIP, CheckCLS}
 
-// Cases returns the whole matrix: every TCP row of the scenario run from where its source stands,
-// plus the lab's own paths (through the reverse proxy, the second members, a held connection).
-// Rows the lab has no check for (UDP/QUIC rows; mockdirector probe runs those) are returned in
-// skipped.
+// labUDPChecks are the scenario's UDP checks; the lab runs each as a QUIC handshake (CheckQUIC).
+var labUDPChecks = []string{scenarios.CheckUDPQUIC, scenarios.CheckH3}
+
+// Cases returns the whole matrix: every TCP and UDP/QUIC row of the scenario run from where its
+// source stands, plus the lab's own paths (through the reverse proxy, the second members, a held
+// connection). Rows the lab has no check for are returned in skipped (mockdirector probe runs
+// them).
 func Cases(scn *scenarios.Scenario) (cs []Case, skipped []string) {
 	for _, row := range scn.Rows {
-		if row.Transport != "tcp" || !slices.Contains(labChecks, row.CheckKind()) {
+		udp := row.Transport == scenarios.TransportUDP && slices.Contains(labUDPChecks, row.CheckKind())
+		if !udp && (row.Transport != "tcp" || !slices.Contains(labChecks, row.CheckKind())) {
 			skipped = append(skipped, row.ID())
 			continue
 		}
@@ -67,6 +71,13 @@ func Cases(scn *scenarios.Scenario) (cs []Case, skipped []string) {
 		}
 		if c.Check == scenarios.CheckSIPOptions || c.Check == scenarios.CheckCLS {
 			c.ClientCert = s.cert
+		}
+		if udp {
+			// A handshake proves the path and names the certificate; it cannot see the source
+			// or the member (the prober reads those from the mock's identity).
+			c.Check, c.ClientCert, c.Port = CheckQUIC, s.cert, 0
+			cs = append(cs, c)
+			continue
 		}
 		if c.Allow {
 			c.WantSource = s.addr

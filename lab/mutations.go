@@ -81,6 +81,7 @@ const (
 	idPublished80   = "client->rp 80 published -> director 8080"
 	idHold          = "internal-clients->director tcp/80 hold"
 	idClients4443   = "internal-clients->director tcp/4443 tcp"
+	idClientsUDP443 = "internal-clients->director udp/443 udp-quic"
 	snatAddr        = AddrFWPerim
 	idleTimeoutSecs = 3
 )
@@ -141,6 +142,17 @@ var Mutations = []Mutation{
 		Flips: map[string]string{idRPDir4443: "listener https-443", idPublished443: "listener https-443",
 			idClients4443: "wider than the design"},
 		ProbeFlips: map[string]string{idClients4443: "the path is open", idRPDir4443: "listener https-443"},
+	},
+	{
+		Name:  "accept UDP 443 from the clients network",
+		What:  "an accept for UDP 443 (HTTP/3, QUIC) from the clients network to the Director VIP, which the table does not list",
+		Apply: insertRule(`ip saddr $CLIENTS ip daddr $DIR_VIP udp dport 443 accept comment "mutation: HTTP/3"`),
+		// Behind the VIP the HLB forwards UDP to a Director serving HTTP/3 on 443
+		// (peers/hlb-udp.nft.tmpl, topology.yaml), so the opened path meets a real QUIC endpoint:
+		// the lab's handshake and the prober's both complete with ALPN h3. 4443 and 5061 stay
+		// closed, and so does UDP 443 from the reverse proxy and the Edge.
+		Flips:      map[string]string{idClientsUDP443: "wider than the design"},
+		ProbeFlips: map[string]string{idClientsUDP443: "the path is open (QUIC v1 handshake, ALPN h3"},
 	},
 	{
 		Name: "idle timeout far below the HLB's",

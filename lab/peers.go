@@ -74,6 +74,7 @@ func New(bin, dir, labDir string) (*Lab, error) {
 	for tmpl, dst := range map[string]string{
 		"haproxy.cfg.tmpl": "haproxy.cfg", "nginx.conf.tmpl": "nginx.conf",
 		"kamailio.cfg.tmpl": "kamailio.cfg", "kamailio-tls.cfg.tmpl": "tls.cfg",
+		"hlb-udp.nft.tmpl": "hlb-udp.nft",
 	} {
 		if err := render(tmpl, filepath.Join(dir, dst), v); err != nil {
 			return nil, err
@@ -96,8 +97,8 @@ func (l *Lab) LoadFirewall(text string) error {
 	return sysctl(NSFirewall, "net.netfilter.nf_conntrack_tcp_loose", "0")
 }
 
-// StartPeers starts mockdirector serve for every member, HAProxy, nginx and kamailio, and waits
-// until each says it is ready.
+// StartPeers starts mockdirector serve for every member, HAProxy (with the HLB's UDP balancing
+// in nftables, peers/hlb-udp.nft.tmpl), nginx and kamailio, and waits until each says it is ready.
 func (l *Lab) StartPeers() error {
 	members := []struct{ ns, role, member string }{
 		{NSDir01, "director", "dir01"}, {NSDir02, "director", "dir02"},
@@ -117,6 +118,10 @@ func (l *Lab) StartPeers() error {
 		if err := l.Serve[m.member].WaitOutput("ready;", 15*time.Second); err != nil {
 			return err
 		}
+	}
+	// The HLB's UDP side (HAProxy balances TCP only): nftables DNAT to the Directors.
+	if _, err := NSRun(NSHLB, "nft", "-f", filepath.Join(l.Dir, "hlb-udp.nft")); err != nil {
+		return err
 	}
 	hap, err := Start("haproxy", NSHLB, "haproxy", "-db", "-f", filepath.Join(l.Dir, "haproxy.cfg"))
 	if err != nil {
