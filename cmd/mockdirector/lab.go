@@ -155,7 +155,13 @@ func runLab(cmd *cobra.Command, f labFlags) error {
 		}()
 		fmt.Fprintf(info, "  %-14s %-26s %s\n", role, inst.Specs[0].Member, listenerList(inst))
 	}
-	fmt.Fprintf(info, "  certificates   %s (CA %s)\n  journal        %s\n", certDir, filepath.Join(certDir, "ca.crt"), jpath)
+	temp := func(given string) string {
+		if given == "" {
+			return " (temporary: removed at exit)"
+		}
+		return ""
+	}
+	fmt.Fprintf(info, "  certificates   %s (CA %s)%s\n  journal        %s%s\n", certDir, filepath.Join(certDir, "ca.crt"), temp(f.certDir), jpath, temp(f.journalPath))
 
 	opts := probe.Options{
 		Scenario: scn, Topology: topo, PortOffset: f.portOffset, Timeout: f.timeout,
