@@ -21,11 +21,7 @@ type PlanOptions struct {
 
 // Plan turns the table rows a role serves, the topology and the options into listener specs.
 func Plan(scn *scenarios.Scenario, topo *topology.Topology, o PlanOptions) ([]Spec, error) {
-	pool, err := topo.Pool(o.Role)
-	if err != nil {
-		return nil, err
-	}
-	member, err := pool.Member(o.Member)
+	pool, member, err := topo.Member(o.Role, o.Member)
 	if err != nil {
 		return nil, err
 	}

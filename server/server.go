@@ -105,15 +105,11 @@ func Identity(o Options) (*certs.Identity, error) {
 	}
 	if o.CertFile != "" || o.KeyFile != "" || o.CAFile != "" {
 		if o.CertFile == "" || o.KeyFile == "" || o.CAFile == "" {
-			return nil, errors.New("--cert, --key and --ca go together: the certificate, its private key, and the CA bundle that client certificates must chain to")
+			return nil, errors.New("--cert, --key-file and --ca go together: the PEM certificate chain, its private key, and the CA bundle that client certificates must chain to (a .pfx --cert needs only --cert-password)")
 		}
 		return certs.LoadIdentity(o.CertFile, o.KeyFile, o.CAFile)
 	}
-	pool, err := o.Topology.Pool(o.Role)
-	if err != nil {
-		return nil, err
-	}
-	m, err := pool.Member(o.Member)
+	_, m, err := o.Topology.Member(o.Role, o.Member)
 	if err != nil {
 		return nil, err
 	}

@@ -112,12 +112,12 @@ var _ = Describe("server.Start", func() {
 		Expect(err).To(MatchError(SatisfyAll(ContainSubstring(filepath.Join(dir, "site.crt")), ContainSubstring("mockdirector certs init"))))
 	})
 
-	It("wants --cert, --key and --ca together", func() {
+	It("wants --cert, --key-file and --ca together, naming the flags", func() {
 		_, err := server.Start(server.Options{
 			PlanOptions: listeners.PlanOptions{Role: scenarios.RoleEdgeInternal, Bind: "127.0.10.4"},
 			CertFile:    filepath.Join(dir, "site.crt"), JournalPath: filepath.Join(dir, "j.jsonl"),
 		})
-		Expect(err).To(MatchError(ContainSubstring("go together")))
+		Expect(err).To(MatchError(ContainSubstring("--cert, --key-file and --ca go together")))
 	})
 
 	It("serves the site's own PEM certificate, key and CA bundle", func() {

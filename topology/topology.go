@@ -213,6 +213,16 @@ func (p *Pool) Member(name string) (Member, error) {
 	return Member{}, fmt.Errorf("pool %s has no member %q (members: %s)", p.FQDN, name, strings.Join(names, ", "))
 }
 
+// Member finds a member of a role's pool (name or short name; empty picks the first).
+func (t *Topology) Member(role, name string) (*Pool, Member, error) {
+	p, err := t.Pool(role)
+	if err != nil {
+		return nil, Member{}, err
+	}
+	m, err := p.Member(name)
+	return p, m, err
+}
+
 // Target returns the address probes use for the pool: the VIP, else the first member's address.
 func (p *Pool) Target() string {
 	if p.VIP != "" {

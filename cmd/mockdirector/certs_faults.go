@@ -40,11 +40,7 @@ Present one:    openssl s_client -connect HOST:5061 -cert DIR/expired.crt -key D
 			if err != nil {
 				return usageErr(err)
 			}
-			pool, err := topo.Pool(role)
-			if err != nil {
-				return usageErr(err)
-			}
-			m, err := pool.Member(member)
+			_, m, err := topo.Member(role, member)
 			if err != nil {
 				return usageErr(err)
 			}

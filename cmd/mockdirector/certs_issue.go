@@ -53,11 +53,7 @@ Examples:
 				if err != nil {
 					return usageErr(err)
 				}
-				pool, err := topo.Pool(role)
-				if err != nil {
-					return usageErr(err)
-				}
-				m, err := pool.Member(member)
+				_, m, err := topo.Member(role, member)
 				if err != nil {
 					return usageErr(err)
 				}
