@@ -3,7 +3,8 @@
 // reports what was seen against what the table expects.
 //
 // main parses flags and calls packages; exit codes are decided here and nowhere else:
-// 0 every expectation held, 1 some did not, 2 bad input (flags, scenario, topology).
+// 0 every expectation held, 1 some did not, 2 it could not run as asked: bad input (flags,
+// scenario, topology, certificate files) or a port it cannot bind. The message on stderr says which.
 package main
 
 import (
@@ -37,6 +38,9 @@ pool or Edge internal interface on every port of the firewall table, probes thos
 source role (reverse proxy, Edge internal, internal clients, any), and reports, row by row, what
 passed and what did not.
 
+Exit codes: 0 every expectation held, 1 some did not, 2 it could not run as asked (bad flags,
+scenario, topology or certificate files, or a port it cannot bind; stderr says which and the fix).
+
 Start here:
   mockdirector lab                      self-contained loopback lab: Director + Front End + Edge,
                                         probed by the built-in seed table, matrix printed
@@ -56,7 +60,7 @@ func main() {
 	if errors.As(err, &ee) {
 		code = ee.code
 	}
-	if err != errFailed {
+	if !errors.Is(err, errFailed) {
 		fmt.Fprintln(os.Stderr, "mockdirector:", err)
 	}
 	os.Exit(code)

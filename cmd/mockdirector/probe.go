@@ -62,7 +62,7 @@ The source address is --source, else the role's address in the topology, else th
 The client certificate is the role's from --certs DIR (first pool member, or "probe" for roles
 without a pool), or --cert/--key-file (with --ca as the trust).
 
-Exit codes: 0 every expectation held, 1 some did not, 2 bad scenario or flags.
+Exit codes: 0 every expectation held, 1 some did not, 2 bad scenario, flags or certificate files.
 
 Examples:
   mockdirector probe --as edge-internal --target director=10.0.0.10 --certs ./certs
