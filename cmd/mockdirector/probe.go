@@ -65,7 +65,7 @@ without a pool), or --cert/--key-file (with --ca as the trust).
 Exit codes: 0 every expectation held, 1 some did not, 2 bad scenario, flags or certificate files.
 
 Examples:
-  mockdirector probe --as edge-internal --target director=10.0.0.10 --certs ./certs
+  mockdirector probe --as edge-internal --target director=192.0.2.10 --certs ./certs
   mockdirector probe --config site.yaml --format junit --output probe.xml
   mockdirector probe --port-offset 10000 --only 5061 --timeout 2s
   mockdirector probe --only udp/ --as internal-clients          (the UDP/QUIC rows)
@@ -123,7 +123,7 @@ func runProbe(cmd *cobra.Command, f probeFlags) error {
 	for _, t := range f.targets {
 		role, addr, ok := strings.Cut(t, "=")
 		if !ok || role == "" || addr == "" {
-			return usageErr(fmt.Errorf("--target %q: write ROLE=ADDRESS, e.g. director=10.0.0.10", t))
+			return usageErr(fmt.Errorf("--target %q: write ROLE=ADDRESS, e.g. director=192.0.2.10", t))
 		}
 		targets[role] = addr
 	}
