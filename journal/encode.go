@@ -211,9 +211,15 @@ const encodedLayout = `Event{Time time.Time "time";Kind string "kind";Role strin
 
 // layout describes the event types' fields, names, types and JSON tags, as encodedLayout does.
 func layout() string {
+	return Layout(reflect.TypeFor[Event](), reflect.TypeFor[TLSInfo](), reflect.TypeFor[CertInfo](),
+		reflect.TypeFor[HTTPInfo](), reflect.TypeFor[SIPInfo](), reflect.TypeFor[CLSInfo]())
+}
+
+// Layout describes struct types by their fields' names, types and JSON tags, so a hand-written
+// encoder can tell whether the types it was written for have changed since.
+func Layout(types ...reflect.Type) string {
 	var sb strings.Builder
-	for _, t := range []reflect.Type{reflect.TypeFor[Event](), reflect.TypeFor[TLSInfo](), reflect.TypeFor[CertInfo](),
-		reflect.TypeFor[HTTPInfo](), reflect.TypeFor[SIPInfo](), reflect.TypeFor[CLSInfo]()} {
+	for _, t := range types {
 		sb.WriteString(t.Name() + "{")
 		for i := range t.NumField() {
 			f := t.Field(i)
@@ -233,3 +239,9 @@ func FastEncoding() bool { return fastEncoding }
 // AppendString appends s as a JSON string, quoted and escaped exactly as encoding/json does
 // (HTML-safe, invalid UTF-8 replaced), for other hand-written encoders on hot paths.
 func AppendString(b []byte, s string) []byte { return appendString(b, s) }
+
+// AppendField appends ,"key":"value" (value escaped as AppendString does).
+func AppendField(b []byte, key, v string) []byte { return appendField(b, key, v) }
+
+// AppendOmit is AppendField for an omitempty field: nothing when v is empty.
+func AppendOmit(b []byte, key, v string) []byte { return appendOmit(b, key, v) }

@@ -107,6 +107,19 @@ func NewEnv(certs string, timeout time.Duration) (*Env, error) {
 	return &Env{Certs: certs, Timeout: timeout, pool: p}, nil
 }
 
+// handshake runs the client side of TLS (what: "TLS" or "MTLS", for the error) on conn.
+func (e *Env) handshake(conn net.Conn, c Case, what string) (*tls.Conn, error) {
+	cfg, err := e.tlsConfig(c)
+	if err != nil {
+		return nil, err
+	}
+	tc := tls.Client(conn, cfg)
+	if err := tc.Handshake(); err != nil {
+		return nil, fmt.Errorf("%s handshake: %w", what, err)
+	}
+	return tc, nil
+}
+
 func (e *Env) tlsConfig(c Case) (*tls.Config, error) {
 	cfg := &tls.Config{RootCAs: e.pool, ServerName: c.ServerName, MinVersion: tls.VersionTLS12}
 	if c.ClientCert != "" {
@@ -176,25 +189,17 @@ func (e *Env) observe(c Case, r *Result) (string, error) {
 	case CheckHTTP, CheckHold:
 		return e.httpOn(conn, c, r)
 	case CheckHTTPS:
-		cfg, err := e.tlsConfig(c)
+		tc, err := e.handshake(conn, c, "TLS")
 		if err != nil {
 			return ObsFailed, err
-		}
-		tc := tls.Client(conn, cfg)
-		if err := tc.Handshake(); err != nil {
-			return ObsFailed, fmt.Errorf("TLS handshake: %w", err)
 		}
 		return e.httpOn(tc, c, r)
 	case CheckSIP:
 		return e.sipOn(conn, c, r)
 	case CheckCLS:
-		cfg, err := e.tlsConfig(c)
+		tc, err := e.handshake(conn, c, "MTLS")
 		if err != nil {
 			return ObsFailed, err
-		}
-		tc := tls.Client(conn, cfg)
-		if err := tc.Handshake(); err != nil {
-			return ObsFailed, fmt.Errorf("MTLS handshake: %w", err)
 		}
 		line, err := bufio.NewReader(tc).ReadString('\n')
 		if err != nil {
@@ -286,13 +291,9 @@ func hostOf(s string) string {
 }
 
 func (e *Env) sipOn(conn net.Conn, c Case, r *Result) (string, error) {
-	cfg, err := e.tlsConfig(c)
+	tc, err := e.handshake(conn, c, "MTLS")
 	if err != nil {
 		return ObsFailed, err
-	}
-	tc := tls.Client(conn, cfg)
-	if err := tc.Handshake(); err != nil {
-		return ObsFailed, fmt.Errorf("MTLS handshake: %w", err)
 	}
 	local := conn.LocalAddr().String()
 	tag := strconv.FormatInt(time.Now().UnixNano(), 36)
