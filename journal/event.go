@@ -2,7 +2,11 @@
 // they go to. Everything a person sees (report, metrics, the live page) is computed from Events.
 package journal
 
-import "time"
+import (
+	"time"
+
+	"github.com/mockdirector/mockdirector/internal/wire"
+)
 
 // Event kinds.
 const (
@@ -57,12 +61,7 @@ type TLSInfo struct {
 }
 
 // CertInfo names a peer certificate and whether it verified against the listener's trust.
-type CertInfo struct {
-	Subject  string `json:"subject"`
-	Issuer   string `json:"issuer"`
-	Serial   string `json:"serial"`
-	Verified bool   `json:"verified"`
-}
+type CertInfo = wire.CertInfo
 
 // HTTPInfo is one HTTP request and its answer.
 type HTTPInfo struct {

@@ -205,17 +205,3 @@ func (h *webHandler) page(w http.ResponseWriter, status int, id Identity) (int, 
 	}
 }
 
-// Summary is the identity as "key: value" lines, for plain-text answers.
-func (id Identity) Summary() string {
-	var b strings.Builder
-	for _, kv := range [][2]string{
-		{"service", id.Service}, {"role", id.Role}, {"member", id.Member}, {"pool", id.Pool},
-		{"listener", id.Listener}, {"source", id.Remote}, {"host", id.Host}, {"sni", id.SNI},
-		{"x-forwarded-for", id.XForwardedFor}, {"tls", id.TLSVersion},
-	} {
-		if kv[1] != "" {
-			fmt.Fprintf(&b, "%s: %s\n", kv[0], kv[1])
-		}
-	}
-	return b.String()
-}

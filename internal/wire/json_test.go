@@ -1,4 +1,4 @@
-package listeners_test
+package wire_test
 
 import (
 	"encoding/json"
@@ -8,7 +8,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/mockdirector/mockdirector/listeners"
+	"github.com/mockdirector/mockdirector/internal/wire"
 )
 
 // fillValue sets every field of a struct from r, recursively, so a field added to Identity is
@@ -34,20 +34,20 @@ func fillValue(v reflect.Value, r *rand.Rand) {
 			fillValue(p.Elem(), r)
 			f.Set(p)
 		default:
-			Fail("identity_json_test: fillValue knows no " + f.Kind().String())
+			Fail("json_test: fillValue knows no " + f.Kind().String())
 		}
 	}
 }
 
 var _ = Describe("the identity's JSON", func() {
-	It("is encoded by the fast encoder (update listeners/identity_json.go when Identity changes)", func() {
-		Expect(listeners.IdentityFast()).To(BeTrue())
+	It("is encoded by the fast encoder (update internal/wire/json.go when Identity changes)", func() {
+		Expect(wire.IdentityFast()).To(BeTrue())
 	})
 
 	It("is exactly what encoding/json writes", func() {
 		r := rand.New(rand.NewPCG(3, 4))
 		for range 3000 {
-			var id listeners.Identity
+			var id wire.Identity
 			fillValue(reflect.ValueOf(&id).Elem(), r)
 			want, err := json.Marshal(id)
 			Expect(err).NotTo(HaveOccurred())

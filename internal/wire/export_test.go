@@ -1,0 +1,4 @@
+package wire
+
+// IdentityFast exposes whether AppendJSON uses its own encoder, for the tests.
+func IdentityFast() bool { return identityFast }

@@ -1,0 +1,79 @@
+package wire
+
+import (
+	"net/http"
+	"net/textproto"
+	"strconv"
+)
+
+// Identity headers on every HTTP(S) and HTTP/3 answer of the mock.
+const (
+	HeaderRole       = "X-MockDirector-Role"
+	HeaderMember     = "X-MockDirector-Member"
+	HeaderListener   = "X-MockDirector-Listener"
+	HeaderSource     = "X-MockDirector-Source"
+	HeaderHost       = "X-MockDirector-Host"
+	HeaderSNI        = "X-MockDirector-SNI"
+	HeaderXFF        = "X-MockDirector-XFF"
+	HeaderPort       = "X-MockDirector-Port"
+	HeaderCertSHA256 = "X-MockDirector-Cert-SHA256"
+	HeaderGuard      = "X-MockDirector-Guard"
+)
+
+// Canonical forms, so SetHeaders can fill the map directly on the hot path.
+var (
+	hdrRole       = textproto.CanonicalMIMEHeaderKey(HeaderRole)
+	hdrMember     = textproto.CanonicalMIMEHeaderKey(HeaderMember)
+	hdrListener   = textproto.CanonicalMIMEHeaderKey(HeaderListener)
+	hdrSource     = textproto.CanonicalMIMEHeaderKey(HeaderSource)
+	hdrHost       = textproto.CanonicalMIMEHeaderKey(HeaderHost)
+	hdrSNI        = textproto.CanonicalMIMEHeaderKey(HeaderSNI)
+	hdrXFF        = textproto.CanonicalMIMEHeaderKey(HeaderXFF)
+	hdrPort       = textproto.CanonicalMIMEHeaderKey(HeaderPort)
+	hdrCertSHA256 = textproto.CanonicalMIMEHeaderKey(HeaderCertSHA256)
+	hdrGuard      = textproto.CanonicalMIMEHeaderKey(HeaderGuard)
+)
+
+// SetHeaders sets the X-MockDirector-* headers of an answer, every value in one allocation: it
+// runs on every request.
+func (id *Identity) SetHeaders(hd http.Header) {
+	v := []string{id.Role, id.Member, id.Listener, id.Remote, id.Host, id.SNI, id.XForwardedFor, strconv.Itoa(id.Port), id.CertSHA256, "true"}
+	hd[hdrRole] = v[0:1:1]
+	hd[hdrMember] = v[1:2:2]
+	hd[hdrListener] = v[2:3:3]
+	hd[hdrSource] = v[3:4:4]
+	hd[hdrHost] = v[4:5:5]
+	if id.SNI != "" {
+		hd[hdrSNI] = v[5:6:6]
+	}
+	if id.XForwardedFor != "" {
+		hd[hdrXFF] = v[6:7:7]
+	}
+	if id.Port != 0 {
+		hd[hdrPort] = v[7:8:8]
+	}
+	if id.CertSHA256 != "" {
+		hd[hdrCertSHA256] = v[8:9:9]
+	}
+	if id.Guard {
+		hd[hdrGuard] = v[9:10:10]
+	}
+}
+
+// FromHeaders reads the identity an answer's X-MockDirector-* headers carry (a shorter form of
+// the JSON document: no pool, client certificate or TLS details). ok is false when the answer
+// has no identity headers: not a mock.
+func FromHeaders(h http.Header) (id *Identity, ok bool) {
+	if h.Get(HeaderRole) == "" {
+		return nil, false
+	}
+	id = &Identity{
+		Service: ServiceName, Role: h.Get(HeaderRole), Member: h.Get(HeaderMember),
+		Listener: h.Get(HeaderListener), Remote: h.Get(HeaderSource), Host: h.Get(HeaderHost),
+		SNI: h.Get(HeaderSNI), XForwardedFor: h.Get(HeaderXFF), CertSHA256: h.Get(HeaderCertSHA256),
+		Guard: h.Get(HeaderGuard) == "true",
+	}
+	id.Port, _ = strconv.Atoi(h.Get(HeaderPort))
+	id.RemoteIP = HostOnly(id.Remote)
+	return id, true
+}

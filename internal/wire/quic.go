@@ -1,0 +1,14 @@
+package wire
+
+import "bytes"
+
+// QUICLine is the identity line the mock's QUIC responder writes on the first stream a client
+// opens (ALPN "mockdirector"): the JSON document and a newline.
+func (id *Identity) QUICLine() []byte {
+	return append(id.AppendJSON(make([]byte, 0, 512)), '\n')
+}
+
+// ParseQUICLine reads the identity of a QUIC identity line. ok is false when it is not one.
+func ParseQUICLine(line []byte) (id *Identity, ok bool) {
+	return DecodeJSON(bytes.TrimSpace(line))
+}
