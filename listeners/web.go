@@ -204,4 +204,3 @@ func (h *webHandler) page(w http.ResponseWriter, status int, id Identity) (int, 
 		pageTpl.Execute(w, id)
 	}
 }
-
