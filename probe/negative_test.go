@@ -2,6 +2,7 @@ package probe_test
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"strconv"
 	"time"
@@ -201,9 +202,15 @@ var _ = Describe("negative results", Ordered, Serial, Label("negative"), func() 
 			Expect(rep.Summary.Pass).To(Equal(len(jobs)), "every guard row filtered")
 			// The same rows straight at the mock on loopback: nothing denies them.
 			rep = probe.Collect("guards", time.Now(), probe.Run(context.Background(), jobs, 32), nil)
+			served := map[string]bool{}
+			for _, role := range scenarios.ServerRoles {
+				for _, r := range scenarios.Default().ServedBy(role) {
+					served[fmt.Sprintf("%s/%d", role, r.Port)] = true
+				}
+			}
 			for _, r := range rep.Results {
-				if r.Port == 444 || r.Transport == scenarios.TransportUDP {
-					// The Director does not serve 444, nor UDP here: refused, which a deny row accepts.
+				if !served[fmt.Sprintf("%s/%d", r.To, r.Port)] || r.Transport == scenarios.TransportUDP {
+					// The destination does not serve the port, nor UDP here: refused.
 					Expect(r.Observed).To(Equal(probe.ObservedRefused), r.ID)
 					continue
 				}

@@ -82,6 +82,15 @@ func Parse(file string, data []byte) (*Scenario, error) {
 	if len(problems) > 0 {
 		return nil, errors.New(strings.Join(problems, "\n"))
 	}
+	for i, c := range s.Complement {
+		for _, p := range c.validate() {
+			problems = append(problems, fmt.Sprintf("%s: complement %d: %s", file, i+1, p))
+		}
+	}
+	if len(problems) > 0 {
+		return nil, errors.New(strings.Join(problems, "\n"))
+	}
+	s.Rows = append(s.Rows, s.Complemented()...)
 	return &s, nil
 }
 

@@ -144,6 +144,10 @@ type Scenario struct {
 	Name        string `yaml:"name"`
 	Description string `yaml:"description"`
 	Rows        []Row  `yaml:"rows"`
+	// Complement names the paths on which the table is the whole story: when the scenario
+	// loads, every table port a source of such a path may not reach at its destination becomes a
+	// deny row (see Complement).
+	Complement []ComplementPath `yaml:"complement,omitempty"`
 
 	// File is where the scenario was loaded from ("builtin:..." for the embedded one).
 	File string `yaml:"-"`
@@ -312,11 +316,13 @@ func (s *Scenario) ServedBy(role string) []Row {
 	return out
 }
 
-// From returns the rows whose source is role; rows from "any" go with every role.
+// From returns the rows whose source is role. Allow rows from "any" go with every role (any
+// host may take the path); a deny row from "any" is about the host in no other role, so it goes
+// with "any" only.
 func (s *Scenario) From(role string) []Row {
 	var out []Row
 	for _, r := range s.Rows {
-		if r.From == role || r.From == RoleAny {
+		if r.From == role || (r.From == RoleAny && r.Allowed()) {
 			out = append(out, r)
 		}
 	}
