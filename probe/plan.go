@@ -35,6 +35,9 @@ type Options struct {
 	As []string
 	// Targets overrides the address of a destination role (role -> host).
 	Targets map[string]string
+	// Addresses gives exact addresses for single ports of a destination role (an in-process
+	// server on port 0, a port forward); they win over Targets, PortOffset and the topology.
+	Addresses AddressBook
 	// Source is the local address to send from; invalid means the topology's address of the
 	// role (Topology.SourceAddr), else the kernel's choice.
 	Source netip.Addr
@@ -127,6 +130,9 @@ func Plan(o Options) ([]Job, error) {
 			return nil, fmt.Errorf("--target %s=%s: give a host or address without a port (ports come from the table; use --port-offset, or a row's target: for one row)", r, addr)
 		}
 	}
+	if err := o.Addresses.validate(); err != nil {
+		return nil, err
+	}
 	type pick struct {
 		row  scenarios.Row
 		from string
@@ -180,7 +186,8 @@ func planJob(o Options, r scenarios.Row, from string, creds *credentialCache) (J
 		j.ServerName = pool.FQDN
 	}
 	port := r.Port + o.PortOffset
-	if port < 1 || port > 65535 {
+	addr, booked := o.Addresses[Dest{Role: r.To, Transport: r.Transport, Port: r.Port}]
+	if (port < 1 || port > 65535) && !booked {
 		return j, fmt.Errorf("port %d with --port-offset %d is out of range", r.Port, o.PortOffset)
 	}
 	switch {
@@ -190,6 +197,9 @@ func planJob(o Options, r scenarios.Row, from string, creds *credentialCache) (J
 		} else {
 			j.Host = r.Target
 		}
+	case booked:
+		j.Host, _, _ = net.SplitHostPort(addr)
+		j.Target = addr
 	case o.Targets[r.To] != "":
 		j.Host = o.Targets[r.To]
 	case pool != nil:

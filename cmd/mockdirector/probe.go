@@ -77,7 +77,7 @@ Examples:
 	fl.StringVar(&f.scenario, "scenario", scenarios.BuiltinName, "scenario: a built-in name or a YAML file")
 	fl.StringVar(&f.config, "config", "", "topology YAML: pool addresses and FQDNs, source addresses (default: built-in contoso)")
 	fl.StringArrayVar(&f.as, "as", nil, "source role to act as (repeatable): "+strings.Join(scenarios.SourceRoles, ", "))
-	fl.StringArrayVar(&f.targets, "target", nil, "ROLE=ADDRESS: probe a destination role at this host instead of the topology's (repeatable)")
+	fl.StringArrayVar(&f.targets, "target", nil, "ROLE=HOST: probe a destination role at this host instead of the topology's; ROLE/PORT=HOST:PORT (or ROLE/udp/PORT=...): one table port of the role at exactly this address (repeatable)")
 	fl.StringVar(&f.source, "source", "", "local address to send from (default: the role's address in the topology, else the kernel's choice)")
 	fl.StringVar(&f.certDir, "certs", "mockdirector-certs", "certificate directory (certs init): client identities and the CA to trust")
 	fl.StringVar(&f.cert, "cert", "", "PEM client certificate chain to present (with --key-file)")
@@ -119,13 +119,17 @@ func runProbe(cmd *cobra.Command, f probeFlags) error {
 	if err != nil {
 		return usageErr(err)
 	}
-	targets := map[string]string{}
+	targets, book := map[string]string{}, probe.AddressBook{}
 	for _, t := range f.targets {
-		role, addr, ok := strings.Cut(t, "=")
-		if !ok || role == "" || addr == "" {
-			return usageErr(fmt.Errorf("--target %q: write ROLE=ADDRESS, e.g. director=192.0.2.10", t))
+		role, dest, addr, err := probe.ParseTarget(t)
+		if err != nil {
+			return usageErr(err)
 		}
-		targets[role] = addr
+		if dest != nil {
+			book[*dest] = addr
+		} else {
+			targets[role] = addr
+		}
 	}
 	var src netip.Addr
 	if f.source != "" {
@@ -143,7 +147,7 @@ func runProbe(cmd *cobra.Command, f probeFlags) error {
 		}
 	}
 	opts := probe.Options{
-		Scenario: scn, Topology: topo, As: f.as, Targets: targets, Source: src, PortOffset: f.portOffset,
+		Scenario: scn, Topology: topo, As: f.as, Targets: targets, Addresses: book, Source: src, PortOffset: f.portOffset,
 		Timeout: f.timeout, Retries: f.retries, Only: f.only, Credentials: creds, ExpectSourceSeen: f.expectSourceSeen,
 		Hold: f.hold,
 	}
