@@ -32,7 +32,8 @@ func (iptables) Write(w io.Writer, rs *RuleSet) error {
 	b.WriteString("# Check: iptables-restore --test FILE. Load: iptables-restore FILE. This replaces the whole\n")
 	b.WriteString("# filter table (INPUT and OUTPUT are left ACCEPT): merge the router's own INPUT rules first.\n")
 	b.WriteString("*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n")
-	b.WriteString(`-A FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -m comment --comment "replies of the accepted paths" -j ACCEPT` + "\n")
+	b.WriteString("# replies of the accepted paths\n")
+	b.WriteString("-A FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n")
 	b.WriteString("-A FORWARD -m conntrack --ctstate INVALID -j DROP\n")
 	for _, r := range rs.Rules {
 		// An IPv6 entry on one side only can match nothing here; the IPv4 ones carry the rule.

@@ -29,7 +29,8 @@ func (nftables) Write(w io.Writer, rs *RuleSet) error {
 	fmt.Fprintf(&b, "table inet %s\ndelete table inet %s\n\n", NftTable, NftTable)
 	fmt.Fprintf(&b, "table inet %s {\n\tchain forward {\n", NftTable)
 	b.WriteString("\t\ttype filter hook forward priority filter; policy drop;\n\n")
-	b.WriteString("\t\tct state established,related accept comment \"replies of the accepted paths\"\n")
+	b.WriteString("\t\t# replies of the accepted paths\n")
+	b.WriteString("\t\tct state established,related accept\n")
 	b.WriteString("\t\tct state invalid drop\n")
 	for _, r := range rs.Rules {
 		b.WriteString("\n")
