@@ -17,7 +17,7 @@ const ASAACL = "MOCKDIRECTOR"
 type ciscoASA struct{}
 
 func (ciscoASA) Describe() string {
-	return "Cisco ASA configuration: object-groups and access-list " + ASAACL + " with a final deny (paste in configure terminal; then access-group)"
+	return "Cisco ASA 9.x: object-groups, access-list " + ASAACL + ", final deny (then access-group)"
 }
 
 func (ciscoASA) Binary() bool { return false }

@@ -12,7 +12,7 @@ import (
 type iptables struct{}
 
 func (iptables) Describe() string {
-	return "iptables-restore file (IPv4): filter table, FORWARD policy DROP (iptables-restore FILE on the router)"
+	return "iptables-restore file (IPv4 only): filter table, FORWARD policy DROP"
 }
 
 func (iptables) Binary() bool { return false }

@@ -16,7 +16,7 @@ const NftTable = "mockdirector"
 type nftables struct{}
 
 func (nftables) Describe() string {
-	return "nft -f script: inet table " + NftTable + ", forward chain, policy drop (nft -f FILE on the router)"
+	return "nft -f script: inet table " + NftTable + ", forward chain, policy drop"
 }
 
 func (nftables) Binary() bool { return false }

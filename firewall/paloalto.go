@@ -17,7 +17,7 @@ const PANTag = "mockdirector"
 type paloAlto struct{}
 
 func (paloAlto) Describe() string {
-	return "PAN-OS set commands (configure mode): address groups, services, security rules tagged " + PANTag + ", final deny; zones are any: set your own"
+	return "PAN-OS set commands: groups, services, rules tagged " + PANTag + " (zones any: set yours)"
 }
 
 func (paloAlto) Binary() bool { return false }

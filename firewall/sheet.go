@@ -31,7 +31,7 @@ func sheetRows(rs *RuleSet) [][]string {
 type csvSheet struct{}
 
 func (csvSheet) Describe() string {
-	return "change-request sheet, CSV: one line per allow row (source, destination, protocol, port, justification, row ID)"
+	return "change-request sheet, CSV: one line per allow row, row ID and justification"
 }
 
 func (csvSheet) Binary() bool { return false }

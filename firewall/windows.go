@@ -13,7 +13,7 @@ import (
 type windows struct{}
 
 func (windows) Describe() string {
-	return "PowerShell script for each server's host firewall (inbound, New-NetFirewallRule; netsh advfirewall equivalent inside): .\\FILE.ps1 -Role director"
+	return "PowerShell per server role: inbound New-NetFirewallRule, netsh equivalent inside"
 }
 
 func (windows) Binary() bool { return false }

@@ -19,7 +19,7 @@ const (
 type xlsxSheet struct{}
 
 func (xlsxSheet) Describe() string {
-	return "change-request sheet, Excel workbook: sheet rules (as csv) and sheet about (inputs, default deny); needs -o FILE"
+	return "change-request sheet, Excel: sheets rules (as csv) and about; needs -o FILE"
 }
 
 func (xlsxSheet) Binary() bool { return true }
