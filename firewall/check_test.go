@@ -54,25 +54,32 @@ var _ = Describe("the kernel accepts the exports", func() {
 		})
 	}
 
-	It("loads the nftables export for lab/topology.yaml into a namespace and reads every row's rule back", func() {
-		needRoot("nft")
-		ns := netns()
-		rs := build("../lab/topology.yaml")
-		p := writeTemp("lab.nft", export("nftables", rs))
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		defer cancel()
-		ids, err := firewall.LoadNftables(ctx, ns, p)
-		Expect(err).NotTo(HaveOccurred())
-		Expect(ids).To(Equal(allowIDs()))
+	for _, s := range sites {
+		It("loads the nftables export for "+s.path+" into a namespace, and the kernel holds exactly the model's rules", func() {
+			needRoot("nft")
+			ns := netns()
+			rs := build(s.path)
+			var want []firewall.KernelRule
+			for _, r := range rs.Rules {
+				want = append(want, r.Kernel()...)
+			}
+			Expect(want).To(HaveLen(len(allowIDs())))
+			p := writeTemp("rules.nft", export("nftables", rs))
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			got, err := firewall.LoadNftables(ctx, ns, p)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(got).To(Equal(want))
 
-		By("loading it again: the table is replaced, not doubled")
-		ids, err = firewall.LoadNftables(ctx, ns, p)
-		Expect(err).NotTo(HaveOccurred())
-		Expect(ids).To(Equal(allowIDs()))
-		out, err := run("ip", "netns", "exec", ns, "nft", "list", "chain", "inet", firewall.NftTable, "forward")
-		Expect(err).NotTo(HaveOccurred(), out)
-		Expect(out).To(ContainSubstring("policy drop;"))
-	})
+			By("loading it again: the table is replaced, not doubled")
+			got, err = firewall.LoadNftables(ctx, ns, p)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(got).To(Equal(want))
+			out, err := run("ip", "netns", "exec", ns, "nft", "list", "chain", "inet", firewall.NftTable, "forward")
+			Expect(err).NotTo(HaveOccurred(), out)
+			Expect(out).To(ContainSubstring("policy drop;"))
+		})
+	}
 
 	It("refuses to load nftables rules without a namespace", func() {
 		_, err := firewall.LoadNftables(context.Background(), "", "rules.nft")
