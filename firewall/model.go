@@ -257,6 +257,16 @@ func (r Rule) Families() (v4, v6 bool) {
 // Proto is the transport as firewalls spell it in upper case (TCP, UDP).
 func (r Rule) Proto() string { return strings.ToUpper(r.Transport) }
 
+// Rule returns the rule that implements the row rowID: the rule a failing row needed.
+func (rs *RuleSet) Rule(rowID string) (Rule, bool) {
+	for _, r := range rs.Rules {
+		if r.RowID == rowID {
+			return r, true
+		}
+	}
+	return Rule{}, false
+}
+
 // Roles returns the destination roles of the rule set, in order of first appearance.
 func (rs *RuleSet) Roles() []Endpoint {
 	var out []Endpoint

@@ -115,3 +115,37 @@ sources:
 		Expect(err).To(MatchError(ContainSubstring("row reverse-proxy-internal->director tcp/8080 http: the sources of reverse-proxy-internal are IPv6 only and the addresses of director are IPv4 only")))
 	})
 })
+
+var _ = Describe("a table with UDP and handshake-fails rows", func() {
+	It("opens UDP where the table allows it, and the TCP path of a handshake-fails row", func() {
+		scn, err := scenarios.Parse("udp.yaml", []byte(`
+name: udp
+rows:
+  - {from: internal-clients, to: director, port: 443, transport: udp, protocol: https, origin: site, note: "HTTP/3 to the Director"}
+  - {from: edge-internal, to: director, port: 5061, protocol: sip-mtls, check: mtls, expect: handshake-fails, origin: site, note: "a bad Edge certificate is refused by TLS, not by the firewall"}
+  - {from: internal-clients, to: director, port: 5061, protocol: tcp, expect: deny}
+`))
+		Expect(err).NotTo(HaveOccurred())
+		t, err := topology.Load("../lab/topology.yaml")
+		Expect(err).NotTo(HaveOccurred())
+		rs, err := firewall.Build(scn, t)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(rs.Rules).To(HaveLen(2))
+		r, ok := rs.Rule("internal-clients->director udp/443 https")
+		Expect(ok).To(BeTrue())
+		Expect(r.Transport).To(Equal("udp"))
+		_, ok = rs.Rule("internal-clients->director tcp/5061 tcp")
+		Expect(ok).To(BeFalse(), "a deny row gets no rule")
+		Expect(export("nftables", rs)).To(ContainSubstring(`ip saddr 192.0.2.0/28 ip daddr { 203.0.113.10, 203.0.113.21, 203.0.113.22 } udp dport 443 accept comment "internal-clients->director udp/443 https"`))
+		Expect(export("iptables", rs)).To(ContainSubstring(`-p udp -m udp --dport 443 -m comment --comment "internal-clients->director udp/443 https" -j ACCEPT`))
+		Expect(export("windows", rs)).To(ContainSubstring(`-Protocol UDP -LocalPort 443 -RemoteAddress 192.0.2.0/28 `))
+		Expect(export("cisco-asa", rs)).To(ContainSubstring("extended permit udp object-group MD-SRC-internal-clients object-group MD-DST-director eq 443\n"))
+		Expect(export("paloalto", rs)).To(ContainSubstring("set service md-udp-443 protocol udp port 443 tag mockdirector\n"))
+		Expect(export("nftables", rs)).To(ContainSubstring(`tcp dport 5061 accept comment "edge-internal->director tcp/5061 sip-mtls"`))
+
+		By("nft -c -f accepts it")
+		needRoot("nft")
+		out, err := run("nft", "-c", "-f", writeTemp("udp.nft", export("nftables", rs)))
+		Expect(err).NotTo(HaveOccurred(), out)
+	})
+})

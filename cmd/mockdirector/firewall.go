@@ -91,7 +91,7 @@ Examples:
 			if err := firewall.WriteFile(output, f, rs, force); err != nil {
 				return usageErr(err)
 			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "wrote %s: %s, %d rules (one per allow row of %s), everything else denied\n", output, format, len(rs.Rules), scn.File)
+			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s: %s, %d rules (one per allow row of %s), everything else denied\n", output, format, len(rs.Rules), scn.File)
 			return nil
 		},
 	}

@@ -21,7 +21,7 @@ var _ = Describe("mockdirector firewall export", func() {
 		p := filepath.Join(GinkgoT().TempDir(), "change.xlsx")
 		s := runMD("firewall", "export", "--config", "../../lab/topology.yaml", "--format", "xlsx", "-o", p)
 		Expect(s.ExitCode()).To(Equal(0), string(s.Err.Contents()))
-		Expect(s.Err).To(gbytes.Say("wrote " + p + ": xlsx, 14 rules"))
+		Expect(s.Out).To(gbytes.Say("wrote " + p + ": xlsx, 14 rules"))
 		before, err := os.ReadFile(p)
 		Expect(err).NotTo(HaveOccurred())
 
