@@ -13,6 +13,16 @@
 // curve itself in Config.GetConfigForClient, from the ClientHello, and returns a config that holds
 // only that suite and curve: the client sees the server's choice, as from schannel.
 //
+// A listener uses it so:
+//
+//	p, err := wireprofile.Get(name) // "" is the default, lync2013-ws2012r2
+//	cfg := p.ServerTLS(&tls.Config{Certificates: ..., ClientAuth: ..., ClientCAs: ...,
+//		NextProtos: []string{"h2", "http/1.1"}}) // HTTP; a SIP or CLS listener passes none
+//	w.Header().Set("Server", p.HTTPServer)           // SIP: p.SIPServer
+//	if !p.HTTP3 { /* start no QUIC listener */ }
+//
+// and the prober's tls check uses p.ClientTLS(base) and reports [Negotiated] of the connection.
+//
 // What Go cannot do is listed per profile in [Profile.Missing] (suites Go lacks, such as DHE and
 // AES-256-CBC-SHA384/SHA256) and in the profile's Notes (SSL 3.0, session-ID resumption).
 package wireprofile

@@ -148,6 +148,27 @@ var _ = Describe("ServerTLS with Go clients", func() {
 		Expect(wireprofile.Negotiated(cs)).To(Equal("TLSv1.2 TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA P-256 alpn=-"))
 	})
 
+	DescribeTable("offers only those of the listener's ALPN protocols the host would select",
+		func(name string, listener []string, want string) {
+			base := &tls.Config{Certificates: []tls.Certificate{testCert}, NextProtos: listener}
+			ln, err := tls.Listen("tcp", "127.0.0.1:0", wireprofile.MustGet(name).ServerTLS(base))
+			Expect(err).NotTo(HaveOccurred())
+			DeferCleanup(ln.Close)
+			go acceptHandshakes(ln)
+			cfg := client(nil, nil, 0, 0)
+			cfg.NextProtos = []string{"h3", "h2", "http/1.1"}
+			cs, err := handshake(ln.Addr().String(), cfg)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(cs.NegotiatedProtocol).To(Equal(want))
+		},
+		Entry("2012 R2 HTTP listener: none, so no h2", "lync2013-ws2012r2", []string{"h2", "http/1.1"}, ""),
+		Entry("2016 HTTP listener: h2 first", "sfb2015-ws2016", []string{"http/1.1", "h2"}, "h2"),
+		Entry("2016 listener without h2: http/1.1", "sfb2015-ws2016", []string{"http/1.1"}, "http/1.1"),
+		Entry("2016 SIP listener: none", "sfb2015-ws2016", []string(nil), ""),
+		Entry("2019 QUIC-style listener: h3 is not the host's", "sfb2019-ws2019", []string{"h3"}, ""),
+		Entry("modern keeps the listener's own, h3 too", "modern", []string{"h3"}, "h3"),
+	)
+
 	It("issues no session tickets on schannel profiles", func() {
 		s := start(wireprofile.Default)
 		cache := tls.NewLRUClientSessionCache(4)

@@ -54,6 +54,14 @@ type Profile struct {
 	// means the server sends no ALPN extension at all (IIS 8.5 on 2012 R2: schannel has
 	// client-side ALPN only there), so HTTP/2 never happens.
 	ALPN []string
+	// AnyALPN keeps the listener's NextProtos as they are (modern: h2, h3, whatever the listener
+	// speaks); ALPN is then ignored.
+	AnyALPN bool
+	// HTTP3 says whether the host may serve HTTP/3 over QUIC. No Windows profile here does:
+	// http.sys has HTTP/3 from Windows Server 2022, opt-in ("Enabling HTTP/3 support on Windows
+	// Server 2022", Microsoft networking blog, 2021-08-24), and QUIC needs TLS 1.3, which these
+	// profiles do not speak. A QUIC listener must not start under such a profile.
+	HTTP3 bool
 	// SessionTickets says whether the server issues RFC 5077 session tickets.
 	SessionTickets bool
 	// HTTPServer is the HTTP Server header value, e.g. "Microsoft-IIS/8.5".
@@ -112,7 +120,7 @@ func (p Profile) Versions() []uint16 {
 }
 
 // HTTP2 says whether the profile's server may select h2.
-func (p Profile) HTTP2() bool { return slices.Contains(p.ALPN, "h2") }
+func (p Profile) HTTP2() bool { return p.AnyALPN || slices.Contains(p.ALPN, "h2") }
 
 // SuiteIDs returns the IDs of p.Suites in order (nil for Go's defaults).
 func (p Profile) SuiteIDs() []uint16 {

@@ -20,17 +20,18 @@ var _ = Describe("profiles", func() {
 	})
 
 	DescribeTable("header values and versions",
-		func(name, httpServer, sipServer string, versions []uint16, h2 bool) {
+		func(name, httpServer, sipServer string, versions []uint16, h2, h3 bool) {
 			p := wireprofile.MustGet(name)
 			Expect(p.HTTPServer).To(Equal(httpServer))
 			Expect(p.SIPServer).To(Equal(sipServer))
 			Expect(p.Versions()).To(Equal(versions))
 			Expect(p.HTTP2()).To(Equal(h2))
+			Expect(p.HTTP3).To(Equal(h3))
 		},
-		Entry(nil, "lync2013-ws2012r2", "Microsoft-IIS/8.5", "RTC/5.0", []uint16{tls.VersionTLS10, tls.VersionTLS11, tls.VersionTLS12}, false),
-		Entry(nil, "sfb2015-ws2016", "Microsoft-IIS/10.0", "RTC/6.0", []uint16{tls.VersionTLS10, tls.VersionTLS11, tls.VersionTLS12}, true),
-		Entry(nil, "sfb2019-ws2019", "Microsoft-IIS/10.0", "RTC/6.0", []uint16{tls.VersionTLS10, tls.VersionTLS11, tls.VersionTLS12}, true),
-		Entry(nil, "modern", "Microsoft-IIS/8.5 (mockdirector)", "RTC/5.0 mockdirector", []uint16{tls.VersionTLS12, tls.VersionTLS13}, true),
+		Entry(nil, "lync2013-ws2012r2", "Microsoft-IIS/8.5", "RTC/5.0", []uint16{tls.VersionTLS10, tls.VersionTLS11, tls.VersionTLS12}, false, false),
+		Entry(nil, "sfb2015-ws2016", "Microsoft-IIS/10.0", "RTC/6.0", []uint16{tls.VersionTLS10, tls.VersionTLS11, tls.VersionTLS12}, true, false),
+		Entry(nil, "sfb2019-ws2019", "Microsoft-IIS/10.0", "RTC/6.0", []uint16{tls.VersionTLS10, tls.VersionTLS11, tls.VersionTLS12}, true, false),
+		Entry(nil, "modern", "Microsoft-IIS/8.5 (mockdirector)", "RTC/5.0 mockdirector", []uint16{tls.VersionTLS12, tls.VersionTLS13}, true, true),
 	)
 
 	// The suites Go lacks are part of what the profile says; if a Go release adds one, this spec

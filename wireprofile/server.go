@@ -16,7 +16,7 @@ import (
 // ALPN, session tickets. base is not changed; nil means no certificate (the caller adds one).
 //
 // ALPN: the result offers those protocols of base.NextProtos the profile's host would select, in
-// the host's order. An HTTP listener passes NextProtos {"h2", "http/1.1"}; a SIP or CLS listener
+// the host's order (all of them, unchanged, when AnyALPN). An HTTP listener passes NextProtos {"h2", "http/1.1"}; a SIP or CLS listener
 // passes none and gets none. For schannel profiles the per-connection config is built in
 // GetConfigForClient, so NextProtos that net/http adds to the returned config later are not
 // offered: pass them in base.
@@ -61,6 +61,9 @@ func (p Profile) static(base *tls.Config) *tls.Config {
 	}
 	if len(p.Curves) > 0 {
 		c.CurvePreferences = slices.Clone(p.Curves)
+	}
+	if p.AnyALPN {
+		return c
 	}
 	var protos []string
 	for _, proto := range p.ALPN {
