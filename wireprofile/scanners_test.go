@@ -1,0 +1,267 @@
+package wireprofile_test
+
+import (
+	"crypto/tls"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/mockdirector/mockdirector/wireprofile"
+)
+
+// updateEnv, set to 1, rewrites the stored scanner outputs under testdata/ from this run.
+const updateEnv = "WIREPROFILE_UPDATE"
+
+// testssl.sh and nmap ssl-enum-ciphers against each profile's server: both must list exactly
+// the profile's versions and suites in its order. Two proofs each: the normalised output equals
+// the stored one (testdata/), and the suite order read from it equals the profile's own list, so
+// a stored file regenerated from a broken server still fails.
+var _ = Describe("testssl.sh", Label("peers", "scanners"), Ordered, func() {
+	profiles := wireprofile.Names()
+
+	// testssl.sh takes ~40 s per server; the four runs go side by side, each bounded.
+	var testssl map[string][]string
+	BeforeAll(func() {
+		needTool("testssl")
+		dir, err := os.MkdirTemp("", "wireprofile-testssl-")
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(os.RemoveAll, dir)
+		testssl = map[string][]string{}
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		errs := make([]error, len(profiles))
+		for i, name := range profiles {
+			s, err := startExampleServer(wireprofile.MustGet(name))
+			Expect(err).NotTo(HaveOccurred())
+			DeferCleanup(s.Close)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				lines, err := runTestssl(s.Addr, filepath.Join(dir, name+".json"))
+				mu.Lock()
+				defer mu.Unlock()
+				testssl[name], errs[i] = lines, err
+			}()
+		}
+		wg.Wait()
+		for i, err := range errs {
+			Expect(err).NotTo(HaveOccurred(), profiles[i])
+		}
+	})
+
+	for _, name := range profiles {
+		It("testssl.sh lists the versions and suites of "+name+" in its order", func() {
+			got := testssl[name]
+			p := wireprofile.MustGet(name)
+			compareStored(filepath.Join("testdata", "testssl", name+".txt"), portableTestssl(p, got))
+			for _, v := range []uint16{tls.VersionTLS10, tls.VersionTLS11, tls.VersionTLS12, tls.VersionTLS13} {
+				key := map[uint16]string{tls.VersionTLS10: "TLS1", tls.VersionTLS11: "TLS1_1", tls.VersionTLS12: "TLS1_2", tls.VersionTLS13: "TLS1_3"}[v]
+				offered := v >= p.MinVersion && v <= p.MaxVersion
+				Expect(got).To(ContainElement(MatchRegexp("^%s: %s", key, map[bool]string{true: "offered", false: "not offered"}[offered])), key)
+			}
+			if len(p.Suites) == 0 {
+				// modern: Go's order, held by the stored file only; TLS 1.3 lets the client pick.
+				Expect(got).To(ContainElement(HavePrefix("cipher_order: server")))
+				return
+			}
+			Expect(got).To(ContainElement("cipher_order: server"))
+			for _, v := range p.Versions() {
+				Expect(got).To(ContainElement(fmt.Sprintf("cipherorder_%s: %s", strings.ReplaceAll(wireprofile.VersionName(v), ".", "_"),
+					strings.Join(rsaSuites(p, v), " "))), wireprofile.VersionName(v))
+			}
+		})
+	}
+
+})
+
+var _ = Describe("nmap", Label("peers", "scanners"), func() {
+	for _, name := range wireprofile.Names() {
+		It("nmap ssl-enum-ciphers lists the versions and suites of "+name+" in its order", func() {
+			needTool("nmap")
+			s, err := startExampleServer(wireprofile.MustGet(name))
+			Expect(err).NotTo(HaveOccurred())
+			DeferCleanup(s.Close)
+			got, err := runNmap(s.Addr)
+			Expect(err).NotTo(HaveOccurred())
+			p := wireprofile.MustGet(name)
+			compareStored(filepath.Join("testdata", "nmap", name+".txt"), portableNmap(p, got))
+			sections := nmapSections(got)
+			want := map[string][]string{}
+			for _, v := range p.Versions() {
+				want[nmapVersion(v)] = nil
+				if len(p.Suites) > 0 {
+					want[nmapVersion(v)] = rsaSuites(p, v)
+				}
+			}
+			Expect(sections).To(HaveLen(len(want)), "versions nmap found: %v", sections)
+			for v, suites := range want {
+				Expect(sections).To(HaveKey(v))
+				if suites != nil {
+					Expect(sections[v]).To(Equal(suites), v)
+				}
+			}
+			Expect(got).To(ContainElement("cipher preference: server"))
+		})
+	}
+})
+
+// rsaSuites is the profile's order at version v for an RSA certificate, as a scanner must see it.
+func rsaSuites(p wireprofile.Profile, v uint16) []string {
+	var out []string
+	for _, s := range p.SuitesFor(v) {
+		if strings.HasPrefix(s.Name, "TLS_ECDHE_RSA_") || strings.HasPrefix(s.Name, "TLS_RSA_") {
+			out = append(out, s.Name)
+		}
+	}
+	return out
+}
+
+// runTestssl runs testssl.sh with the narrowest flags that list protocols (-p) and the server's
+// cipher order per protocol (-P), and returns the findings that say so, one "id: finding" a line.
+func runTestssl(addr, jsonFile string) ([]string, error) {
+	out, err := runTool(4*time.Minute, "", "testssl", "--quiet", "--color", "0", "--warnings", "batch",
+		"--mapping", "iana", "--connect-timeout", "5", "-p", "-P", "--jsonfile", jsonFile, addr)
+	if err != nil {
+		return nil, fmt.Errorf("testssl.sh against %s: %w\n%s", addr, err, out)
+	}
+	raw, err := os.ReadFile(jsonFile)
+	if err != nil {
+		return nil, fmt.Errorf("testssl.sh against %s wrote no JSON: %w\n%s", addr, err, out)
+	}
+	var findings []struct{ ID, Finding string }
+	if err := json.Unmarshal(raw, &findings); err != nil {
+		return nil, fmt.Errorf("testssl.sh JSON %s: %w", jsonFile, err)
+	}
+	keep := regexp.MustCompile(`^(SSLv\d|TLS1(_\d)?|NPN|ALPN.*|cipher_order|cipherorder_.*|protocol_negotiated|cipher_negotiated)$`)
+	var lines []string
+	for _, f := range findings {
+		if keep.MatchString(f.ID) {
+			lines = append(lines, f.ID+": "+strings.Join(strings.Fields(f.Finding), " "))
+		}
+	}
+	return lines, nil
+}
+
+// runNmap runs nmap's ssl-enum-ciphers script and returns its output without the "|" frame and
+// indentation, one item a line; the port and timings stay out.
+func runNmap(addr string) ([]string, error) {
+	port := addr[strings.LastIndex(addr, ":")+1:]
+	out, err := runTool(2*time.Minute, "", "nmap", "-Pn", "-n", "-sT", "--script", "ssl-enum-ciphers", "-p", port, "127.0.0.1")
+	if err != nil {
+		return nil, fmt.Errorf("nmap against %s: %w\n%s", addr, err, out)
+	}
+	var lines []string
+	in := false
+	for _, l := range strings.Split(out, "\n") {
+		if strings.Contains(l, "ssl-enum-ciphers:") {
+			in = true
+			continue
+		}
+		if !in {
+			continue
+		}
+		if !strings.HasPrefix(l, "|") {
+			break
+		}
+		lines = append(lines, strings.TrimSpace(strings.TrimLeft(l, "|_")))
+	}
+	if len(lines) == 0 {
+		return nil, fmt.Errorf("nmap against %s: no ssl-enum-ciphers output\n%s", addr, out)
+	}
+	return lines, nil
+}
+
+// nmapSections reads the suite names per version ("TLSv1.2") from runNmap's lines.
+func nmapSections(lines []string) map[string][]string {
+	sections := map[string][]string{}
+	version, inCiphers := "", false
+	for _, l := range lines {
+		switch {
+		case regexp.MustCompile(`^TLSv[\d.]+:$`).MatchString(l):
+			version, inCiphers = strings.TrimSuffix(l, ":"), false
+			sections[version] = []string{}
+		case l == "ciphers:":
+			inCiphers = true
+		case strings.HasSuffix(l, ":"):
+			inCiphers = false
+		case inCiphers && strings.HasPrefix(l, "TLS_"):
+			sections[version] = append(sections[version], strings.Fields(l)[0])
+		}
+	}
+	return sections
+}
+
+func nmapVersion(v uint16) string {
+	if v == tls.VersionTLS10 {
+		return "TLSv1.0"
+	}
+	return wireprofile.VersionName(v)
+}
+
+// Go's own order (the modern profile) puts AES-GCM or ChaCha20 first depending on the CPU's AES
+// support, so for a profile without its own order the stored files hold each version's suites
+// sorted, and not the negotiated suite: the set is the claim there, not the order.
+
+func portableTestssl(p wireprofile.Profile, lines []string) []string {
+	if len(p.Suites) > 0 {
+		return lines
+	}
+	var out []string
+	for _, l := range lines {
+		id, finding, _ := strings.Cut(l, ": ")
+		switch {
+		case id == "cipher_negotiated":
+			continue
+		case strings.HasPrefix(id, "cipherorder_"):
+			f := strings.Fields(finding)
+			slices.Sort(f)
+			l = id + ": " + strings.Join(f, " ")
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
+func portableNmap(p wireprofile.Profile, lines []string) []string {
+	if len(p.Suites) > 0 {
+		return lines
+	}
+	out := slices.Clone(lines)
+	start := -1
+	for i := 0; i <= len(out); i++ {
+		isSuite := i < len(out) && strings.HasPrefix(out[i], "TLS_")
+		switch {
+		case isSuite && start < 0:
+			start = i
+		case !isSuite && start >= 0:
+			slices.Sort(out[start:i])
+			start = -1
+		}
+	}
+	return out
+}
+
+// compareStored compares got with the stored file, or rewrites the file when WIREPROFILE_UPDATE=1
+// (never in CI, where a rewrite would turn any answer green).
+func compareStored(path string, got []string) {
+	text := strings.Join(got, "\n") + "\n"
+	if os.Getenv(updateEnv) == "1" {
+		Expect(os.Getenv("CI")).NotTo(Equal("true"), updateEnv+"=1 in CI")
+		Expect(os.MkdirAll(filepath.Dir(path), 0o755)).To(Succeed())
+		Expect(os.WriteFile(path, []byte(text), 0o644)).To(Succeed())
+		AddReportEntry("rewrote " + path)
+		return
+	}
+	want, err := os.ReadFile(path)
+	Expect(err).NotTo(HaveOccurred(), "stored output missing: run with %s=1 to write it, then review the diff", updateEnv)
+	Expect(text).To(Equal(string(want)), "%s differs from this run (rerun with %s=1 only if the change is intended)", path, updateEnv)
+}
