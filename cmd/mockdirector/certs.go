@@ -56,7 +56,7 @@ Examples:
 	}
 	initCmd.Flags().StringVar(&dir, "dir", "mockdirector-certs", "directory to write into")
 	initCmd.Flags().StringVar(&config, "config", "", "topology YAML (default: built-in contoso)")
-	initCmd.Flags().StringVar(&key, "key", string(certs.ECDSAP256), "key type: ecdsa-p256, rsa2048, rsa3072, rsa4096")
+	initCmd.Flags().StringVar(&key, "key", string(certs.DefaultKeyType), "key type: rsa2048 (what Lync 2013 peers expect), rsa3072, rsa4096, ecdsa-p256")
 	initCmd.Flags().BoolVar(&force, "force", false, "replace existing files (peers must then trust the new CA)")
 	initCmd.Flags().BoolVar(&intermediate, "intermediate", false, "issue the leaves from an intermediate CA under the root; every leaf file then holds the chain (leaf + intermediate), served complete")
 	initCmd.Flags().StringVar(&validity, "validity", "825d", "leaf validity: days (90d) or a Go duration (2160h)")
