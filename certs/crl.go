@@ -330,5 +330,12 @@ func ResolveName(dir, name string) (string, error) {
 	return "", fmt.Errorf("no certificate %q in %s (it has %s)", name, dir, strings.Join(stems, ", "))
 }
 
-// SerialHex is a serial number as the journal and the revoked error print it (hex, upper case).
-func SerialHex(n *big.Int) string { return strings.ToUpper(n.Text(16)) }
+// SerialHex is a serial number as openssl prints it (hex, upper case, whole bytes), in the
+// revoked error and `certs revoke`.
+func SerialHex(n *big.Int) string {
+	s := strings.ToUpper(n.Text(16))
+	if len(s)%2 == 1 {
+		s = "0" + s
+	}
+	return s
+}
