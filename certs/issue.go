@@ -1,6 +1,7 @@
 // Package certs makes and loads the certificates mockdirector serves and presents: a private root
-// CA, a leaf per pool member with the SANs a Lync deployment uses, and the tls.Config pairs that
-// listeners and checks use, so neither builds TLS configuration by hand.
+// CA, a leaf per pool member with the SANs a Lync deployment uses, the CA's CRL and its
+// publication at the CDP and AIA URLs (crl.go, pkiserve.go), the Lync lint, and the tls.Config
+// pairs that listeners and checks use, so neither builds TLS configuration by hand.
 package certs
 
 import (

@@ -27,8 +27,9 @@ type PKIStore struct {
 	dir    string
 	prefix string // URL path the files are published under, lower case, with a trailing slash
 
-	mu    sync.Mutex
-	files map[string]*pkiFile
+	mu      sync.Mutex
+	files   map[string]*pkiFile
+	renewed time.Time // last renewal attempt, so a failing one is not retried on every request
 }
 
 type pkiFile struct {
@@ -109,6 +110,30 @@ func (s *PKIStore) file(name string) *pkiFile {
 	f.der = data
 	f.cert, f.err = x509.ParseCertificate(data)
 	return f
+}
+
+// renew re-signs the directory's CRLs when crl is past half its validity (a serve that runs
+// longer than Ensure's renewal at start keeps publishing a valid CRL, as an AD CS does), at most
+// once a minute; it says whether it wrote anything.
+func (s *PKIStore) renew(crl *x509.RevocationList, now time.Time) bool {
+	half := crl.ThisUpdate.Add(crl.NextUpdate.Sub(crl.ThisUpdate) / 2)
+	if now.Before(half) {
+		return false
+	}
+	s.mu.Lock()
+	if now.Sub(s.renewed) < time.Minute {
+		s.mu.Unlock()
+		return false
+	}
+	s.renewed = now
+	s.mu.Unlock()
+	unlock, err := lockDir(s.dir)
+	if err != nil {
+		return false
+	}
+	defer unlock()
+	written, err := renewCRLs(s.dir, now)
+	return err == nil && len(written) > 0
 }
 
 func pemBlock(data []byte, typ string) []byte {
@@ -220,6 +245,9 @@ func (s *PKIStore) Prepare(w http.ResponseWriter, r *http.Request) (status int, 
 		return fail(http.StatusMethodNotAllowed, "mockdirector PKI: GET or HEAD only")
 	}
 	f := s.file(name)
+	if f != nil && f.crl != nil && s.renew(f.crl, time.Now()) {
+		f = s.file(name)
+	}
 	switch {
 	case f == nil:
 		return fail(http.StatusNotFound, fmt.Sprintf("mockdirector PKI: %s does not exist (no such CA in this directory, or made before CRLs: run `mockdirector certs init --force`)", filepath.Join(s.dir, name)))

@@ -24,8 +24,12 @@ func init() {
 		Long: `init creates DIR/ca.crt and DIR/ca.key (the root CA peers must trust), and for every member
 of every pool in the topology DIR/<member-fqdn>.crt and .key, plus DIR/probe.crt for the prober.
 Each certificate has the subject and SANs a Lync deployment uses (pool FQDN, member FQDN,
-sip.<domain> and the simple URLs for Director and Front End) and EKU serverAuth + clientAuth.
-Keys are written 0600; nothing is overwritten without --force.
+sip.<domain> and the simple URLs for Director and Front End), EKU serverAuth + clientAuth, an RSA
+2048 key (--key), SHA-256, at most --validity including the one-hour backdate, and the CRL
+Distribution Point and AIA URLs of its CA under the topology's pki base (default
+http://pki.<domain>/mockdirector/ca.crl and ca.crt; intermediate.crl/.crt with --intermediate).
+Each CA gets its CRL (DIR/ca.crl, DIR/intermediate.crl), which serve publishes at those URLs;
+DIR/pki.url records the base. Keys are written 0600; nothing is overwritten without --force.
 
 Examples:
   mockdirector certs init --dir ./c
