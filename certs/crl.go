@@ -339,3 +339,29 @@ func SerialHex(n *big.Int) string {
 	}
 	return s
 }
+
+// VerifyCRL checks what a CDP URL answered: a CRL (DER or PEM) signed by issuer and valid at now
+// (thisUpdate <= now <= nextUpdate). Its errors say which of those failed, for a `cdp` check.
+func VerifyCRL(data []byte, issuer *x509.Certificate, now time.Time) (*x509.RevocationList, error) {
+	if b := pemBlock(data, "X509 CRL"); b != nil {
+		data = b
+	}
+	crl, err := x509.ParseRevocationList(data)
+	if err != nil {
+		hint := ""
+		if len(data) > 0 && (data[0] == '<' || data[0] == '{') {
+			hint = " (the answer looks like HTML or JSON: a proxy or web server answered in place of the CRL)"
+		}
+		return nil, fmt.Errorf("not a CRL%s: %w", hint, err)
+	}
+	if err := crl.CheckSignatureFrom(issuer); err != nil {
+		return crl, fmt.Errorf("CRL of %q is not signed by the issuer %q: %w", crl.Issuer.String(), issuer.Subject.String(), err)
+	}
+	switch {
+	case now.Before(crl.ThisUpdate):
+		return crl, fmt.Errorf("CRL of %q is not valid before %s (check the clocks)", crl.Issuer.String(), crl.ThisUpdate.UTC().Format(time.RFC3339))
+	case !crl.NextUpdate.IsZero() && now.After(crl.NextUpdate):
+		return crl, fmt.Errorf("CRL of %q expired on %s (nextUpdate): the CA has not published a new one; Windows peers then fail revocation checks", crl.Issuer.String(), crl.NextUpdate.UTC().Format(time.RFC3339))
+	}
+	return crl, nil
+}
