@@ -216,7 +216,20 @@ var _ = Describe("certificates as Lync wants them, and a real CRL", Ordered, fun
 		Expect(serr.Error()).To(MatchRegexp(`certificate CN=edge-int.contoso.local,O=mockdirector revoked on \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ, serial ` + serial + ` \(reason keyCompromise`))
 		Expect(cerr).To(MatchError(ContainSubstring("bad certificate")), "the client hears the refusal")
 
-		By("a second revoke of the same certificate says when it was revoked")
+		By("as a client, the Director refuses the revoked Edge's server certificate too")
+		edgeServer, err := tls.Listen("tcp", "127.0.0.1:0", edge.ServerConfig(true))
+		Expect(err).NotTo(HaveOccurred())
+		defer edgeServer.Close()
+		go func() {
+			if c, err := edgeServer.Accept(); err == nil {
+				c.(*tls.Conn).Handshake()
+				c.Close()
+			}
+		}()
+		_, err = tls.DialWithDialer(&net.Dialer{Timeout: 10 * time.Second}, "tcp", edgeServer.Addr().String(), server.ClientConfig("edge-int.contoso.local"))
+		Expect(errors.As(err, &re)).To(BeTrue(), "client error: %v", err)
+
+				By("a second revoke of the same certificate says when it was revoked")
 		s = md("certs", "revoke", edgeLeaf, "--dir", dir)
 		Expect(s).To(gexec.Exit(2))
 		Expect(s.Err).To(gbytes.Say(`already revoked: listed in .*ca.crl since`))

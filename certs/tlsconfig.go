@@ -100,8 +100,9 @@ func (id *Identity) ServerConfig(mtls bool) *tls.Config {
 }
 
 // RevocationCheck is a tls.Config.VerifyConnection that refuses a peer certificate chain the
-// store's CRLs list (a *RevokedError). No peer certificate passes: whether one is required is
-// ClientAuth's business.
+// store's CRLs list (a *RevokedError), on either side of a hop (a prober that builds its own
+// tls.Config sets it too). No peer certificate passes: whether one is required is ClientAuth's
+// business.
 func RevocationCheck(s *PKIStore) func(tls.ConnectionState) error {
 	return func(cs tls.ConnectionState) error {
 		if len(cs.PeerCertificates) == 0 {
@@ -115,9 +116,12 @@ func RevocationCheck(s *PKIStore) func(tls.ConnectionState) error {
 // and always sends its certificate when asked, even one that does not chain to the CAs the
 // server names (crypto/tls would otherwise send none, and a test of "the server rejects this
 // certificate" would only prove "no certificate").
+//
+// With PKI set, a server certificate the directory's CRL lists fails the handshake with a
+// *RevokedError, as a Lync server refuses a revoked peer on its outgoing MTLS hops.
 func (id *Identity) ClientConfig(serverName string) *tls.Config {
 	cert := id.Cert
-	return &tls.Config{
+	c := &tls.Config{
 		ServerName: serverName,
 		RootCAs:    id.Roots,
 		MinVersion: tls.VersionTLS12,
@@ -125,6 +129,10 @@ func (id *Identity) ClientConfig(serverName string) *tls.Config {
 			return &cert, nil
 		},
 	}
+	if id.PKI != nil {
+		c.VerifyConnection = RevocationCheck(id.PKI)
+	}
+	return c
 }
 
 func publicKeysMatch(a, b crypto.PublicKey) bool {
