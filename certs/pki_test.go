@@ -229,7 +229,7 @@ var _ = Describe("certificates as Lync wants them, and a real CRL", Ordered, fun
 		_, err = tls.DialWithDialer(&net.Dialer{Timeout: 10 * time.Second}, "tcp", edgeServer.Addr().String(), server.ClientConfig("edge-int.contoso.local"))
 		Expect(errors.As(err, &re)).To(BeTrue(), "client error: %v", err)
 
-				By("a second revoke of the same certificate says when it was revoked")
+		By("a second revoke of the same certificate says when it was revoked")
 		s = md("certs", "revoke", edgeLeaf, "--dir", dir)
 		Expect(s).To(gexec.Exit(2))
 		Expect(s.Err).To(gbytes.Say(`already revoked: listed in .*ca.crl since`))
