@@ -182,7 +182,7 @@ func (e *RevokedError) Error() string {
 	if e.CRLNumber != nil {
 		n = ", number " + e.CRLNumber.String()
 	}
-	return fmt.Sprintf("certificate %s revoked on %s, serial %s (reason %s; listed in the CRL of %s%s): issue a new certificate (mockdirector certs issue --force)",
+	return fmt.Sprintf("certificate %s revoked on %s, serial %s (reason %s; listed in the CRL of %s%s): issue it anew (mockdirector certs issue --role ROLE --member M --force)",
 		e.Subject, e.RevokedAt.UTC().Format(time.RFC3339), SerialHex(e.Serial), ReasonName(e.Reason), e.Issuer, n)
 }
 
