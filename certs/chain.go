@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/mockdirector/mockdirector/topology"
 )
 
 // Intermediate CA files inside a certificate directory. When they exist, leaves are issued by the
@@ -40,10 +42,13 @@ func signerFor(opts Options, root *Pair, caFresh bool) (signer *Pair, written []
 			// A fresh root makes an old intermediate useless; leave nothing that misleads.
 			os.Remove(ic)
 			os.Remove(ik)
+			os.Remove(crlFile(opts.Dir, StemIntermediate))
 		}
 		return root, nil, nil
 	}
-	p, err := Issue(Request{CommonName: "mockdirector intermediate CA", CA: true, Key: opts.Key, Validity: IntermediateValidity}, root)
+	req := Request{CommonName: "mockdirector intermediate CA", CA: true, Key: opts.Key, Validity: IntermediateValidity}
+	publish(&req, opts.PKIBase, StemRoot)
+	p, err := Issue(req, root)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -93,7 +98,9 @@ func LoadSigner(dir string) (signer, root *Pair, err error) {
 }
 
 // IssueInto issues req with the directory's CA and writes name.crt (with the intermediate, if
-// any) and name.key, refusing to overwrite unless force.
+// any) and name.key, refusing to overwrite unless force. Unless req has its own, the CDP and AIA
+// are the issuing CA's under the directory's pki base (pki.url; the default topology's for a
+// directory made before it).
 func IssueInto(dir, name string, req Request, force bool) (*Pair, []string, error) {
 	signer, root, err := LoadSigner(dir)
 	if err != nil {
@@ -107,6 +114,14 @@ func IssueInto(dir, name string, req Request, force bool) (*Pair, []string, erro
 			}
 		}
 	}
+	base, err := PKIBaseOf(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	if base == "" {
+		base = topology.Default().PKIBaseURL()
+	}
+	publish(&req, base, stemOf(signer, root))
 	leaf, err := Issue(req, signer)
 	if err != nil {
 		return nil, nil, err

@@ -21,8 +21,11 @@ import (
 //	                                      intermediate, except where the fault is its absence)
 //
 // Every leaf but the faulty aspect is what Lync wants for the role: subject = pool FQDN, SANs =
-// pool, member and simple URLs, EKU serverAuth + clientAuth, ECDSA P-256, SHA-256, served with
-// the intermediate. The faults, and what a correct peer does with each (as server: receiving it
+// pool, member and simple URLs, EKU serverAuth + clientAuth, RSA 2048, SHA-256, a CDP and an AIA
+// URL (the intermediate's, under base.CRLURLs' base when given, else http://pki.mockdirector.invalid:
+// the fault set is not published), at most 825 days, served with the intermediate. The leaves share
+// one RSA key (only rsa1024 has its own): the key is never what a fault is about, and RSA keys are
+// slow to make. The faults, and what a correct peer does with each (as server: receiving it
 // as a client certificate on 5061/50001-50003; as client: receiving it as a server certificate):
 //
 //	good                  nothing wrong: accepted both ways, no lint finding.
@@ -61,6 +64,9 @@ const (
 	FaultSHA1                = "sha1"
 	FaultMissingIntermediate = "missing-intermediate"
 )
+
+// faultPKIBase is the CDP/AIA base of a fault set's certificates unless the caller gives one.
+const faultPKIBase = "http://pki.mockdirector.invalid/mockdirector"
 
 // UntrustedCAFile is the root of the untrusted-ca fault, in a fault directory.
 const UntrustedCAFile = "untrusted-root.crt"
@@ -118,8 +124,17 @@ func GenerateFaults(dir string, base Request, force bool) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	leafKey, err := newKey(RSA2048)
+	if err != nil {
+		return nil, err
+	}
 	// RSA, so that it can sign the SHA-1 fault with SHA1WithRSA.
-	inter, err := Issue(Request{CommonName: "mockdirector fault-set intermediate CA", CA: true, Key: RSA2048, Validity: IntermediateValidity}, root)
+	crlURLs, aiaURLs := base.CRLURLs, base.IssuerURLs
+	if crlURLs == nil {
+		crlURLs, aiaURLs = []string{CRLURL(faultPKIBase, StemIntermediate)}, []string{CACertURL(faultPKIBase, StemIntermediate)}
+	}
+	inter, err := Issue(Request{CommonName: "mockdirector fault-set intermediate CA", CA: true, Key: RSA2048, Validity: IntermediateValidity,
+		CRLURLs: []string{CRLURL(faultPKIBase, StemRoot)}, IssuerURLs: []string{CACertURL(faultPKIBase, StemRoot)}}, root)
 	if err != nil {
 		return nil, err
 	}
@@ -139,7 +154,8 @@ func GenerateFaults(dir string, base Request, force bool) ([]string, error) {
 	written := append([]string(nil), files[:6]...)
 	for _, f := range Faults {
 		req := base
-		req.Key = ECDSAP256
+		req.Key, req.PrivateKey = RSA2048, leafKey
+		req.CRLURLs, req.IssuerURLs = crlURLs, aiaURLs
 		req.ExtKeyUsage = nil
 		req.NotBefore, req.NotAfter = time.Time{}, time.Time{}
 		signer, chain := inter, []*x509.Certificate{inter.Cert}
@@ -156,6 +172,7 @@ func GenerateFaults(dir string, base Request, force bool) ([]string, error) {
 			signer, chain = untrusted, nil
 		case FaultSelfSigned:
 			signer, chain = nil, nil
+			req.CRLURLs, req.IssuerURLs = nil, nil
 		case FaultRSA1024:
 			k, err := rsa.GenerateKey(rand.Reader, 1024)
 			if err != nil {

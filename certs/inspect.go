@@ -129,6 +129,12 @@ func Describe(w io.Writer, chain []*x509.Certificate, now time.Time) {
 			fmt.Fprintf(w, "  EKU:        %s\n", ekuList(c))
 		}
 		fmt.Fprintf(w, "  signature:  %s\n", c.SignatureAlgorithm)
+		if len(c.CRLDistributionPoints) > 0 {
+			fmt.Fprintf(w, "  CDP:        %s\n", strings.Join(c.CRLDistributionPoints, ", "))
+		}
+		if len(c.IssuingCertificateURL) > 0 {
+			fmt.Fprintf(w, "  AIA:        %s\n", strings.Join(c.IssuingCertificateURL, ", "))
+		}
 		sum := sha256.Sum256(c.Raw)
 		fmt.Fprintf(w, "  sha256:     %s\n", hex.EncodeToString(sum[:]))
 	}
@@ -143,6 +149,9 @@ func PrintFindings(w io.Writer, fs []Finding) {
 	fmt.Fprintf(w, "lint: %d finding(s)\n", len(fs))
 	for _, f := range fs {
 		fmt.Fprintf(w, "  %-7s %-20s %s\n          fix: %s\n", strings.ToUpper(string(f.Severity)), f.Code, f.Message, f.Fix)
+		if f.Ref != "" {
+			fmt.Fprintf(w, "          ref: %s\n", f.Ref)
+		}
 	}
 }
 

@@ -1,6 +1,7 @@
 // Package certs makes and loads the certificates mockdirector serves and presents: a private root
-// CA, a leaf per pool member with the SANs a Lync deployment uses, and the tls.Config pairs that
-// listeners and checks use, so neither builds TLS configuration by hand.
+// CA, a leaf per pool member with the SANs a Lync deployment uses, the CA's CRL and its
+// publication at the CDP and AIA URLs (crl.go, pkiserve.go), the Lync lint, and the tls.Config
+// pairs that listeners and checks use, so neither builds TLS configuration by hand.
 package certs
 
 import (
@@ -21,7 +22,9 @@ import (
 // KeyType names a key algorithm and size.
 type KeyType string
 
-// Key types. ECDSA P-256 is the default; RSA for sites whose Windows peers want it.
+// Key types. RSA 2048 is the default: it is what Lync Server 2013 recommends and what its
+// Windows Server 2012 R2 peers and older hardware load balancers expect; ECDSA P-256 stays an
+// option (the lint warns about it for the Lync roles).
 const (
 	ECDSAP256 KeyType = "ecdsa-p256"
 	RSA2048   KeyType = "rsa2048"
@@ -29,8 +32,11 @@ const (
 	RSA4096   KeyType = "rsa4096"
 )
 
+// DefaultKeyType is the key type of a Request or Options that names none.
+const DefaultKeyType = RSA2048
+
 // KeyTypes lists the accepted key types.
-var KeyTypes = []KeyType{ECDSAP256, RSA2048, RSA3072, RSA4096}
+var KeyTypes = []KeyType{RSA2048, RSA3072, RSA4096, ECDSAP256}
 
 // ParseKeyType checks a --key value.
 func ParseKeyType(s string) (KeyType, error) {
@@ -38,14 +44,14 @@ func ParseKeyType(s string) (KeyType, error) {
 	if slices.Contains(KeyTypes, k) {
 		return k, nil
 	}
-	return "", fmt.Errorf("key type %q is not one of ecdsa-p256, rsa2048, rsa3072, rsa4096", s)
+	return "", fmt.Errorf("key type %q is not one of rsa2048, rsa3072, rsa4096, ecdsa-p256", s)
 }
 
 func newKey(k KeyType) (crypto.Signer, error) {
 	switch k {
-	case "", ECDSAP256:
+	case ECDSAP256:
 		return ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	case RSA2048:
+	case "", RSA2048:
 		return rsa.GenerateKey(rand.Reader, 2048)
 	case RSA3072:
 		return rsa.GenerateKey(rand.Reader, 3072)
@@ -69,12 +75,16 @@ type Request struct {
 	// DNSNames and IPs are the SANs, in order; duplicates are dropped.
 	DNSNames []string
 	IPs      []net.IP
-	// Key is the key type; empty means ECDSA P-256.
+	// Key is the key type; empty means DefaultKeyType (RSA 2048).
 	Key KeyType
-	// NotBefore/NotAfter bound validity; zero means now-1h .. now+Validity.
+	// NotBefore/NotAfter bound validity; zero NotBefore means now-Backdate, zero NotAfter means
+	// NotBefore+Validity: the backdate is part of the validity, never added to it.
 	NotBefore, NotAfter time.Time
 	// Validity is used when NotAfter is zero; zero means DefaultValidity.
 	Validity time.Duration
+	// CRLURLs and IssuerURLs become the CRL Distribution Points and the AIA caIssuers URLs
+	// (PKI.Extensions gives the mock's own). Lync requires a CDP on every server certificate.
+	CRLURLs, IssuerURLs []string
 	// ExtKeyUsage defaults to serverAuth+clientAuth: every MTLS hop of Lync needs both.
 	ExtKeyUsage []x509.ExtKeyUsage
 	// CA makes a CA certificate.
@@ -86,8 +96,13 @@ type Request struct {
 	PrivateKey crypto.Signer
 }
 
-// DefaultValidity is 825 days: the longest many TLS clients accept for a leaf.
+// DefaultValidity is 825 days, backdate included: the longest many TLS clients (and testssl's
+// check) accept for a leaf.
 const DefaultValidity = 825 * 24 * time.Hour
+
+// Backdate is how far before now a certificate becomes valid, so a peer whose clock lags a little
+// accepts it. It is taken out of the validity, not added to it.
+const Backdate = time.Hour
 
 // Issue signs a new certificate for req with parent (nil: self-signed).
 func Issue(req Request, parent *Pair) (*Pair, error) {
@@ -105,21 +120,23 @@ func Issue(req Request, parent *Pair) (*Pair, error) {
 	now := time.Now()
 	nb, na := req.NotBefore, req.NotAfter
 	if nb.IsZero() {
-		nb = now.Add(-time.Hour)
+		nb = now.Add(-Backdate)
 	}
 	if na.IsZero() {
 		v := req.Validity
 		if v == 0 {
 			v = DefaultValidity
 		}
-		na = now.Add(v)
+		na = nb.Add(v)
 	}
 	tpl := &x509.Certificate{
-		SerialNumber:       serial,
-		Subject:            pkix.Name{CommonName: req.CommonName, Organization: []string{"mockdirector"}},
-		NotBefore:          nb,
-		NotAfter:           na,
-		SignatureAlgorithm: req.SignatureAlgorithm,
+		SerialNumber:          serial,
+		Subject:               pkix.Name{CommonName: req.CommonName, Organization: []string{"mockdirector"}},
+		NotBefore:             nb,
+		NotAfter:              na,
+		SignatureAlgorithm:    req.SignatureAlgorithm,
+		CRLDistributionPoints: req.CRLURLs,
+		IssuingCertificateURL: req.IssuerURLs,
 	}
 	if req.CA {
 		tpl.IsCA = true

@@ -1,6 +1,8 @@
 package certs
 
 import (
+	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/rsa"
 	"crypto/x509"
 	"errors"
@@ -26,28 +28,33 @@ const (
 
 // Finding codes. They are stable: the prober's `lint` expectation and tests name them.
 const (
-	CodeNoCertificate    = "NO_CERTIFICATE"     // the chain is empty
-	CodeSubjectNotPool   = "SUBJECT_NOT_POOL"   // subject CN is not the pool FQDN
-	CodeSANMissing       = "SAN_MISSING"        // a name the role needs is not covered by a SAN
-	CodeNoSAN            = "NO_SAN"             // the certificate has no DNS SAN at all
-	CodeMemberSANMissing = "MEMBER_SAN_MISSING" // no pool member (server) FQDN among the SANs
-	CodeEKUServerAuth    = "EKU_NO_SERVER_AUTH" // EKU lacks serverAuth
-	CodeEKUClientAuth    = "EKU_NO_CLIENT_AUTH" // EKU lacks clientAuth on an MTLS hop
-	CodeKeyTooSmall      = "KEY_TOO_SMALL"      // RSA below the documented 1024-bit minimum
-	CodeKeySmall         = "KEY_RSA_BELOW_2048" // RSA 1024..2047: allowed by Lync, below the 2048 recommendation
-	CodeKeyType          = "KEY_TYPE"           // a key type older Windows peers may not take
-	CodeExpired          = "EXPIRED"            // NotAfter has passed
-	CodeNotYetValid      = "NOT_YET_VALID"      // NotBefore is in the future
-	CodeExpiringSoon     = "EXPIRING_SOON"      // NotAfter within the warning window (30 days)
-	CodeSignatureSHA1    = "SIGNATURE_SHA1"     // a certificate in the chain is signed with SHA-1 (or MD5)
-	CodeSelfSigned       = "SELF_SIGNED_LEAF"   // the leaf is its own issuer
-	CodeChainIncomplete  = "CHAIN_INCOMPLETE"   // the served chain lacks an intermediate the roots need
-	CodeChainUntrusted   = "CHAIN_UNTRUSTED"    // the chain does not end at a trusted root
-	CodeChainInvalid     = "CHAIN_INVALID"      // the chain fails verification for another reason
-	CodeChainNotChecked  = "CHAIN_NOT_CHECKED"  // no roots were given, so trust was not checked
-	CodeLeafIsCA         = "LEAF_IS_CA"         // the leaf is a CA certificate
-	CodeChainOrder       = "CHAIN_ORDER"        // chain[i] is not issued by chain[i+1]
-	CodeRootServed       = "ROOT_SERVED"        // the chain includes the self-signed root (harmless, wasteful)
+	CodeNoCertificate    = "NO_CERTIFICATE"         // the chain is empty
+	CodeSubjectNotPool   = "SUBJECT_NOT_POOL"       // subject CN is not the pool FQDN
+	CodeSANMissing       = "SAN_MISSING"            // a name the role needs is not covered by a SAN
+	CodeNoSAN            = "NO_SAN"                 // the certificate has no DNS SAN at all
+	CodeMemberSANMissing = "MEMBER_SAN_MISSING"     // no pool member (server) FQDN among the SANs
+	CodeEKUServerAuth    = "EKU_NO_SERVER_AUTH"     // EKU lacks serverAuth
+	CodeEKUClientAuth    = "EKU_NO_CLIENT_AUTH"     // EKU lacks clientAuth on an MTLS hop
+	CodeKeyTooSmall      = "KEY_TOO_SMALL"          // RSA below the documented 1024-bit minimum
+	CodeKeySmall         = "KEY_RSA_BELOW_2048"     // RSA 1024..2047: allowed by Lync, below the 2048 recommendation
+	CodeKeyType          = "KEY_TYPE"               // a key type older Windows peers may not take (ECDSA: warning; Ed25519: error)
+	CodeKeyLength        = "KEY_LENGTH_UNLISTED"    // RSA of a length Lync does not list (1024, 2048, 4096)
+	CodeNoCDP            = "NO_CDP"                 // no CRL Distribution Point (error for the Lync roles)
+	CodeNoAIA            = "NO_AIA"                 // no AIA caIssuers URL (info: peers then need the intermediates served)
+	CodeSignaturePSS     = "SIGNATURE_RSASSA_PSS"   // signed with RSASSA-PSS, which Lync does not support
+	CodeValidityLong     = "VALIDITY_OVER_825_DAYS" // notAfter - notBefore above 825 days
+	CodeExpired          = "EXPIRED"                // NotAfter has passed
+	CodeNotYetValid      = "NOT_YET_VALID"          // NotBefore is in the future
+	CodeExpiringSoon     = "EXPIRING_SOON"          // NotAfter within the warning window (30 days)
+	CodeSignatureSHA1    = "SIGNATURE_SHA1"         // a certificate in the chain is signed with SHA-1 (or MD5)
+	CodeSelfSigned       = "SELF_SIGNED_LEAF"       // the leaf is its own issuer
+	CodeChainIncomplete  = "CHAIN_INCOMPLETE"       // the served chain lacks an intermediate the roots need
+	CodeChainUntrusted   = "CHAIN_UNTRUSTED"        // the chain does not end at a trusted root
+	CodeChainInvalid     = "CHAIN_INVALID"          // the chain fails verification for another reason
+	CodeChainNotChecked  = "CHAIN_NOT_CHECKED"      // no roots were given, so trust was not checked
+	CodeLeafIsCA         = "LEAF_IS_CA"             // the leaf is a CA certificate
+	CodeChainOrder       = "CHAIN_ORDER"            // chain[i] is not issued by chain[i+1]
+	CodeRootServed       = "ROOT_SERVED"            // the chain includes the self-signed root (harmless, wasteful)
 	CodeKeyUsageNoSig    = "KEY_USAGE_NO_SIGNATURE"
 	CodeNameMismatch     = "NAME_MISMATCH" // (VerifyFailure) the name dialled is not in the SANs
 	CodeBadEKU           = "BAD_EKU"       // (VerifyFailure) EKU does not allow this use
@@ -57,16 +64,40 @@ const (
 	RecommendedRSABits   = 2048 // documented recommendation
 )
 
-// Finding is one lint result: what is wrong, how bad, and how to fix it.
+// Finding is one lint result: what is wrong, how bad, how to fix it, and (where a document
+// states it) the requirement it breaks.
 type Finding struct {
 	Code     string   `json:"code"`
 	Severity Severity `json:"severity"`
 	Message  string   `json:"message"`
 	Fix      string   `json:"fix"`
+	Ref      string   `json:"ref,omitempty"`
 }
 
 func (f Finding) String() string {
-	return fmt.Sprintf("%s %s: %s (fix: %s)", f.Severity, f.Code, f.Message, f.Fix)
+	s := fmt.Sprintf("%s %s: %s (fix: %s)", f.Severity, f.Code, f.Message, f.Fix)
+	if f.Ref != "" {
+		s += " [" + f.Ref + "]"
+	}
+	return s
+}
+
+// The requirements the findings cite: Microsoft's "Certificate infrastructure requirements for
+// Lync Server 2013" (learn.microsoft.com/en-us/previous-versions/office/lync-server-2013/
+// lync-server-2013-certificate-infrastructure-requirements), quoted, and testssl's validity check.
+const (
+	certReqDoc = `Microsoft, "Certificate infrastructure requirements for Lync Server 2013"`
+	RefCDP     = certReqDoc + `: "All server certificates must contain a CRL Distribution Point (CDP)."`
+	RefPSS     = certReqDoc + `: "Using the RSASSA-PSS signature algorithm is unsupported, and may lead to errors on login and call forwarding issues, among other problems."`
+	RefKeyLen  = certReqDoc + `: "Encryption key lengths of 1024, 2048, and 4096 are supported. Key lengths of 2048 and greater are recommended."`
+	RefKeyAlg  = certReqDoc + `: "The default digest, or hash signing, algorithm is RSA. The ECDH_P256, ECDH_P384, and ECDH_P521 algorithms are also supported." ` +
+		`(ECDSA is accepted by Lync Server 2013 itself; Lync 2013 peers, schannel on Windows Server 2008 R2/2012 and older HLBs with TLS offload expect RSA)`
+	RefValidity = "testssl.sh certificate validity check (> 825 days), after the CA/Browser Forum and Apple limit of 825 days for TLS server certificates"
+)
+
+// isLyncRole says whether role is a Lync server role (whose certificates Lync requirements bind).
+func isLyncRole(role string) bool {
+	return role == scenarios.RoleDirector || role == scenarios.RoleFrontend || role == scenarios.RoleEdgeInternal
 }
 
 // LintProfile is what a certificate must satisfy for one role of one site. The zero value lints
@@ -144,7 +175,7 @@ func ProfileFor(t *topology.Topology, role, member string) (LintProfile, error) 
 // requirements of p and returns every finding, errors first. No findings means the chain is fine.
 func Lint(chain []*x509.Certificate, p LintProfile) []Finding {
 	if len(chain) == 0 || chain[0] == nil {
-		return []Finding{{CodeNoCertificate, SeverityError, "no certificate was presented", "configure the listener with its certificate and key"}}
+		return []Finding{finding(CodeNoCertificate, SeverityError, "no certificate was presented", "configure the listener with its certificate and key")}
 	}
 	now := p.Now
 	if now.IsZero() {
@@ -157,8 +188,9 @@ func Lint(chain []*x509.Certificate, p LintProfile) []Finding {
 	leaf := chain[0]
 	var out []Finding
 	add := func(code string, sev Severity, fix, format string, args ...any) {
-		out = append(out, Finding{Code: code, Severity: sev, Message: fmt.Sprintf(format, args...), Fix: fix})
+		out = append(out, finding(code, sev, fmt.Sprintf(format, args...), fix))
 	}
+	ref := func(r string) { out[len(out)-1].Ref = r } // cite the requirement of the last finding
 	reissue := "re-issue the certificate from the internal CA with the Lync/SfB certificate wizard (Request-CsCertificate)"
 
 	// Validity.
@@ -217,9 +249,28 @@ func Lint(chain []*x509.Certificate, p LintProfile) []Finding {
 		switch {
 		case bits < MinRSABits:
 			add(CodeKeyTooSmall, SeverityError, "re-issue with a 2048-bit (or larger) RSA key", "RSA key of %d bits is below the documented minimum of %d", bits, MinRSABits)
+			ref(RefKeyLen)
 		case bits < RecommendedRSABits:
 			add(CodeKeySmall, SeverityWarning, "re-issue with a 2048-bit RSA key (Lync accepts 1024, but 2048 is recommended and current TLS stacks such as OpenSSL at security level 2 refuse 1024)", "RSA key of %d bits: at the documented minimum, below the recommended %d", bits, RecommendedRSABits)
+			ref(RefKeyLen)
+		case isLyncRole(p.Role) && bits != 2048 && bits != 4096:
+			add(CodeKeyLength, SeverityWarning, "re-issue with a 2048-bit RSA key (Request-CsCertificate -KeySize 2048)", "RSA key of %d bits is not one of the lengths Lync lists (1024, 2048, 4096)", bits)
+			ref(RefKeyLen)
 		}
+	case *ecdsa.PublicKey:
+		if isLyncRole(p.Role) {
+			add(CodeKeyType, SeverityWarning, "re-issue with an RSA 2048 key (mockdirector certs init --key rsa2048) unless every peer on the path is known to take ECDSA", "ECDSA %s key: Lync 2013 peers and older hardware load balancers expect RSA", k.Curve.Params().Name)
+			ref(RefKeyAlg)
+		}
+	case ed25519.PublicKey:
+		if isLyncRole(p.Role) {
+			add(CodeKeyType, SeverityError, "re-issue with an RSA 2048 key", "Ed25519 key: schannel (Windows) does not take Ed25519 certificates")
+			ref(RefKeyAlg)
+		}
+	}
+	if span := leaf.NotAfter.Sub(leaf.NotBefore); span > MaxLeafValidity {
+		add(CodeValidityLong, SeverityWarning, "re-issue with a validity of at most 825 days, backdate included (mockdirector certs issue --validity 825d)", "valid for %.1f days (%s .. %s), above 825", span.Hours()/24, leaf.NotBefore.UTC().Format(time.RFC3339), leaf.NotAfter.UTC().Format(time.RFC3339))
+		ref(RefValidity)
 	}
 
 	// Signatures of every certificate served except a self-signed root (its signature is not
@@ -234,6 +285,10 @@ func Lint(chain []*x509.Certificate, p LintProfile) []Finding {
 				who = "intermediate " + c.Subject.CommonName
 			}
 			add(CodeSignatureSHA1, SeverityError, "re-issue from a CA that signs with SHA-256 (certutil -setreg ca\\csp\\CNGHashAlgorithm SHA256 on a Windows CA)", "%s is signed with %s, which current TLS stacks refuse", who, c.SignatureAlgorithm)
+		}
+		if isPSS(c.SignatureAlgorithm) {
+			add(CodeSignaturePSS, SeverityError, "re-issue from a CA that signs with PKCS#1 v1.5 (on a Windows CA: certutil -setreg ca\\csp\\AlternateSignatureAlgorithm 0, then restart certsvc)", "%s is signed with %s (RSASSA-PSS), which Lync does not support", chainName(i, c), c.SignatureAlgorithm)
+			ref(RefPSS)
 		}
 	}
 
@@ -258,8 +313,36 @@ func Lint(chain []*x509.Certificate, p LintProfile) []Finding {
 			out = append(out, f)
 		}
 	}
+
+	// Revocation information: Lync wants a CDP on every server certificate, and its MTLS peers
+	// check it; the AIA lets a peer fetch a missing intermediate.
+	if len(leaf.CRLDistributionPoints) == 0 && !selfSigned {
+		sev := SeverityWarning
+		if isLyncRole(p.Role) {
+			sev = SeverityError
+		}
+		add(CodeNoCDP, sev, "issue from a CA that publishes a CRL and names it (AD CS: Extensions tab, \"Include in the CDP extension of issued certificates\", an http:// location the perimeter reaches), then re-issue", "no CRL Distribution Point: peers that check revocation (every Lync server on MTLS) cannot")
+		ref(RefCDP)
+	}
+	if len(leaf.IssuingCertificateURL) == 0 && !selfSigned {
+		add(CodeNoAIA, SeverityInfo, "issue from a CA whose Authority Information Access names an http:// location of its certificate", "no AIA caIssuers URL: peers need every intermediate served or installed")
+	}
 	slices.SortStableFunc(out, func(a, b Finding) int { return sevRank(a.Severity) - sevRank(b.Severity) })
 	return out
+}
+
+// MaxLeafValidity is the longest leaf validity the lint takes without a warning: 825 days.
+const MaxLeafValidity = 825 * 24 * time.Hour
+
+func isPSS(a x509.SignatureAlgorithm) bool {
+	return a == x509.SHA256WithRSAPSS || a == x509.SHA384WithRSAPSS || a == x509.SHA512WithRSAPSS
+}
+
+func chainName(i int, c *x509.Certificate) string {
+	if i == 0 {
+		return "the leaf"
+	}
+	return "intermediate " + c.Subject.CommonName
 }
 
 // chainFinding verifies the chain against the roots at a time inside the leaf's validity (expiry
@@ -295,22 +378,22 @@ func chainFinding(chain []*x509.Certificate, p LintProfile, now time.Time) (Find
 			}
 			opts.Intermediates = all
 			if _, err2 := leaf.Verify(opts); err2 == nil {
-				return Finding{CodeChainIncomplete, SeverityError, fmt.Sprintf("the served chain lacks the intermediate that issued %q (%s)", leaf.Subject.CommonName, leaf.Issuer.CommonName),
-					"serve the intermediate CA certificate with the leaf (import it into the computer's Intermediate Certification Authorities store, or append it to the PEM chain)"}, true
+				return finding(CodeChainIncomplete, SeverityError, fmt.Sprintf("the served chain lacks the intermediate that issued %q (%s)", leaf.Subject.CommonName, leaf.Issuer.CommonName),
+					"serve the intermediate CA certificate with the leaf (import it into the computer's Intermediate Certification Authorities store, or append it to the PEM chain)"), true
 			}
 		}
 		if len(chain) == 1 {
 			// A lone leaf whose issuer is unknown: either an intermediate is missing or the CA is untrusted.
-			return Finding{CodeChainUntrusted, SeverityError, fmt.Sprintf("issuer %q is not a trusted root and no intermediate was served with the certificate (an intermediate may be missing)", leaf.Issuer.String()),
-				"serve the intermediate CA certificate(s) with the leaf, and make every peer trust the root (Trusted Root Certification Authorities)"}, true
+			return finding(CodeChainUntrusted, SeverityError, fmt.Sprintf("issuer %q is not a trusted root and no intermediate was served with the certificate (an intermediate may be missing)", leaf.Issuer.String()),
+				"serve the intermediate CA certificate(s) with the leaf, and make every peer trust the root (Trusted Root Certification Authorities)"), true
 		}
-		return Finding{CodeChainUntrusted, SeverityError, fmt.Sprintf("the chain does not end at a trusted root (issuer %q)", chain[len(chain)-1].Issuer.String()),
-			"make every peer trust the issuing root CA, or issue the certificate from the CA they already trust"}, true
+		return finding(CodeChainUntrusted, SeverityError, fmt.Sprintf("the chain does not end at a trusted root (issuer %q)", chain[len(chain)-1].Issuer.String()),
+			"make every peer trust the issuing root CA, or issue the certificate from the CA they already trust"), true
 	}
 	if errors.As(err, &ci) && ci.Reason == x509.Expired {
-		return Finding{CodeChainInvalid, SeverityError, "a CA certificate in the chain is expired or not yet valid: " + ci.Detail, "renew the intermediate/root CA certificate and redistribute it"}, true
+		return finding(CodeChainInvalid, SeverityError, "a CA certificate in the chain is expired or not yet valid: "+ci.Detail, "renew the intermediate/root CA certificate and redistribute it"), true
 	}
-	return Finding{CodeChainInvalid, SeverityError, "the chain does not verify: " + err.Error(), "re-issue the certificate from a valid CA chain"}, true
+	return finding(CodeChainInvalid, SeverityError, "the chain does not verify: "+err.Error(), "re-issue the certificate from a valid CA chain"), true
 }
 
 // VerifyFailure turns a TLS or x509 verification error into a Finding, so the prober and the
@@ -325,23 +408,23 @@ func VerifyFailure(err error) Finding {
 	case err == nil:
 		return Finding{}
 	case errors.As(err, &ia) || strings.Contains(err.Error(), "insecure algorithm"):
-		return Finding{CodeSignatureSHA1, SeverityError, "signature with an insecure algorithm (SHA-1): " + err.Error(), "re-issue the certificate from a CA that signs with SHA-256"}
+		return finding(CodeSignatureSHA1, SeverityError, "signature with an insecure algorithm (SHA-1): "+err.Error(), "re-issue the certificate from a CA that signs with SHA-256")
 	case errors.As(err, &ua):
-		return Finding{CodeChainUntrusted, SeverityError, "unknown authority: " + err.Error(), "issue the certificate from a CA the peer trusts, and serve the intermediates with it"}
+		return finding(CodeChainUntrusted, SeverityError, "unknown authority: "+err.Error(), "issue the certificate from a CA the peer trusts, and serve the intermediates with it")
 	case errors.As(err, &he):
-		return Finding{CodeNameMismatch, SeverityError, "name mismatch: " + err.Error(), "add the name the peer dials to the subject alternative names"}
+		return finding(CodeNameMismatch, SeverityError, "name mismatch: "+err.Error(), "add the name the peer dials to the subject alternative names")
 	case errors.As(err, &ci):
 		switch ci.Reason {
 		case x509.Expired:
 			if c := ci.Cert; c != nil && time.Now().Before(c.NotBefore) {
-				return Finding{CodeNotYetValid, SeverityError, "not yet valid: " + ci.Detail, "check the clocks of the CA and both hosts"}
+				return finding(CodeNotYetValid, SeverityError, "not yet valid: "+ci.Detail, "check the clocks of the CA and both hosts")
 			}
-			return Finding{CodeExpired, SeverityError, "expired: " + ci.Detail, "renew the certificate"}
+			return finding(CodeExpired, SeverityError, "expired: "+ci.Detail, "renew the certificate")
 		case x509.IncompatibleUsage:
-			return Finding{CodeBadEKU, SeverityError, "bad EKU: " + err.Error(), "issue from a template with Server Authentication and Client Authentication"}
+			return finding(CodeBadEKU, SeverityError, "bad EKU: "+err.Error(), "issue from a template with Server Authentication and Client Authentication")
 		}
 	}
-	return Finding{CodeVerifyFailed, SeverityError, err.Error(), "inspect the certificate with `mockdirector certs inspect`"}
+	return finding(CodeVerifyFailed, SeverityError, err.Error(), "inspect the certificate with `mockdirector certs inspect`")
 }
 
 // HasErrors reports whether any finding is an error.
@@ -414,4 +497,8 @@ func weakSig(a x509.SignatureAlgorithm) bool {
 		return true
 	}
 	return false
+}
+
+func finding(code string, sev Severity, msg, fix string) Finding {
+	return Finding{Code: code, Severity: sev, Message: msg, Fix: fix}
 }

@@ -145,12 +145,43 @@ var _ = Describe("certs inspect on openssl-made certificates", func() {
 		Expect(string(s.Out.Contents())).To(MatchRegexp(`WARNING\s+KEY_RSA_BELOW_2048`))
 	})
 
+	goodExt := "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth,clientAuth\n" +
+		"subjectAltName=DNS:dir-pool.contoso.local,DNS:dir01.contoso.local,DNS:meet.contoso.com,DNS:dialin.contoso.com,DNS:lyncdiscoverinternal.contoso.com,DNS:lyncdiscover.contoso.com\n"
+	revocationExt := "crlDistributionPoints=URI:http://pki.contoso.com/CertEnroll/Site%20Root%20CA.crl\n" +
+		"authorityInfoAccess=caIssuers;URI:http://pki.contoso.com/CertEnroll/Site%20Root%20CA.crt\n"
+
 	It("reports nothing on a good one", func() {
-		issue("good", "2048", "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth,clientAuth\n"+
-			"subjectAltName=DNS:dir-pool.contoso.local,DNS:dir01.contoso.local,DNS:meet.contoso.com,DNS:dialin.contoso.com,DNS:lyncdiscoverinternal.contoso.com,DNS:lyncdiscover.contoso.com\n")
+		issue("good", "2048", goodExt+revocationExt)
 		s := inspect(filepath.Join(dir, "good.crt"), "--role", "director", "--member", "dir01", "--ca", filepath.Join(dir, "ca.crt"))
 		Expect(s).To(gexec.Exit(0))
+		Expect(s.Out).To(gbytes.Say(`CDP:\s+http://pki.contoso.com/CertEnroll/Site%20Root%20CA.crl`))
+		Expect(s.Out).To(gbytes.Say(`AIA:\s+http://pki.contoso.com/CertEnroll/Site%20Root%20CA.crt`))
 		Expect(s.Out).To(gbytes.Say(`lint: no findings`))
+	})
+
+	It("fails a Lync server certificate without a CRL Distribution Point, citing the requirement", func() {
+		issue("nocdp", "2048", goodExt)
+		s := inspect(filepath.Join(dir, "nocdp.crt"), "--role", "edge-internal", "--ca", filepath.Join(dir, "ca.crt"))
+		Expect(s).To(gexec.Exit(1))
+		Expect(s.Out).To(gbytes.Say(`ERROR\s+NO_CDP`))
+		Expect(s.Out).To(gbytes.Say(`ref: Microsoft, "Certificate infrastructure requirements for Lync Server 2013": "All server certificates must contain a CRL Distribution Point \(CDP\)\."`))
+		Expect(s.Out).To(gbytes.Say(`INFO\s+NO_AIA`))
+		By("a generic TLS server only gets a warning")
+		s = inspect(filepath.Join(dir, "nocdp.crt"), "--ca", filepath.Join(dir, "ca.crt"))
+		Expect(s).To(gexec.Exit(0))
+		Expect(s.Out).To(gbytes.Say(`WARNING\s+NO_CDP`))
+	})
+
+	It("fails an RSASSA-PSS signature, citing the requirement", func() {
+		run("req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", "pss.key", "-out", "pss.csr", "-subj", "/CN=dir-pool.contoso.local")
+		Expect(writeFile(filepath.Join(dir, "pss.ext"), goodExt+revocationExt)).To(Succeed())
+		run("x509", "-req", "-in", "pss.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-days", "200", "-sha256",
+			"-sigopt", "rsa_padding_mode:pss", "-sigopt", "rsa_pss_saltlen:-1", "-extfile", "pss.ext", "-out", "pss.crt")
+		s := inspect(filepath.Join(dir, "pss.crt"), "--role", "director", "--member", "dir01", "--ca", filepath.Join(dir, "ca.crt"))
+		Expect(s).To(gexec.Exit(1))
+		Expect(s.Out).To(gbytes.Say(`signature:\s+SHA256-RSAPSS`))
+		Expect(s.Out).To(gbytes.Say(`ERROR\s+SIGNATURE_RSASSA_PSS`))
+		Expect(s.Out).To(gbytes.Say(`ref: .*RSASSA-PSS signature algorithm is unsupported`))
 	})
 })
 
@@ -188,8 +219,9 @@ var _ = Describe("ProfileFor", func() {
 	It("accepts a wildcard SAN for the simple URLs", func() {
 		ca, err := certs.Issue(certs.Request{CommonName: "ca", CA: true}, nil)
 		Expect(err).NotTo(HaveOccurred())
-		leaf, err := certs.Issue(certs.Request{CommonName: "dir-pool.contoso.local",
-			DNSNames: []string{"dir-pool.contoso.local", "dir01.contoso.local", "*.contoso.com"}}, ca)
+		leaf, err := certs.Issue(certs.Request{CommonName: "dir-pool.contoso.local", Key: certs.RSA2048, PrivateKey: ca.Key,
+			DNSNames: []string{"dir-pool.contoso.local", "dir01.contoso.local", "*.contoso.com"},
+			CRLURLs:  []string{"http://pki.contoso.com/mockdirector/ca.crl"}, IssuerURLs: []string{"http://pki.contoso.com/mockdirector/ca.crt"}}, ca)
 		Expect(err).NotTo(HaveOccurred())
 		p, err := certs.ProfileFor(topology.Default(), "director", "dir01")
 		Expect(err).NotTo(HaveOccurred())

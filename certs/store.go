@@ -39,6 +39,10 @@ type Options struct {
 	Intermediate bool
 	// Validity of the leaves; zero means DefaultValidity.
 	Validity time.Duration
+	// PKIBase is the base of the CDP and AIA URLs; Ensure sets it from the topology.
+	PKIBase string
+	// Now is the time of CRL (re-)signing; zero means time.Now().
+	Now time.Time
 }
 
 // CertPath and KeyPath name the files of an identity in dir.
@@ -82,7 +86,9 @@ func Plan(t *topology.Topology) map[string]Request {
 
 // Ensure creates whatever the topology needs that dir lacks (with Force, everything) and returns
 // the files it wrote. An existing CA is reused; a missing CA with existing leaves is an error,
-// because new leaves would not chain to what peers already trust.
+// because new leaves would not chain to what peers already trust. Every certificate it issues
+// carries the CDP and AIA URLs of its CA under the topology's pki base (see crl.go), each CA has
+// a CRL, and a CRL past half its validity is re-signed.
 func Ensure(t *topology.Topology, opts Options) ([]string, error) {
 	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("certificate directory: %w", err)
@@ -125,6 +131,9 @@ func Ensure(t *topology.Topology, opts Options) ([]string, error) {
 		}
 		written = append(written, caCert, caKey)
 	}
+	if opts.PKIBase, err = reconcileBase(opts.Dir, t, len(written) > 0); err != nil {
+		return written, err
+	}
 	signer, iw, err := signerFor(opts, ca, len(written) > 0)
 	if err != nil {
 		return written, err
@@ -138,6 +147,7 @@ func Ensure(t *topology.Topology, opts Options) ([]string, error) {
 		req := plan[n]
 		req.Key = opts.Key
 		req.Validity = opts.Validity
+		publish(&req, opts.PKIBase, stemOf(signer, ca))
 		leaf, err := Issue(req, signer)
 		if err != nil {
 			return written, err
@@ -147,14 +157,27 @@ func Ensure(t *topology.Topology, opts Options) ([]string, error) {
 		}
 		written = append(written, cp, kp)
 	}
-	return written, nil
+	now := opts.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	cw, err := renewCRLs(opts.Dir, now)
+	return append(written, cw...), err
+}
+
+// stemOf is the file stem of the CA signer: the root's or the intermediate's.
+func stemOf(signer, root *Pair) string {
+	if len(intermediatesOf(signer, root)) > 0 {
+		return StemIntermediate
+	}
+	return StemRoot
 }
 
 // Init creates a fresh CA and every leaf; it refuses to overwrite anything unless opts.Force.
 func Init(t *topology.Topology, opts Options) ([]string, error) {
 	if !opts.Force {
 		var clash []string
-		for _, f := range append([]string{CACertFile, CAKeyFile, IntermediateCertFile, IntermediateKeyFile}, planFiles(t)...) {
+		for _, f := range append([]string{CACertFile, CAKeyFile, IntermediateCertFile, IntermediateKeyFile, CACRLFile, IntermediateCRLFile}, planFiles(t)...) {
 			if p := filepath.Join(opts.Dir, f); exists(p) {
 				clash = append(clash, p)
 			}

@@ -23,6 +23,10 @@ type Identity struct {
 	Roots *x509.CertPool
 	// Source says where it came from, for messages.
 	Source string
+	// PKI, for an identity of a certificate directory (LoadFromDir), publishes the directory's
+	// CA certificates and CRLs (PKIHandler) and makes ServerConfig refuse a revoked client
+	// certificate. Nil for the site's own certificates.
+	PKI *PKIStore
 }
 
 // LoadIdentity reads a PEM chain, its key and a CA bundle.
@@ -53,7 +57,12 @@ func LoadIdentity(certFile, keyFile, caFile string) (*Identity, error) {
 
 // LoadFromDir loads identity name (a member FQDN, or ProbeName) from a certs init directory.
 func LoadFromDir(dir, name string) (*Identity, error) {
-	return LoadIdentity(CertPath(dir, name), KeyPath(dir, name), filepath.Join(dir, CACertFile))
+	id, err := LoadIdentity(CertPath(dir, name), KeyPath(dir, name), filepath.Join(dir, CACertFile))
+	if err != nil {
+		return nil, err
+	}
+	id.PKI = OpenPKI(dir)
+	return id, nil
 }
 
 // LoadPool reads a PEM CA bundle into a pool.
@@ -71,7 +80,9 @@ func LoadPool(caFile string) (*x509.CertPool, error) {
 
 // ServerConfig is the server side of a hop. mtls requires and verifies a client certificate
 // against Roots; otherwise a client certificate is asked for but not required, so the journal can
-// still record it.
+// still record it. With PKI set, a client certificate (or intermediate) that the directory's CRL
+// lists fails the handshake with a *RevokedError (VerifyConnection, which also runs on session
+// resumption and survives Clone, so a listener that sets its own VerifyPeerCertificate keeps it).
 func (id *Identity) ServerConfig(mtls bool) *tls.Config {
 	c := &tls.Config{
 		Certificates: []tls.Certificate{id.Cert},
@@ -82,16 +93,35 @@ func (id *Identity) ServerConfig(mtls bool) *tls.Config {
 	if mtls {
 		c.ClientAuth = tls.RequireAndVerifyClientCert
 	}
+	if id.PKI != nil {
+		c.VerifyConnection = RevocationCheck(id.PKI)
+	}
 	return c
+}
+
+// RevocationCheck is a tls.Config.VerifyConnection that refuses a peer certificate chain the
+// store's CRLs list (a *RevokedError), on either side of a hop (a prober that builds its own
+// tls.Config sets it too). No peer certificate passes: whether one is required is ClientAuth's
+// business.
+func RevocationCheck(s *PKIStore) func(tls.ConnectionState) error {
+	return func(cs tls.ConnectionState) error {
+		if len(cs.PeerCertificates) == 0 {
+			return nil
+		}
+		return s.CheckRevoked(cs.PeerCertificates)
+	}
 }
 
 // ClientConfig is the client side of a hop: it verifies the server as serverName against Roots
 // and always sends its certificate when asked, even one that does not chain to the CAs the
 // server names (crypto/tls would otherwise send none, and a test of "the server rejects this
 // certificate" would only prove "no certificate").
+//
+// With PKI set, a server certificate the directory's CRL lists fails the handshake with a
+// *RevokedError, as a Lync server refuses a revoked peer on its outgoing MTLS hops.
 func (id *Identity) ClientConfig(serverName string) *tls.Config {
 	cert := id.Cert
-	return &tls.Config{
+	c := &tls.Config{
 		ServerName: serverName,
 		RootCAs:    id.Roots,
 		MinVersion: tls.VersionTLS12,
@@ -99,6 +129,10 @@ func (id *Identity) ClientConfig(serverName string) *tls.Config {
 			return &cert, nil
 		},
 	}
+	if id.PKI != nil {
+		c.VerifyConnection = RevocationCheck(id.PKI)
+	}
+	return c
 }
 
 func publicKeysMatch(a, b crypto.PublicKey) bool {

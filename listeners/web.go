@@ -114,6 +114,11 @@ func (h *webHandler) verified(r *http.Request) bool {
 // route picks the answer; it returns the status and a function that writes it, so the journal
 // line is written before the client sees anything.
 func (h *webHandler) route(w http.ResponseWriter, r *http.Request, id Identity) (int, func()) {
+	if h.env.TLS != nil && h.env.TLS.PKI != nil { // the CDP and AIA URLs of the certificates, for any Host
+		if status, write, ok := h.env.TLS.PKI.Prepare(w, r); ok {
+			return status, write
+		}
+	}
 	p := strings.ToLower(r.URL.Path) // IIS paths are case-insensitive
 	switch {
 	case p == WellKnownPath:

@@ -29,6 +29,8 @@ type Topology struct {
 	Sources map[string][]string `yaml:"sources"`
 	// Listeners overrides single listeners.
 	Listeners []Override `yaml:"listeners"`
+	// PKI is where the CA publishes its CRL and certificate (CDP and AIA URLs; see pki.go).
+	PKI PKI `yaml:"pki"`
 
 	// File is where the topology came from.
 	File string `yaml:"-"`
@@ -167,6 +169,7 @@ func (t *Topology) validate() error {
 		}
 		errs = append(errs, o.validateTransport(i)...)
 	}
+	errs = append(errs, t.PKI.validate()...)
 	return errors.Join(errs...)
 }
 

@@ -30,10 +30,13 @@ EKU and signature algorithm of each certificate, then lints the leaf for --role:
   subject CN = the pool FQDN; SANs cover the pool FQDN, the member (server) FQDN and, for a
   Director or Front End, the simple URLs of the topology (meet, dialin, lyncdiscoverinternal,
   lyncdiscover); EKU serverAuth and clientAuth (every role serves MTLS on 5061); RSA keys of
-  2048 bits (1024 is the documented minimum: a warning); not expired, not expiring within
-  --expiry-warning days; no SHA-1 signature; chain complete to a root of --ca.
+  2048 bits (1024 is the documented minimum: a warning; ECDSA a warning for the Lync roles); a
+  CRL Distribution Point (an error for the Lync roles); no RSASSA-PSS or SHA-1 signature; not
+  expired, not expiring within --expiry-warning days, valid at most 825 days; chain complete to a
+  root of --ca.
 
-Each finding has a code, a severity and a fix. Exit 0: no error findings; 1: some; 2: bad input.
+Each finding has a code, a severity, a fix and, where Microsoft's "Certificate infrastructure
+requirements for Lync Server 2013" states it, the requirement it breaks (ref). Exit 0: no error findings; 1: some; 2: bad input.
 
 Examples:
   mockdirector certs inspect site.pem --role director --config site.yaml --ca site-ca.pem
