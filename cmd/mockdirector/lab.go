@@ -16,6 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mockdirector/mockdirector/internal/netlab"
 	"github.com/mockdirector/mockdirector/journal"
 	"github.com/mockdirector/mockdirector/listeners"
 	"github.com/mockdirector/mockdirector/probe"
@@ -28,6 +29,8 @@ type labFlags struct {
 	scenario, config, certDir, journalPath string
 	portOffset                             int
 	firewallPresent, noColor, verbose      bool
+	loopback                               bool
+	firewall                               string
 	timeout, hold                          time.Duration
 	format, output                         string
 }
@@ -36,15 +39,22 @@ func init() {
 	var f labFlags
 	cmd := &cobra.Command{
 		Use:   "lab",
-		Short: "Start Director, Front End and Edge internal on loopback and probe every row of the table",
-		Long: `lab is the whole harness in one process: it starts a Director, a Front End and an Edge internal
-interface on their own loopback addresses (topology: built-in lab, 127.0.0.2-4), with certificates
-from a private CA, then probes every row of the built-in scenario, each from its source role's own
-loopback address (reverse proxy 127.0.1.10, internal clients 127.0.2.10, any 127.0.3.10, ...), and
-prints the matrix. Every answer is checked for the right role and the true source address.
+		Short: "Prove every row of the table: in network namespaces behind the exported firewall (root), else on loopback",
+		Long: `lab is the whole harness on one host.
 
-Rows the table denies need a firewall between source and destination; on loopback there is none,
-so they are reported as skip (run the netns lab, make e2e, for those) unless --firewall-present.
+As root (the full proof): it builds network namespaces (a router, and one network each for the
+clients 192.0.2.0/24, the perimeter 198.51.100.0/24 and the servers 203.0.113.0/24), loads into
+the router the nftables rule set that 'mockdirector firewall export' makes from the table for the
+lab's site (or your own with --firewall FILE, to try it before you push it), runs serve for the
+Director, Front End and Edge internal members and probe for every source role inside them, and
+prints every row: allow rows must be answered by the right member from the true source, deny rows
+must be dropped by the firewall. A failing row names the exported rule that should have matched.
+Every namespace it made (mdnl-<pid>-*) is removed on exit, Ctrl-C included.
+
+Not as root, or with --loopback or --config: the loopback lab. A Director, a Front End and an Edge
+internal interface on their own loopback addresses (topology: built-in lab, 127.0.0.2-4), probed
+from each source role's loopback address. Loopback has no firewall, so the table's deny rows are
+reported as skip unless --firewall-present.
 
 Ports are the table's when run as root, else the table's + 10000 (--port-offset changes it).
 Exit codes: 0 every row held, 1 some did not, 2 bad flags or a port already in use.`,
@@ -58,7 +68,9 @@ Exit codes: 0 every row held, 1 some did not, 2 bad flags or a port already in u
 	fl.StringVar(&f.journalPath, "journal", "", "journal file (default: a temporary one, removed afterwards)")
 	fl.IntVar(&f.portOffset, "port-offset", -1, "add N to every port (default: 0 as root, else 10000)")
 	fl.BoolVar(&f.firewallPresent, "firewall-present", false, "run the deny rows too (a firewall stands between the addresses)")
-	fl.DurationVar(&f.timeout, "timeout", probe.DefaultTimeout, "per-check timeout")
+	fl.BoolVar(&f.loopback, "loopback", false, "run the loopback lab even as root (no firewall: deny rows skipped)")
+	fl.StringVar(&f.firewall, "firewall", "", "namespace lab: load this nftables rule set into the router instead of the table's export")
+	fl.DurationVar(&f.timeout, "timeout", probe.DefaultTimeout, "per-check timeout (the namespace lab uses 1s unless set: a dropped row costs one)")
 	fl.DurationVar(&f.hold, "hold", 0, "keep hold rows' connections idle this long instead of the row's hold (default 1800s)")
 	fl.StringVar(&f.format, "format", "table", "output: "+strings.Join(probe.FormatNames(), ", "))
 	fl.StringVarP(&f.output, "output", "o", "", "write the --format output to FILE (the table still goes to stdout)")
@@ -71,6 +83,16 @@ func runLab(cmd *cobra.Command, f labFlags) error {
 	out, ok := probe.Outputs[f.format]
 	if !ok {
 		return usageErr(fmt.Errorf("--format %q: choose one of %s", f.format, strings.Join(probe.FormatNames(), ", ")))
+	}
+	loopbackAsked := f.loopback || f.config != "" || f.portOffset >= 0 || f.firewallPresent || f.certDir != "" || f.journalPath != ""
+	if f.firewall != "" && loopbackAsked {
+		return usageErr(errors.New("--firewall is for the namespace lab: drop --loopback, --config, --port-offset, --firewall-present, --certs and --journal"))
+	}
+	if os.Geteuid() == 0 && !loopbackAsked {
+		return runNetLab(cmd, f, out)
+	}
+	if f.firewall != "" {
+		return usageErr(errors.New("--firewall needs the namespace lab, which needs root: sudo mockdirector lab --firewall " + f.firewall))
 	}
 	scn, err := scenarios.Load(f.scenario)
 	if err != nil {
@@ -180,7 +202,7 @@ func runLab(cmd *cobra.Command, f labFlags) error {
 		return err
 	}
 	if rep.Summary.Skip > 0 && !f.firewallPresent {
-		fmt.Fprintln(info, "skipped rows are the table's deny rows: loopback has no firewall to deny them (make e2e proves them)")
+		fmt.Fprintln(info, "skipped rows are the table's deny rows: loopback has no firewall to deny them; sudo mockdirector lab proves every row in network namespaces behind the table's firewall")
 	}
 	if ctx.Err() != nil {
 		return &exitError{code: 1, err: errors.New("interrupted")}
@@ -203,4 +225,53 @@ func listenerList(inst *server.Instance) string {
 		}
 	}
 	return host + " " + strings.Join(ports, ",")
+}
+
+// runNetLab is the namespace lab: every row, allow and deny, through the exported firewall.
+func runNetLab(cmd *cobra.Command, f labFlags, out probe.Output) error {
+	stdout := cmd.OutOrStdout()
+	info := stdout
+	if f.format != "table" && f.output == "" {
+		info = cmd.ErrOrStderr()
+	}
+	bin, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("lab: %w", err)
+	}
+	dir, err := os.MkdirTemp("", "mockdirector-netlab-")
+	if err != nil {
+		return fmt.Errorf("lab: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	timeout := f.timeout
+	if !cmd.Flags().Changed("timeout") {
+		timeout = time.Second
+	}
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	fmt.Fprintf(info, "mockdirector lab: scenario %s in network namespaces behind %s\n", f.scenario, firewallName(f.firewall))
+	res, err := netlab.Run(ctx, netlab.Options{Binary: bin, Scenario: f.scenario, Firewall: f.firewall, Dir: dir,
+		Timeout: timeout, Hold: f.hold, Log: info})
+	if ctx.Err() != nil {
+		return &exitError{code: 1, err: errors.New("interrupted: the lab's namespaces are removed")}
+	}
+	if err != nil {
+		return usageErr(fmt.Errorf("lab: %w", err))
+	}
+	fmt.Fprintln(info)
+	if err := writeReport(stdout, out, f.format, f.output, res.Report, f.noColor); err != nil {
+		return err
+	}
+	fmt.Fprintf(info, "proved in %s; namespaces removed\n", res.Took.Round(10*time.Millisecond))
+	if res.Report.ExitCode() != 0 {
+		return errFailed
+	}
+	return nil
+}
+
+func firewallName(file string) string {
+	if file == "" {
+		return "the firewall exported from the table"
+	}
+	return file
 }
