@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mockdirector/mockdirector/internal/wire"
 	"github.com/mockdirector/mockdirector/journal"
 	"github.com/mockdirector/mockdirector/listeners"
 	"github.com/mockdirector/mockdirector/probe"
@@ -83,7 +84,7 @@ func BenchmarkMatrixHalfFiltered(b *testing.B) {
 		b.ReportMetric(float64(filtered), "filtered-rows")
 		nf := 0
 		for _, r := range last.Results {
-			if r.Observed == probe.ObservedFiltered {
+			if r.Observed == wire.StateFiltered {
 				nf++
 			}
 		}

@@ -17,30 +17,31 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/mockdirector/mockdirector/internal/wire"
 	"github.com/mockdirector/mockdirector/journal"
 )
 
-// Check kinds the lab runs itself (the same vocabulary as the prober's checks).
+// Check kinds the lab runs itself: wire's words (the prober's checks), as the strings Case holds.
 const (
-	CheckTCP   = "tcp"
-	CheckHTTP  = "http"
-	CheckHTTPS = "https"
-	CheckSIP   = "sip-options"
-	CheckCLS   = "cls"
-	CheckHold  = "hold"
+	CheckTCP   = string(wire.CheckTCP)
+	CheckHTTP  = string(wire.CheckHTTP)
+	CheckHTTPS = string(wire.CheckHTTPS)
+	CheckSIP   = string(wire.CheckSIPOptions)
+	CheckCLS   = string(wire.CheckCLS)
+	CheckHold  = string(wire.CheckHold)
 	// CheckQUIC is a QUIC handshake over UDP (check_quic.go); the lab runs it for the scenario's
 	// udp-quic and h3 rows.
-	CheckQUIC = "udp-quic"
+	CheckQUIC = string(wire.CheckUDPQUIC)
 )
 
-// Observed states of a check.
+// Observed states of a check: wire's path states, plus the lab's two verdicts on a service.
 const (
-	ObsAnswered = "answered" // the connection opened and the service answered
-	ObsOpen     = "open"     // TCP connected (tcp check), QUIC handshake done (udp-quic check)
-	ObsRefused  = "refused"  // RST / ICMP unreachable
-	ObsFiltered = "filtered" // no answer in the timeout
-	ObsFailed   = "failed"   // connected, but the protocol step failed
-	ObsCut      = "cut"      // a held connection no longer carries traffic
+	ObsAnswered = "answered"                 // the connection opened and the service answered
+	ObsOpen     = string(wire.StateOpen)     // TCP connected (tcp check), QUIC handshake done (udp-quic check)
+	ObsRefused  = string(wire.StateRefused)  // RST / ICMP unreachable
+	ObsFiltered = string(wire.StateFiltered) // no answer in the timeout
+	ObsFailed   = "failed"                   // connected, but the protocol step failed
+	ObsCut      = string(wire.StateCut)      // a held connection no longer carries traffic
 )
 
 // Case is one cell of the matrix: a source namespace and address, a target, a check and what
@@ -205,16 +206,19 @@ func (e *Env) observe(c Case, r *Result) (string, error) {
 		if err != nil {
 			return obsAfterConnect(err), fmt.Errorf("CLS banner: %w", err)
 		}
-		for _, f := range strings.Fields(line) {
-			if v, ok := strings.CutPrefix(f, "member="); ok {
-				r.Member = v
-			}
-			if v, ok := strings.CutPrefix(f, "port="); ok {
-				r.Listener = "cls-mtls-" + v
-			}
+		id, ok := wire.ParseCLSBanner(strings.TrimSpace(line))
+		if !ok {
+			return ObsFailed, fmt.Errorf("CLS banner: %q is not the mock's", strings.TrimSpace(line))
 		}
-		io.WriteString(tc, "QUIT\r\n")
-		r.Seen = e.clsSource(r.Member, c.Port, start, c.WantSource)
+		r.Member = id.Member
+		if id.Port != 0 {
+			r.Listener = string(wire.ProtoCLSMTLS) + "-" + strconv.Itoa(id.Port)
+		}
+		io.WriteString(tc, wire.CLSQuit+"\r\n")
+		if r.Seen = id.SourceIP(); r.Seen == "" {
+			// An older mock's banner carries no source: the journal has it.
+			r.Seen = e.clsSource(r.Member, c.Port, start, c.WantSource)
+		}
 		return ObsAnswered, nil
 	}
 	return ObsFailed, fmt.Errorf("unknown check %q", c.Check)
@@ -243,12 +247,8 @@ func (e *Env) httpOn(conn net.Conn, c Case, r *Result) (string, error) {
 	}
 	io.Copy(io.Discard, res.Body)
 	res.Body.Close()
-	r.Member = res.Header.Get("X-MockDirector-Member")
-	r.Listener = res.Header.Get("X-MockDirector-Listener")
-	r.XFF = res.Header.Get("X-MockDirector-XFF")
-	r.Host = res.Header.Get("X-MockDirector-Host")
-	if s := res.Header.Get("X-MockDirector-Source"); s != "" {
-		r.Seen = hostOf(s)
+	if id, ok := wire.FromHeaders(res.Header); ok {
+		r.Member, r.Listener, r.XFF, r.Host, r.Seen = id.Member, id.Listener, id.XForwardedFor, id.Host, id.SourceIP()
 	}
 	if res.StatusCode >= 500 {
 		return ObsFailed, fmt.Errorf("HTTP %s", res.Status)
@@ -283,12 +283,7 @@ func (e *Env) clsSource(member string, port int, since time.Time, want string) s
 	return other
 }
 
-func hostOf(s string) string {
-	if h, _, err := net.SplitHostPort(s); err == nil {
-		return h
-	}
-	return s
-}
+func hostOf(s string) string { return wire.HostOnly(s) }
 
 func (e *Env) sipOn(conn net.Conn, c Case, r *Result) (string, error) {
 	tc, err := e.handshake(conn, c, "MTLS")
@@ -322,17 +317,9 @@ func (e *Env) sipOn(conn net.Conn, c Case, r *Result) (string, error) {
 		name, val, _ := strings.Cut(line, ":")
 		val = strings.TrimSpace(val)
 		switch strings.ToLower(strings.TrimSpace(name)) {
-		case "x-mockdirector":
-			for _, kv := range strings.Split(val, ";") {
-				k, v, _ := strings.Cut(kv, "=")
-				switch k {
-				case "member":
-					r.Member = v
-				case "source":
-					r.Seen = hostOf(v)
-				case "listener":
-					r.Listener = v
-				}
+		case strings.ToLower(wire.HeaderSIP):
+			if id, ok := wire.ParseSIP(val); ok {
+				r.Member, r.Seen, r.Listener = id.Member, id.SourceIP(), id.Listener
 			}
 		case "x-mdlab-seen": // kamailio, the real Edge: source=IP;cn=CN
 			for _, kv := range strings.Split(val, ";") {

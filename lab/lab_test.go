@@ -133,7 +133,7 @@ var _ = Describe("netns firewall lab", Ordered, Serial, Label("e2e"), func() {
 			for _, r := range o.Results {
 				if strings.Contains(r.ID, " udp/") && !r.Unsupported() {
 					udp++
-					Expect(r.Observed).To(Equal("filtered"), "%s: %s", r.Key(), r.Reason)
+					Expect(r.Observed).To(BeEquivalentTo("filtered"), "%s: %s", r.Key(), r.Reason)
 				}
 			}
 		}

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/mockdirector/mockdirector/internal/wire"
 	"github.com/mockdirector/mockdirector/scenarios"
 )
 
@@ -48,13 +49,14 @@ var ProbeRuns = []ProbeRun{
 
 // ProbeResult is the part of a `probe --format json` result the lab reads.
 type ProbeResult struct {
-	ID       string `json:"id"`
-	From     string `json:"from"`
-	Source   string `json:"source"`
-	Expected string `json:"expected"`
-	Observed string `json:"observed"`
-	Verdict  string `json:"verdict"`
-	Reason   string `json:"reason"`
+	ID       string       `json:"id"`
+	From     string       `json:"from"`
+	Source   string       `json:"source"`
+	Expected wire.Expect  `json:"expected"`
+	Observed wire.State   `json:"observed"`
+	Verdict  wire.Verdict `json:"verdict"`
+	Reason   string       `json:"reason"`
+	Code     wire.Code    `json:"code"`
 	// As is the tag of the run that produced the result (ProbeRun.Tag).
 	As string `json:"-"`
 }
@@ -62,7 +64,7 @@ type ProbeResult struct {
 // Unsupported reports whether this prober build cannot run the row's check at all (a scenario
 // row newer than the prober, e.g. UDP rows before the QUIC checks land).
 func (r ProbeResult) Unsupported() bool {
-	return r.Observed == "error" && strings.HasPrefix(r.Reason, "no check named")
+	return r.Code == wire.CodeUnsupported
 }
 
 // ProbeUnsupported returns the keys of results the prober could not run, sorted.
@@ -127,7 +129,10 @@ func (l *Lab) runProbe(run ProbeRun, tag string) (ProbeOutput, error) {
 	file := filepath.Join(l.Dir, fmt.Sprintf("probe-%s-%s.json", tag, strings.NewReplacer("(", "-", ")", "").Replace(run.Tag())))
 	args := []string{"netns", "exec", run.NS, l.Bin, "probe", "--as", run.Role,
 		"--config", l.Topology, "--certs", l.Certs, "--expect-source-seen", "--timeout", "3s",
-		"--no-color", "--format", "json", "--output", file}
+		"--no-color", "--format", "json", "--output", file,
+		// The lab runs every mock with its default guard listeners: a true assertion here, and
+		// what lets a filtered deny row pass as proven rather than unproven.
+		"--guards"}
 	if run.Scenario != "" {
 		args = append(args, "--scenario", filepath.Join(filepath.Dir(l.Topology), run.Scenario))
 	}
@@ -168,7 +173,7 @@ func ProbeFailing(outs []ProbeOutput, except ...string) []string {
 	var keys []string
 	for _, o := range outs {
 		for _, r := range o.Results {
-			if r.Verdict == "fail" && !slices.Contains(except, r.Key()) && !r.Unsupported() {
+			if r.Verdict == wire.VerdictFail && !slices.Contains(except, r.Key()) && !r.Unsupported() {
 				keys = append(keys, r.Key())
 			}
 		}

@@ -2,22 +2,29 @@ package probe
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/mockdirector/mockdirector/certs"
-	"github.com/mockdirector/mockdirector/listeners"
-	"github.com/mockdirector/mockdirector/scenarios"
+	"github.com/mockdirector/mockdirector/internal/wire"
 )
 
 // Observation is what one check saw, before it is held against the row's expectation.
 type Observation struct {
 	// Observed is the state: open, refused, filtered, handshake-ok, handshake-failed, http 200, ...
-	Observed string
+	Observed wire.State
+	// Code classes what went wrong (or, for a refusal, a filter or a failed handshake, what
+	// happened): the judge uses it when the row's expectation does not hold.
+	Code wire.Code
 	// Connected is true once TCP connected.
 	Connected bool
 	// HandshakeFailed is true when TCP connected and TLS did not come up (or the server
 	// rejected the client certificate, or its certificate did not verify).
 	HandshakeFailed bool
+	// ProberRejected is true when the handshake failed because the prober refused the server's
+	// certificate (chain, name, validity, interception), not because the server refused: a
+	// handshake-fails row (the server must refuse) does not hold on it.
+	ProberRejected bool
 	// OK is true when the check's own success condition held (verified handshake, an answer
 	// from the service, a banner).
 	OK bool
@@ -26,20 +33,30 @@ type Observation struct {
 	// Source is the local address the connection used.
 	Source     string
 	TLSVersion string
-	Identity   *listeners.Identity
+	Identity   *wire.Identity
 	ServerCert *CertSummary
 	Server     string
 	// Chain is the subject of every certificate the server presented, leaf first; Lint what the
 	// certificate lint found on it (set when the job has a lint profile and a chain was seen).
-	Chain  []string
-	Lint   []certs.Finding
-	Linted bool
+	Chain     []string
+	Presented []CertLink
+	Lint      []certs.Finding
+	Linted    bool
 	// ALPN and QUICVersion describe a QUIC handshake.
 	ALPN, QUICVersion string
 	// Held is how long a hold check's connection stayed up idle (the whole hold, or until cut);
 	// Cut says it was cut.
 	Held time.Duration
 	Cut  bool
+	// Cutoff is what a bisecting hold measured: the longest idle whose proof was answered and
+	// the shortest that was not (zero: none).
+	Cutoff [2]time.Duration
+	// Unverified is set when the chain did not verify but the check went on, read-only, to
+	// learn the mock's identity behind a possible interceptor; VerifyErr is why it did not
+	// verify, VerifyCode its class. The judge fails the row with it.
+	Unverified bool
+	VerifyErr  error
+	VerifyCode wire.Code
 }
 
 // Checker runs one kind of check for a job. Implementations get a context that ends at the
@@ -55,17 +72,25 @@ type CheckerFunc func(ctx context.Context, j *Job) Observation
 func (f CheckerFunc) Check(ctx context.Context, j *Job) Observation { return f(ctx, j) }
 
 // Checkers maps a check kind to its implementation; each lives in its own file.
-var Checkers = map[string]Checker{
-	scenarios.CheckTCP:        CheckerFunc(checkTCP),
-	scenarios.CheckTLS:        CheckerFunc(checkTLS),
-	scenarios.CheckMTLS:       CheckerFunc(checkMTLS),
-	scenarios.CheckHTTP:       CheckerFunc(checkHTTP),
-	scenarios.CheckHTTPS:      CheckerFunc(checkHTTPS),
-	scenarios.CheckSIPOptions: CheckerFunc(checkSIPOptions),
-	scenarios.CheckCLS:        CheckerFunc(checkCLS),
-	scenarios.CheckUDPQUIC:    CheckerFunc(checkUDPQUIC),
-	scenarios.CheckH3:         CheckerFunc(checkH3),
-	scenarios.CheckHold:       CheckerFunc(checkHold),
+var Checkers = map[wire.Check]Checker{
+	wire.CheckTCP:        CheckerFunc(checkTCP),
+	wire.CheckTLS:        CheckerFunc(checkTLS),
+	wire.CheckMTLS:       CheckerFunc(checkMTLS),
+	wire.CheckHTTP:       CheckerFunc(checkHTTP),
+	wire.CheckHTTPS:      CheckerFunc(checkHTTPS),
+	wire.CheckSIPOptions: CheckerFunc(checkSIPOptions),
+	wire.CheckCLS:        CheckerFunc(checkCLS),
+	wire.CheckUDPQUIC:    CheckerFunc(checkUDPQUIC),
+	wire.CheckH3:         CheckerFunc(checkH3),
+	wire.CheckHold:       CheckerFunc(checkHold),
+}
+
+// UnsupportedCheckError is a row whose check this prober does not have (a scenario newer
+// than the prober); its result carries wire.CodeUnsupported.
+type UnsupportedCheckError struct{ Check wire.Check }
+
+func (e *UnsupportedCheckError) Error() string {
+	return fmt.Sprintf("no check named %q in this prober", e.Check)
 }
 
 // remaining is how long ctx has left, or d when it has no deadline.

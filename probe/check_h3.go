@@ -7,7 +7,7 @@ import (
 	"net"
 	"time"
 
-	"github.com/mockdirector/mockdirector/listeners"
+	"github.com/mockdirector/mockdirector/internal/wire"
 	"github.com/mockdirector/mockdirector/quicprobe"
 )
 
@@ -17,20 +17,23 @@ import (
 func checkH3(ctx context.Context, j *Job) Observation {
 	path := j.Row.Path
 	if path == "" {
-		path = listeners.WellKnownPath
+		path = wire.WellKnownPath
 	}
+	qv := &quicVerify{j: j}
 	start := time.Now()
-	status, id, err := quicprobe.GetH3(ctx, "https://"+j.Target+path, quicSource(j), quicTLS(j))
+	status, id, err := quicprobe.GetH3(ctx, "https://"+j.Target+path, quicSource(j), qv.config())
 	if err != nil {
 		var qe *quicprobe.Error
-		reason := err.Error()
+		reason, code := err.Error(), wire.CodeHandshake
 		if errors.As(err, &qe) {
-			reason = qe.Reason
+			reason, code = qe.Reason, qe.Code
 		}
 		state := quicprobe.StateOf(err)
-		if state == quicprobe.StateOpen {
-			return Observation{Observed: ObservedOpen, Connected: true, Source: quicSource(j),
+		if state == wire.StateOpen {
+			o := Observation{Observed: wire.StateOpen, Code: wire.CodeTimeout, Connected: true, Source: quicSource(j),
 				Detail: fmt.Sprintf("QUIC up, but no HTTP/3 answer to GET %s in %s: %s", path, roundDur(time.Since(start)), reason)}
+			qv.record(&o)
+			return qv.judged(o)
 		}
 		// GetH3 reports no local address: a socket that never came up is a local problem.
 		local := quicSource(j)
@@ -40,19 +43,23 @@ func checkH3(ctx context.Context, j *Job) Observation {
 		if qe != nil && qe.Err != nil && isLocalDialError(qe.Err) {
 			local = ""
 		}
-		return quicObservation(state, reason, local, j)
+		o := quicObservation(state, code, reason, local, j)
+		qv.record(&o)
+		return o
 	}
-	o := Observation{Observed: fmt.Sprintf("h3 %d", status), Connected: true, Source: quicSource(j), ALPN: "h3"}
-	o.Identity = withRemoteIP(id)
+	o := Observation{Observed: wire.AnswerState("h3", status), Connected: true, Source: quicSource(j), ALPN: "h3"}
+	o.Identity = id
 	if id != nil {
 		o.TLSVersion = id.TLSVersion
 	}
 	o.OK = status >= 200 && status < 500
 	o.Detail = fmt.Sprintf("HTTP/3 GET %s answered %d", path, status)
 	if !o.OK {
+		o.Code = wire.CodeHTTPStatus
 		o.Detail += " (a server error: the service is reached but broken)"
 	}
-	return o
+	qv.record(&o)
+	return qv.judged(o)
 }
 
 // isLocalDialError reports an error of making the UDP socket (resolving, binding).
@@ -60,18 +67,4 @@ func isLocalDialError(err error) bool {
 	var dns *net.DNSError
 	var op *net.OpError
 	return errors.As(err, &dns) || errors.As(err, &op) && op.Op == "dial"
-}
-
-// withRemoteIP fills RemoteIP from Remote (the identity headers carry only host:port).
-func withRemoteIP(id *listeners.Identity) *listeners.Identity {
-	if id == nil || id.RemoteIP != "" || id.Remote == "" {
-		return id
-	}
-	c := *id
-	if h, _, err := net.SplitHostPort(c.Remote); err == nil {
-		c.RemoteIP = h
-	} else {
-		c.RemoteIP = c.Remote
-	}
-	return &c
 }

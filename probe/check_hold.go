@@ -9,10 +9,12 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
-	"github.com/mockdirector/mockdirector/listeners"
+	"github.com/mockdirector/mockdirector/internal/wire"
 	"github.com/mockdirector/mockdirector/scenarios"
 )
 
@@ -45,6 +47,9 @@ type heldConn struct {
 // are bounded by the timeout; the hold is not. A close or reset during the hold, or no answer after it, is a
 // cut: something in the path ends idle connections sooner than the HLB guidance.
 func checkHold(ctx context.Context, j *Job) Observation {
+	if j.Bisect > 1 {
+		return checkHoldBisect(ctx, j)
+	}
 	setup, cancel := context.WithTimeout(ctx, j.Timeout)
 	h, o := openHeld(setup, j)
 	cancel()
@@ -55,15 +60,15 @@ func checkHold(ctx context.Context, j *Job) Observation {
 	held, err := idle(ctx, h, j.Hold-holdMargin(j.Hold))
 	o.Held = held
 	if ctx.Err() != nil && err == nil {
-		o.OK, o.Observed = false, fmt.Sprintf("interrupted after %s", roundDur(held))
+		o.OK, o.Observed, o.Code = false, wire.State(fmt.Sprintf("interrupted after %s", roundDur(held))), wire.CodeError
 		o.Detail = fmt.Sprintf("%s; the hold was interrupted after %s of %s", o.Detail, roundDur(held), j.Hold)
 		return o
 	}
 	if err != nil {
-		return cut(o, j, held, "the other side closed the idle connection ("+closeText(err)+")")
+		return cut(o, j, held, fmt.Sprintf("the other side closed the idle connection (%s), seen at %s of idle", closeText(err), secsText(held)))
 	}
 	if h.prove == nil {
-		o.Observed = "held " + j.Hold.String()
+		o.Observed = wire.State("held " + j.Hold.String())
 		o.Detail = fmt.Sprintf("%s, held idle %s with no close or reset seen (a bare connection: nothing to send to prove more)", o.Detail, roundDur(held))
 		return o
 	}
@@ -72,22 +77,23 @@ func checkHold(ctx context.Context, j *Job) Observation {
 	start := time.Now()
 	answer, err := h.prove(proof)
 	if err != nil {
-		why := "then " + h.what + " failed: " + closeText(err)
+		why := fmt.Sprintf("then %s failed: %s: the proof sent at %s was refused, so the path dropped the idle connection between 0 s and %s", h.what, closeText(err), secsText(held), secsText(held))
 		if isTimeout(err) || errors.Is(err, context.DeadlineExceeded) {
-			why = fmt.Sprintf("then %s got no answer in %s (the path forgot the idle connection without a word)", h.what, roundDur(time.Since(start)))
+			why = fmt.Sprintf("then %s got no answer in %s (the path forgot the idle connection without a word): no answer to the proof sent at %s: the path dropped the idle connection between 0 s and %s (--hold-bisect finds when)",
+				h.what, roundDur(time.Since(start)), secsText(held), secsText(held))
 		}
-		return cut(o, j, held, fmt.Sprintf("held idle %s, %s", roundDur(held), why))
+		return cut(o, j, held, why)
 	}
-	o.Observed = "held " + j.Hold.String()
+	o.Observed = wire.State("held " + j.Hold.String())
 	o.Detail = fmt.Sprintf("%s, held idle %s, then %s: %s", o.Detail, roundDur(held), h.what, answer)
 	return o
 }
 
 // cut turns the observation into a cut connection, named against the HLB guidance.
 func cut(o Observation, j *Job, held time.Duration, why string) Observation {
-	o.OK, o.Cut = false, true
-	o.Observed = fmt.Sprintf("cut after %s", roundDur(held))
-	o.Detail = fmt.Sprintf("%s, but the connection was cut after %s of a %s hold: %s; %s", o.Detail, roundDur(held), j.Hold, why, HLBIdleGuidance)
+	o.OK, o.Cut, o.Code = false, true, wire.CodeCut
+	o.Observed = wire.State(fmt.Sprintf("cut after %s", roundDur(held)))
+	o.Detail = fmt.Sprintf("%s, but the connection did not survive a %s hold: %s; %s", o.Detail, j.Hold, why, HLBIdleGuidance)
 	return o
 }
 
@@ -138,6 +144,10 @@ func openHeld(ctx context.Context, j *Job) (*heldConn, Observation) {
 			return nil, credentialMissing(j)
 		}
 		tc, ho := handshake(ctx, j, true)
+		if tc != nil && ho.Unverified {
+			tc.Close() // no hold over a chain that did not verify: the row fails on it
+			return nil, ho
+		}
 		if tc != nil {
 			c = tc
 		}
@@ -149,7 +159,7 @@ func openHeld(ctx context.Context, j *Job) (*heldConn, Observation) {
 	if dl, ok := ctx.Deadline(); ok {
 		c.SetDeadline(dl)
 	}
-	h := &heldConn{c: c, br: bufio.NewReader(c)}
+	h := &heldConn{c: c, br: bufio.NewReaderSize(c, sipReadSize)}
 	var err error
 	switch j.Row.Protocol {
 	case scenarios.ProtoHTTP, scenarios.ProtoHTTPS:
@@ -164,9 +174,9 @@ func openHeld(ctx context.Context, j *Job) (*heldConn, Observation) {
 		c.Close()
 		o.OK = false
 		if isRemoteAlert(err) {
-			o.HandshakeFailed, o.Observed = true, ObservedHandshakeFailed
-			o.Detail = "the server rejected the client certificate " + describeIdentity(j) + ": " + err.Error()
+			rejected(&o, j, err)
 		} else {
+			o.Code = wire.CodeProtocol
 			o.Detail += ", but the first exchange before the hold failed: " + err.Error()
 		}
 		return nil, o
@@ -182,7 +192,7 @@ func holdHTTP(ctx context.Context, h *heldConn, j *Job, o *Observation) error {
 	}
 	path := j.Row.Path
 	if path == "" {
-		path = listeners.WellKnownPath
+		path = wire.WellKnownPath
 	}
 	get := func() (*http.Response, []byte, error) {
 		req, err := http.NewRequest(http.MethodGet, scheme+"://"+j.ServerName+path, nil)
@@ -205,7 +215,7 @@ func holdHTTP(ctx context.Context, h *heldConn, j *Job, o *Observation) error {
 	if err != nil {
 		return err
 	}
-	o.Observed = fmt.Sprintf("http %d", res.StatusCode)
+	o.Observed = wire.AnswerState("http", res.StatusCode)
 	o.Server = res.Header.Get("Server")
 	o.Identity = httpIdentity(res.Header, body)
 	o.Detail = fmt.Sprintf("%sGET %s answered %s", prefix(o.Detail), path, res.Status)
@@ -239,13 +249,11 @@ func holdSIP(h *heldConn, j *Job, o *Observation) error {
 		if res.StatusCode < 200 {
 			continue
 		}
-		o.Observed = fmt.Sprintf("sip %d", res.StatusCode)
+		o.Observed = wire.AnswerState("sip", res.StatusCode)
 		if hd := res.GetHeader("Server"); hd != nil {
 			o.Server = hd.Value()
 		}
-		if hd := res.GetHeader(listeners.HeaderSIPIdentity); hd != nil {
-			o.Identity = sipIdentity(hd.Value())
-		}
+		o.Identity = sipIdentity(res)
 		o.Detail = fmt.Sprintf("%sOPTIONS answered %d %s", prefix(o.Detail), res.StatusCode, res.Reason)
 		if res.StatusCode != 200 {
 			return fmt.Errorf("OPTIONS answered %d %s, not 200", res.StatusCode, res.Reason)
@@ -285,20 +293,21 @@ func holdCLS(h *heldConn, o *Observation) error {
 		return err
 	}
 	line = strings.TrimSpace(line)
-	if !strings.HasPrefix(line, listeners.CLSBannerPrefix) {
+	id, ok := wire.ParseCLSBanner(line)
+	if !ok {
 		return fmt.Errorf("%q is not a mockdirector CLS banner", truncate(line, 60))
 	}
-	o.Server, o.Identity = line, clsIdentity(line)
+	o.Server, o.Identity = line, id
 	ping := func() (string, error) {
 		token := randHex(4)
-		if _, err := fmt.Fprintf(h.c, "PING %s\r\n", token); err != nil {
+		if _, err := fmt.Fprintf(h.c, "%s %s\r\n", wire.CLSPing, token); err != nil {
 			return "", err
 		}
 		pong, err := h.br.ReadString('\n')
 		if err != nil {
 			return "", err
 		}
-		if strings.TrimSpace(pong) != "PONG "+token {
+		if strings.TrimSpace(pong) != wire.CLSPong+" "+token {
 			return "", fmt.Errorf("PING %s got %q", token, strings.TrimSpace(pong))
 		}
 		return "PONG", nil
@@ -306,7 +315,7 @@ func holdCLS(h *heldConn, o *Observation) error {
 	if _, err := ping(); err != nil {
 		return err
 	}
-	o.Observed = ObservedCLSBanner
+	o.Observed = wire.StateCLSBanner
 	o.Detail += fmt.Sprintf(", banner from %s %s, PING/PONG ok", o.Identity.Role, o.Identity.Member)
 	h.what = "PING"
 	h.prove = func(ctx context.Context) (string, error) {
@@ -330,8 +339,13 @@ func closeText(err error) string {
 	switch {
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return "EOF: closed"
-	case strings.Contains(err.Error(), "connection reset"):
+	case errors.Is(err, syscall.ECONNRESET):
 		return "TCP reset"
 	}
 	return err.Error()
+}
+
+// secsText is a measured time as "11.9 s".
+func secsText(d time.Duration) string {
+	return strconv.FormatFloat(d.Seconds(), 'f', 1, 64) + " s"
 }

@@ -3,14 +3,13 @@ package probe
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"time"
 
-	"github.com/mockdirector/mockdirector/listeners"
+	"github.com/mockdirector/mockdirector/internal/wire"
 )
 
 // UserAgent is what the prober calls itself in HTTP and SIP.
@@ -34,6 +33,10 @@ func checkHTTPS(ctx context.Context, j *Job) Observation {
 		return o
 	}
 	defer tc.Close()
+	if o.Unverified {
+		// Read-only: the GET learns the mock's identity behind a possible interceptor.
+		return unverified(o, request(ctx, tc, "https", j, o))
+	}
 	return request(ctx, tc, "https", j, o)
 }
 
@@ -45,41 +48,42 @@ func request(ctx context.Context, c net.Conn, scheme string, j *Job, o Observati
 	}
 	path := j.Row.Path
 	if path == "" {
-		path = listeners.WellKnownPath
+		path = wire.WellKnownPath
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, scheme+"://"+j.ServerName+path, nil)
 	if err != nil {
-		o.OK, o.Observed, o.Detail = false, ObservedError, "request: "+err.Error()
+		o.OK, o.Observed, o.Code, o.Detail = false, wire.StateError, wire.CodeError, "request: "+err.Error()
 		return o
 	}
 	req.Header.Set("User-Agent", UserAgent)
 	req.Close = true
 	start := time.Now()
 	if err := req.Write(c); err != nil {
-		o.OK, o.Observed, o.Detail = false, ObservedError, "sending the request: "+err.Error()
+		o.OK, o.Observed, o.Code, o.Detail = false, wire.StateError, wire.CodeError, "sending the request: "+err.Error()
 		return o
 	}
 	res, err := http.ReadResponse(bufio.NewReader(c), req)
 	if err != nil {
 		o.OK = false
-		if isRemoteAlert(err) {
-			o.HandshakeFailed, o.Observed = true, ObservedHandshakeFailed
-			o.Detail = "the server rejected the client certificate " + describeIdentity(j) + ": " + err.Error()
-		} else if isTimeout(err) {
-			o.Observed, o.Detail = ObservedOpen, fmt.Sprintf("connected, but no HTTP answer in %s", roundDur(time.Since(start)))
-		} else {
-			o.Observed, o.Detail = ObservedOpen, "connected, but no HTTP answer: "+err.Error()
+		switch {
+		case isRemoteAlert(err):
+			rejected(&o, j, err)
+		case isTimeout(err):
+			o.Observed, o.Code, o.Detail = wire.StateOpen, wire.CodeTimeout, fmt.Sprintf("connected, but no HTTP answer in %s", roundDur(time.Since(start)))
+		default:
+			o.Observed, o.Code, o.Detail = wire.StateOpen, wire.CodeProtocol, "connected, but no HTTP answer: "+err.Error()
 		}
 		return o
 	}
 	defer res.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(res.Body, 256<<10))
-	o.Observed = fmt.Sprintf("http %d", res.StatusCode)
+	o.Observed = wire.AnswerState("http", res.StatusCode)
 	o.Server = res.Header.Get("Server")
 	o.Identity = httpIdentity(res.Header, body)
 	o.OK = res.StatusCode >= 200 && res.StatusCode < 500
 	o.Detail = fmt.Sprintf("GET %s answered %s", path, res.Status)
 	if !o.OK {
+		o.Code = wire.CodeHTTPStatus
 		o.Detail += " (a server error: the service is reached but broken)"
 	}
 	return o
@@ -87,29 +91,12 @@ func request(ctx context.Context, c net.Conn, scheme string, j *Job, o Observati
 
 // httpIdentity reads the mock's identity from the body (the well-known document, or the
 // autodiscover answer's _mockdirector) or, failing that, from the headers.
-func httpIdentity(h http.Header, body []byte) *listeners.Identity {
-	var id listeners.Identity
-	if json.Unmarshal(body, &id) == nil && id.Service == listeners.ServiceName {
-		return &id
+func httpIdentity(h http.Header, body []byte) *wire.Identity {
+	if id, ok := wire.DecodeJSON(body); ok {
+		return id
 	}
-	var wrapped struct {
-		ID listeners.Identity `json:"_mockdirector"`
+	if id, ok := wire.FromHeaders(h); ok {
+		return id
 	}
-	if json.Unmarshal(body, &wrapped) == nil && wrapped.ID.Service == listeners.ServiceName {
-		return &wrapped.ID
-	}
-	if h.Get(listeners.HeaderRole) == "" {
-		return nil
-	}
-	id = listeners.Identity{
-		Service: listeners.ServiceName, Role: h.Get(listeners.HeaderRole), Member: h.Get(listeners.HeaderMember),
-		Listener: h.Get(listeners.HeaderListener), Remote: h.Get(listeners.HeaderSource),
-		Host: h.Get(listeners.HeaderHost), SNI: h.Get(listeners.HeaderSNI), XForwardedFor: h.Get(listeners.HeaderXFF),
-	}
-	if host, _, err := net.SplitHostPort(id.Remote); err == nil {
-		id.RemoteIP = host
-	} else {
-		id.RemoteIP = id.Remote
-	}
-	return &id
+	return nil
 }

@@ -1,6 +1,10 @@
 package probe
 
-import "context"
+import (
+	"context"
+
+	"github.com/mockdirector/mockdirector/internal/wire"
+)
 
 // checkMTLS runs a handshake presenting the source role's client certificate and waits briefly
 // for the server to reject it: handshake-ok means accepted, handshake-failed rejected.
@@ -13,9 +17,11 @@ func checkMTLS(ctx context.Context, j *Job) Observation {
 		return o
 	}
 	defer tc.Close()
+	if o.Unverified {
+		return o
+	}
 	if err := awaitRejection(ctx, tc); err != nil {
-		o.OK, o.HandshakeFailed, o.Observed = false, true, ObservedHandshakeFailed
-		o.Detail = "the server rejected the client certificate " + describeIdentity(j) + ": " + err.Error()
+		rejected(&o, j, err)
 		return o
 	}
 	o.Detail += ", client certificate " + describeIdentity(j) + " accepted"
@@ -23,7 +29,7 @@ func checkMTLS(ctx context.Context, j *Job) Observation {
 }
 
 func credentialMissing(j *Job) Observation {
-	o := Observation{Observed: ObservedError, Detail: "no client certificate to present"}
+	o := Observation{Observed: wire.StateError, Code: wire.CodeError, Detail: "no client certificate to present"}
 	if j.CredentialErr != nil {
 		o.Detail += ": " + j.CredentialErr.Error()
 	}

@@ -5,17 +5,16 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"net"
-	"net/textproto"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
 
-	"github.com/mockdirector/mockdirector/listeners"
+	"github.com/mockdirector/mockdirector/internal/wire"
 )
 
 // checkSIPOptions sends SIP OPTIONS over mutual TLS (the way an Edge or a pool pings its next
@@ -29,34 +28,41 @@ func checkSIPOptions(ctx context.Context, j *Job) Observation {
 		return o
 	}
 	defer tc.Close()
+	// Over an unverified chain the OPTIONS still goes out (it changes nothing) to learn who
+	// answers behind a possible interceptor; the row fails on the chain either way.
+	verify := o
 	if dl, ok := ctx.Deadline(); ok {
 		tc.SetDeadline(dl)
 	}
 	req := optionsRequest(j, tc.LocalAddr())
 	start := time.Now()
 	if _, err := io.WriteString(tc, req.String()); err != nil {
-		return sipFailure(o, j, err, start)
+		return unverifiedOr(verify, sipFailure(o, j, err, start))
 	}
-	br := bufio.NewReader(tc)
+	br := bufio.NewReaderSize(tc, sipReadSize)
 	for {
 		res, err := readSIPResponse(br)
 		if err != nil {
-			return sipFailure(o, j, err, start)
+			return unverifiedOr(verify, sipFailure(o, j, err, start))
 		}
 		if res.StatusCode < 200 {
 			continue // provisional
 		}
-		o.Observed = fmt.Sprintf("sip %d", res.StatusCode)
+		o.Observed = wire.AnswerState("sip", res.StatusCode)
 		if h := res.GetHeader("Server"); h != nil {
 			o.Server = h.Value()
 		}
-		if h := res.GetHeader(listeners.HeaderSIPIdentity); h != nil {
-			o.Identity = sipIdentity(h.Value())
-		}
+		o.Identity = sipIdentity(res)
 		o.OK = res.StatusCode == 200
+		if !o.OK {
+			o.Code = wire.CodeSIPStatus
+		}
 		o.Detail = fmt.Sprintf("OPTIONS answered %d %s", res.StatusCode, res.Reason)
 		if o.Server != "" && o.Identity == nil {
 			o.Detail += " by " + o.Server
+		}
+		if verify.Unverified {
+			return unverified(verify, o)
 		}
 		return o
 	}
@@ -66,11 +72,12 @@ func sipFailure(o Observation, j *Job, err error, start time.Time) Observation {
 	o.OK = false
 	switch {
 	case isRemoteAlert(err):
-		o.HandshakeFailed, o.Observed = true, ObservedHandshakeFailed
-		o.Detail = "the server rejected the client certificate " + describeIdentity(j) + ": " + err.Error()
+		rejected(&o, j, err)
 	case isTimeout(err):
+		o.Code = wire.CodeTimeout
 		o.Detail = fmt.Sprintf("TLS up, but no SIP answer to OPTIONS in %s", roundDur(time.Since(start)))
 	default:
+		o.Code = wire.CodeProtocol
 		o.Detail = "TLS up, but no SIP answer to OPTIONS: " + err.Error()
 	}
 	return o
@@ -110,65 +117,56 @@ func fromHost(j *Job) string {
 	return "probe.invalid"
 }
 
-// readSIPResponse reads one message (headers and Content-Length body) and parses it with sipgo.
+// sipParser frames and parses SIP answers on a stream (sipgo's stream parser: Content-Length
+// framing, CRLF keep-alives before a message ignored, RFC 3261 section 7.5).
+var sipParser = sip.NewParser()
+
+// sipReadSize is the buffer of a reader that readSIPResponse reads from: one answer must fit.
+const sipReadSize = 64 << 10
+
+// readSIPResponse reads one answer from br with sipgo's stream parser, consuming exactly its
+// bytes (what follows stays in br: a CRLF pong of a hold check). br should be at least
+// sipReadSize large (bufio.NewReaderSize).
 func readSIPResponse(br *bufio.Reader) (*sip.Response, error) {
-	tp := textproto.NewReader(br)
-	var head strings.Builder
-	clen := 0
-	for first := true; ; first = false {
-		line, err := tp.ReadLine()
-		if err != nil {
+	ps := sipParser.NewSIPStream()
+	defer ps.Close()
+	want := 1
+	for {
+		if _, err := br.Peek(want); err != nil {
 			return nil, err
 		}
-		if first && line == "" {
-			first = true // CRLF keep-alive pong
-			continue
-		}
-		head.WriteString(line + "\r\n")
-		if line == "" {
-			break
-		}
-		if k, v, ok := strings.Cut(line, ":"); ok {
-			if k = strings.TrimSpace(strings.ToLower(k)); k == "content-length" || k == "l" {
-				clen, _ = strconv.Atoi(strings.TrimSpace(v))
+		data, _ := br.Peek(br.Buffered())
+		ps.Reset()
+		ps.Write(data)
+		msg, n, err := ps.ParseNext()
+		switch {
+		case err == nil:
+			br.Discard(n)
+			res, ok := msg.(*sip.Response)
+			if !ok {
+				return nil, fmt.Errorf("a SIP request came back instead of an answer")
 			}
+			return res, nil
+		case errors.Is(err, io.ErrUnexpectedEOF):
+			if len(data) >= br.Size() {
+				return nil, fmt.Errorf("not a SIP answer: larger than %d bytes", br.Size())
+			}
+			want = len(data) + 1 // wait for more
+		default:
+			return nil, fmt.Errorf("not a SIP answer: %w", err)
 		}
 	}
-	body := make([]byte, min(clen, 64<<10))
-	if _, err := io.ReadFull(br, body); err != nil {
-		return nil, err
-	}
-	msg, err := sip.ParseMessage(append([]byte(head.String()), body...))
-	if err != nil {
-		return nil, fmt.Errorf("not a SIP answer: %w", err)
-	}
-	res, ok := msg.(*sip.Response)
-	if !ok {
-		return nil, fmt.Errorf("a SIP request came back instead of an answer")
-	}
-	return res, nil
 }
 
-// sipIdentity parses "role=..;member=..;listener=..;source=host:port".
-func sipIdentity(v string) *listeners.Identity {
-	id := &listeners.Identity{Service: listeners.ServiceName, Protocol: "sip-mtls"}
-	for _, kv := range strings.Split(v, ";") {
-		k, val, _ := strings.Cut(strings.TrimSpace(kv), "=")
-		switch k {
-		case "role":
-			id.Role = val
-		case "member":
-			id.Member = val
-		case "listener":
-			id.Listener = val
-		case "source":
-			id.Remote = val
-			if h, _, err := net.SplitHostPort(val); err == nil {
-				id.RemoteIP = h
-			} else {
-				id.RemoteIP = val
-			}
-		}
+// sipIdentity reads the X-MockDirector header of an answer (nil: not a mock's).
+func sipIdentity(res *sip.Response) *wire.Identity {
+	h := res.GetHeader(wire.HeaderSIP)
+	if h == nil {
+		return nil
+	}
+	id, ok := wire.ParseSIP(h.Value())
+	if !ok {
+		return nil
 	}
 	return id
 }

@@ -7,6 +7,8 @@ import (
 	"net"
 	"syscall"
 	"time"
+
+	"github.com/mockdirector/mockdirector/internal/wire"
 )
 
 // dial connects to the job's target from its source address and classifies a failure the way a
@@ -14,15 +16,20 @@ import (
 // admin-prohibited), filtered (no answer in time), or a local problem.
 func dial(ctx context.Context, j *Job) (net.Conn, Observation) {
 	d := net.Dialer{}
+	if j.Hold > 0 {
+		// Go sends TCP keep-alives every 15 s by default: they would keep a held connection
+		// from being idle, and an HLB or firewall that counts them would never cut it.
+		d.KeepAlive = -1
+	}
 	if j.Source.IsValid() {
 		d.LocalAddr = &net.TCPAddr{IP: j.Source.AsSlice()}
 	}
 	start := time.Now()
 	c, err := d.DialContext(ctx, "tcp", j.Target)
 	if err == nil {
-		return c, Observation{Observed: ObservedOpen, Connected: true, OK: true, Source: c.LocalAddr().String(), Detail: "connected"}
+		return c, Observation{Observed: wire.StateOpen, Connected: true, OK: true, Source: c.LocalAddr().String(), Detail: "connected"}
 	}
-	o := Observation{Observed: ObservedError}
+	o := Observation{Observed: wire.StateError, Code: wire.CodeError}
 	if j.Source.IsValid() {
 		o.Source = j.Source.String()
 	}
@@ -31,13 +38,13 @@ func dial(ctx context.Context, j *Job) (net.Conn, Observation) {
 	case errors.As(err, &dnsErr):
 		o.Detail = fmt.Sprintf("cannot resolve %s (%s): add it to DNS or /etc/hosts, or pass --target %s=ADDRESS", j.Host, dnsErr.Err, j.Row.To)
 	case errors.Is(err, syscall.ECONNREFUSED):
-		o.Observed, o.Detail = ObservedRefused, "connection refused (TCP reset: the host answers but nothing listens, or a firewall resets)"
+		o.Observed, o.Code, o.Detail = wire.StateRefused, wire.CodeRefused, "connection refused (TCP reset: the host answers but nothing listens, or a firewall resets)"
 	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH), errors.Is(err, syscall.EACCES), errors.Is(err, syscall.EPERM):
-		o.Observed, o.Detail = ObservedRefused, fmt.Sprintf("refused (rejected by a firewall: %s)", errnoText(err))
+		o.Observed, o.Code, o.Detail = wire.StateRefused, wire.CodeRefused, fmt.Sprintf("refused (rejected by a firewall: %s)", errnoText(err))
 	case errors.Is(err, syscall.EADDRNOTAVAIL), errors.Is(err, syscall.EINVAL) && j.Source.IsValid():
 		o.Detail = fmt.Sprintf("cannot send from %s: the address is not on this host (add it, or pass --source)", j.Source)
 	case isTimeout(err) || errors.Is(err, context.DeadlineExceeded):
-		o.Observed, o.Detail = ObservedFiltered, fmt.Sprintf("no answer in %s - filtered", roundDur(time.Since(start)))
+		o.Observed, o.Code, o.Detail = wire.StateFiltered, wire.CodeFiltered, fmt.Sprintf("no answer in %s - filtered", roundDur(time.Since(start)))
 	default:
 		o.Detail = "connect: " + err.Error()
 	}

@@ -5,17 +5,57 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/mockdirector/mockdirector/internal/wire"
 )
 
 // Run runs the jobs on a bounded pool of workers, each check bounded by its job's timeout, and
 // streams every result on the returned channel as soon as it is known; the channel closes when
 // all are done. Because checks run side by side, a matrix of filtered ports costs about one
 // timeout, not one per port.
+//
+// Deny rows run after the other rows (hold rows aside: they run alongside, not to hold the deny
+// rows up for a whole hold): the answers of the allowed rows say which ports each destination
+// listens on, and only a port known to listen proves that a refusal or a drop was the path's (a
+// deny row of a port nothing listens on is unproven).
 func Run(ctx context.Context, jobs []Job, concurrency int) <-chan Result {
 	if concurrency <= 0 {
 		concurrency = DefaultConcurrency
 	}
 	out := make(chan Result, len(jobs))
+	k := newKnowledge()
+	var holds, first, denies []*Job
+	for i := range jobs {
+		switch {
+		case wire.Expect(jobs[i].Row.Expect).Denied():
+			denies = append(denies, &jobs[i])
+		case jobs[i].Hold > 0 && jobs[i].SkipReason == "":
+			holds = append(holds, &jobs[i])
+		default:
+			first = append(first, &jobs[i])
+		}
+	}
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		runPhase(ctx, holds, concurrency, k, out)
+	}()
+	go func() {
+		defer wg.Done()
+		for _, phase := range [][]*Job{first, denies} {
+			runPhase(ctx, phase, concurrency, k, out)
+		}
+	}()
+	go func() {
+		wg.Wait()
+		close(out)
+	}()
+	return out
+}
+
+// runPhase runs jobs on the worker pool and returns when all are done.
+func runPhase(ctx context.Context, jobs []*Job, concurrency int, k *knowledge, out chan<- Result) {
 	work := make(chan *Job)
 	var wg sync.WaitGroup
 	for range min(concurrency, len(jobs)) {
@@ -23,35 +63,37 @@ func Run(ctx context.Context, jobs []Job, concurrency int) <-chan Result {
 		go func() {
 			defer wg.Done()
 			for j := range work {
-				out <- RunJob(ctx, j)
+				out <- runJob(ctx, j, k)
 			}
 		}()
 	}
-	go func() {
-		for i := range jobs {
-			select {
-			case work <- &jobs[i]:
-			case <-ctx.Done():
-				out <- notRun(&jobs[i], ctx.Err())
-			}
+	for _, j := range jobs {
+		select {
+		case work <- j:
+		case <-ctx.Done():
+			out <- notRun(j, ctx.Err())
 		}
-		close(work)
-		wg.Wait()
-		close(out)
-	}()
-	return out
+	}
+	close(work)
+	wg.Wait()
 }
 
-// RunJob runs one job, trying again up to its Retries when the expectation does not hold.
-func RunJob(ctx context.Context, j *Job) Result {
+// RunJob runs one job, trying again up to its Retries when the expectation does not hold. Run
+// alone, a deny row knows nothing of its destination: it passes only with Job.Guards.
+func RunJob(ctx context.Context, j *Job) Result { return runJob(ctx, j, nil) }
+
+func runJob(ctx context.Context, j *Job, k *knowledge) Result {
 	res := baseResult(j)
 	if j.SkipReason != "" {
-		res.Verdict, res.Observed, res.Reason = VerdictSkip, ObservedNotRun, fmt.Sprintf("%s %d to %s: %s", checkLabel(j.Check), j.Row.Port, j.Target, j.SkipReason)
+		res.Verdict, res.Observed, res.Code = wire.VerdictSkip, wire.StateNotRun, wire.CodeNone
+		res.detail = j.SkipReason
+		res.Reason = fmt.Sprintf("%s %d to %s: %s", checkLabel(j.Check), j.Row.Port, j.Target, j.SkipReason)
 		return res
 	}
 	checker, ok := Checkers[j.Check]
 	if !ok {
-		res.Verdict, res.Observed, res.Reason = VerdictFail, ObservedError, fmt.Sprintf("no check named %q", j.Check)
+		err := &UnsupportedCheckError{Check: j.Check}
+		res.Verdict, res.Observed, res.Code, res.Reason = wire.VerdictFail, wire.StateError, wire.CodeUnsupported, err.Error()
 		return res
 	}
 	start := time.Now()
@@ -68,18 +110,27 @@ func RunJob(ctx context.Context, j *Job) Result {
 			res.Source = o.Source
 		}
 		res.Identity, res.ServerCert, res.Server = o.Identity, o.ServerCert, o.Server
-		res.Chain, res.Lint, res.ALPN, res.QUICVersion = o.Chain, o.Lint, o.ALPN, o.QUICVersion
+		res.Chain, res.Presented, res.Lint, res.ALPN, res.QUICVersion = o.Chain, o.Presented, o.Lint, o.ALPN, o.QUICVersion
 		if j.Hold > 0 {
 			res.HoldMS = float64(j.Hold.Milliseconds())
 			res.HeldMS = float64(o.Held.Microseconds()) / 1000
 		}
-		res.Verdict, res.Reason = judge(j, o)
-		if res.Verdict == VerdictPass {
+		res.IdleCutoffMS = nil
+		if o.Cutoff[1] > 0 {
+			res.IdleCutoffMS = []float64{float64(o.Cutoff[0].Microseconds()) / 1000, float64(o.Cutoff[1].Microseconds()) / 1000}
+		}
+		k.learn(j, o.Identity)
+		v, head := judge(j, o, k)
+		res.Verdict, res.Code, res.detail = v.verdict, v.code, v.detail
+		res.Reason = head + ": " + v.detail
+		if res.Verdict == wire.VerdictPass {
 			break
 		}
 	}
 	if res.Attempts > 1 {
-		res.Reason += fmt.Sprintf(" (after %d attempts)", res.Attempts)
+		more := fmt.Sprintf(" (after %d attempts)", res.Attempts)
+		res.Reason += more
+		res.detail += more
 	}
 	res.DurationMS = float64(time.Since(start).Microseconds()) / 1000
 	return res
@@ -87,8 +138,8 @@ func RunJob(ctx context.Context, j *Job) Result {
 
 func baseResult(j *Job) Result {
 	r := Result{
-		ID: j.Row.ID(), From: j.From, To: j.Row.To, Port: j.Row.Port, Transport: j.Row.Transport, Protocol: j.Row.Protocol,
-		Check: j.Check, Target: j.Target, Expected: j.Row.Expect, Origin: j.Row.Origin, Index: j.Index,
+		ID: j.Row.ID(), From: j.From, To: j.Row.To, Port: j.Row.Port, Transport: wire.Transport(j.Row.Transport), Protocol: wire.Protocol(j.Row.Protocol),
+		Check: j.Check, Target: j.Target, Expected: wire.Expect(j.Row.Expect), Origin: j.Row.Origin, Index: j.Index,
 	}
 	if j.Source.IsValid() {
 		r.Source = j.Source.String()
@@ -101,6 +152,7 @@ func baseResult(j *Job) Result {
 
 func notRun(j *Job, err error) Result {
 	r := baseResult(j)
-	r.Verdict, r.Observed, r.Reason = VerdictSkip, ObservedNotRun, "not run: "+err.Error()
+	r.Verdict, r.Observed, r.Reason = wire.VerdictSkip, wire.StateNotRun, "not run: "+err.Error()
+	r.detail = r.Reason
 	return r
 }

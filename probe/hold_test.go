@@ -10,6 +10,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/mockdirector/mockdirector/internal/wire"
 	"github.com/mockdirector/mockdirector/probe"
 	"github.com/mockdirector/mockdirector/scenarios"
 )
@@ -42,7 +43,7 @@ func runRows(o probe.Options, rows []scenarios.Row) map[string]probe.Result {
 	rep := probe.Collect("hold", time.Now(), probe.Run(context.Background(), jobs, len(jobs)), nil)
 	out := map[string]probe.Result{}
 	for _, r := range rep.Results {
-		out[r.Protocol] = r
+		out[string(r.Protocol)] = r
 	}
 	return out
 }
@@ -57,8 +58,8 @@ var _ = Describe("the hold check", Ordered, Label("hold"), func() {
 		results := runRows(o, holdRows("2s"))
 		Expect(results).To(HaveLen(5))
 		for proto, res := range results {
-			Expect(res.Verdict).To(Equal(probe.VerdictPass), res.Reason)
-			Expect(res.Observed).To(Equal("held 2s"), proto)
+			Expect(res.Verdict).To(Equal(wire.VerdictPass), res.Reason)
+			Expect(res.Observed).To(BeEquivalentTo("held 2s"), proto)
 			Expect(res.HoldMS).To(Equal(2000.0))
 			Expect(res.HeldMS).To(BeNumerically(">=", 1980), "%s: idle for the hold less its 1%% margin", proto)
 		}
@@ -74,9 +75,9 @@ var _ = Describe("the hold check", Ordered, Label("hold"), func() {
 		o := l.options(holdOffset)
 		o.Hold = 500 * time.Millisecond
 		res := runRows(o, holdRows("30m")[:1])["http"]
-		Expect(res.Verdict).To(Equal(probe.VerdictPass), res.Reason)
+		Expect(res.Verdict).To(Equal(wire.VerdictPass), res.Reason)
 		Expect(res.HoldMS).To(Equal(500.0))
-		Expect(res.Observed).To(Equal("held 500ms"))
+		Expect(res.Observed).To(BeEquivalentTo("held 500ms"))
 	})
 
 	Context("through a TCP proxy that ends idle connections after 500ms", func() {
@@ -99,8 +100,8 @@ var _ = Describe("the hold check", Ordered, Label("hold"), func() {
 			results := runRows(o, viaProxy(false))
 			Expect(results).To(HaveLen(5))
 			for proto, res := range results {
-				Expect(res.Verdict).To(Equal(probe.VerdictFail), proto)
-				Expect(res.Observed).To(HavePrefix("cut after"), proto)
+				Expect(res.Verdict).To(Equal(wire.VerdictFail), proto)
+				Expect(string(res.Observed)).To(HavePrefix("cut after"), proto)
 				Expect(res.HeldMS).To(BeNumerically("<", 2000), "%s: the cut is seen when it happens, not at the end of the hold", proto)
 				Expect(res.Reason).To(ContainSubstring("the other side closed the idle connection (EOF: closed)"), proto)
 				Expect(res.Reason).To(ContainSubstring("HLB guidance keeps idle connections 1800 s"), proto)
@@ -112,8 +113,8 @@ var _ = Describe("the hold check", Ordered, Label("hold"), func() {
 			o.Timeout = time.Second
 			rows := viaProxy(true)[1:2] // https
 			res := runRows(o, rows)["https"]
-			Expect(res.Verdict).To(Equal(probe.VerdictFail))
-			Expect(res.Observed).To(Equal("cut after 2s"))
+			Expect(res.Verdict).To(Equal(wire.VerdictFail))
+			Expect(res.Observed).To(BeEquivalentTo("cut after 2s"))
 			Expect(res.Reason).To(ContainSubstring("got no answer in 1s (the path forgot the idle connection without a word)"))
 		})
 	})

@@ -9,7 +9,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/mockdirector/mockdirector/certs"
-	"github.com/mockdirector/mockdirector/probe"
+	"github.com/mockdirector/mockdirector/internal/wire"
 	"github.com/mockdirector/mockdirector/scenarios"
 )
 
@@ -29,7 +29,7 @@ var _ = Describe("the lint expectation of tls and mtls checks", Ordered, Label("
 	It("passes lint: pass on the mock's generated certificate and records the whole chain", func() {
 		for _, check := range []string{scenarios.CheckTLS, scenarios.CheckMTLS} {
 			res := runRow(l.options(lintOffset), tlsRow(check, &scenarios.LintExpect{Pass: true}))
-			Expect(res.Verdict).To(Equal(probe.VerdictPass), res.Reason)
+			Expect(res.Verdict).To(Equal(wire.VerdictPass), res.Reason)
 			Expect(res.LintExpected).To(Equal("pass"))
 			Expect(certs.HasErrors(res.Lint)).To(BeFalse(), "%v", res.Lint)
 			Expect(res.Reason).To(ContainSubstring("lint: pass"))
@@ -76,21 +76,21 @@ var _ = Describe("the lint expectation of tls and mtls checks", Ordered, Label("
 			r := tlsRow(scenarios.CheckTLS, &scenarios.LintExpect{Codes: []string{certs.CodeSANMissing}})
 			r.Target = target
 			res := runRow(l.options(lintOffset), r)
-			Expect(res.Verdict).To(Equal(probe.VerdictPass), res.Reason)
+			Expect(res.Verdict).To(Equal(wire.VerdictPass), res.Reason)
 			Expect(certs.Codes(res.Lint, certs.SeverityError)).To(ContainElement(certs.CodeSANMissing))
 			Expect(res.Reason).To(ContainSubstring("SAN does not cover meet.contoso.com"))
 			Expect(res.Reason).To(ContainSubstring("as the row expects"))
 
 			r.Lint = &scenarios.LintExpect{Pass: true}
 			res = runRow(l.options(lintOffset), r)
-			Expect(res.Verdict).To(Equal(probe.VerdictFail))
-			Expect(res.Observed).To(Equal(probe.ObservedHandshakeOK), "the handshake itself is fine: only the lint fails")
+			Expect(res.Verdict).To(Equal(wire.VerdictFail))
+			Expect(res.Observed).To(Equal(wire.StateHandshakeOK), "the handshake itself is fine: only the lint fails")
 			Expect(res.Reason).To(ContainSubstring("but the row expects lint pass"))
 			Expect(res.Reason).To(ContainSubstring("fix: add DNS:meet.contoso.com"))
 
 			r.Lint = &scenarios.LintExpect{Codes: []string{certs.CodeSANMissing, certs.CodeKeyTooSmall}}
 			res = runRow(l.options(lintOffset), r)
-			Expect(res.Verdict).To(Equal(probe.VerdictFail))
+			Expect(res.Verdict).To(Equal(wire.VerdictFail))
 			Expect(res.Reason).To(ContainSubstring("KEY_TOO_SMALL not found"))
 		})
 
@@ -98,7 +98,7 @@ var _ = Describe("the lint expectation of tls and mtls checks", Ordered, Label("
 			r := tlsRow(scenarios.CheckTLS, nil)
 			r.Target = target
 			res := runRow(l.options(lintOffset), r)
-			Expect(res.Verdict).To(Equal(probe.VerdictPass), res.Reason)
+			Expect(res.Verdict).To(Equal(wire.VerdictPass), res.Reason)
 			Expect(res.Reason).To(ContainSubstring("lint: SAN_MISSING"))
 		})
 	})

@@ -11,6 +11,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/mockdirector/mockdirector/certs"
+	"github.com/mockdirector/mockdirector/internal/wire"
 	"github.com/mockdirector/mockdirector/probe"
 	"github.com/mockdirector/mockdirector/probe/probetest"
 	"github.com/mockdirector/mockdirector/scenarios"
@@ -28,17 +29,29 @@ var _ = Describe("negative results", Ordered, Serial, Label("negative"), func() 
 	BeforeAll(func() { l = startLab(negativeOffset) })
 
 	Context("on loopback", func() {
-		It("reports a closed port as refused, and deny-refused holds", func() {
-			// 127.0.20.5 serves nothing: the kernel answers the SYN with a reset.
+		It("reports a closed port as refused, and deny-refused holds only where something is known to listen", func() {
+			// 127.0.20.5 serves nothing: the kernel answers the SYN with a reset. Nothing proves
+			// the reset is a firewall's (issue 11): unproven, a fail under --strict, and a pass
+			// only on the user's word that a guard listens there (--guards).
 			r := row(scenarios.RoleInternalClient, scenarios.RoleDirector, 5061, scenarios.ProtoTCP, "", scenarios.ExpectDenyRefused)
 			r.Target = "127.0.20.5:" + strconv.Itoa(5061+negativeOffset)
 			res := runRow(l.options(negativeOffset), r)
-			Expect(res.Observed).To(Equal(probe.ObservedRefused))
-			Expect(res.Verdict).To(Equal(probe.VerdictPass), res.Reason)
+			Expect(res.Observed).To(Equal(wire.StateRefused))
+			Expect(res.Verdict).To(Equal(wire.VerdictUnproven), res.Reason)
+			Expect(res.Code).To(Equal(wire.CodeUnproven))
+			Expect(res.Reason).To(ContainSubstring("refused: by a firewall or by the host; cannot tell without a listener there"))
+			o := l.options(negativeOffset)
+			o.Strict = true
+			Expect(runRow(o, r).Verdict).To(Equal(wire.VerdictFail), "--strict fails an unproven row")
+			o.Strict, o.Guards = false, true
+			res = runRow(o, r)
+			Expect(res.Verdict).To(Equal(wire.VerdictPass), res.Reason)
+			Expect(res.Code).To(Equal(wire.CodeRefused))
+			Expect(res.Reason).To(ContainSubstring("proven by --guards"))
 
 			r.Expect = scenarios.ExpectAllow
 			res = runRow(l.options(negativeOffset), r)
-			Expect(res.Verdict).To(Equal(probe.VerdictFail))
+			Expect(res.Verdict).To(Equal(wire.VerdictFail))
 			Expect(res.Reason).To(ContainSubstring("connection refused"))
 			Expect(res.Reason).To(ContainSubstring("the seed table expects internal-clients -> director allowed"))
 		})
@@ -49,7 +62,7 @@ var _ = Describe("negative results", Ordered, Serial, Label("negative"), func() 
 			two := 2
 			r.Retries = &two
 			res := runRow(l.options(negativeOffset), r)
-			Expect(res.Verdict).To(Equal(probe.VerdictFail))
+			Expect(res.Verdict).To(Equal(wire.VerdictFail))
 			Expect(res.Attempts).To(Equal(3))
 			Expect(res.Reason).To(HaveSuffix("(after 3 attempts)"))
 		})
@@ -71,12 +84,12 @@ var _ = Describe("negative results", Ordered, Serial, Label("negative"), func() 
 				Expect(err).NotTo(HaveOccurred())
 				jobs[0].Identity, jobs[0].Roots = foreign, trust
 				res := probe.RunJob(context.Background(), &jobs[0])
-				Expect(res.Observed).To(Equal(probe.ObservedHandshakeFailed), check)
-				Expect(res.Verdict).To(Equal(probe.VerdictPass), res.Reason)
+				Expect(res.Observed).To(Equal(wire.StateHandshakeFailed), check)
+				Expect(res.Verdict).To(Equal(wire.VerdictPass), res.Reason)
 
 				jobs[0].Row.Expect = scenarios.ExpectAllow
 				res = probe.RunJob(context.Background(), &jobs[0])
-				Expect(res.Verdict).To(Equal(probe.VerdictFail))
+				Expect(res.Verdict).To(Equal(wire.VerdictFail))
 				Expect(res.Reason).To(ContainSubstring("rejected the client certificate"))
 			}
 		})
@@ -84,12 +97,12 @@ var _ = Describe("negative results", Ordered, Serial, Label("negative"), func() 
 		It("fails the tls check when the server certificate does not carry the expected name", func() {
 			r := row(scenarios.RoleInternalClient, scenarios.RoleDirector, 443, scenarios.ProtoHTTPS, scenarios.CheckTLS, scenarios.ExpectAllow)
 			res := runRow(l.options(negativeOffset), r)
-			Expect(res.Verdict).To(Equal(probe.VerdictPass), res.Reason)
+			Expect(res.Verdict).To(Equal(wire.VerdictPass), res.Reason)
 
 			r.ServerName = "wrong.contoso.local"
 			res = runRow(l.options(negativeOffset), r)
-			Expect(res.Verdict).To(Equal(probe.VerdictFail))
-			Expect(res.Observed).To(Equal(probe.ObservedHandshakeFailed))
+			Expect(res.Verdict).To(Equal(wire.VerdictFail))
+			Expect(res.Observed).To(Equal(wire.StateHandshakeFailed))
 			Expect(res.Reason).To(ContainSubstring("is not valid for wrong.contoso.local"))
 			Expect(res.ServerCert.SANs).To(ContainElement("dir-pool.contoso.local"))
 		})
@@ -110,8 +123,8 @@ var _ = Describe("negative results", Ordered, Serial, Label("negative"), func() 
 			r := row(scenarios.RoleEdgeInternal, scenarios.RoleDirector, 5061, scenarios.ProtoSIPMTLS, scenarios.CheckTLS, scenarios.ExpectAllow)
 			r.Target, r.Timeout = ln.Addr().String(), "500ms"
 			res := runRow(l.options(negativeOffset), r)
-			Expect(res.Verdict).To(Equal(probe.VerdictFail))
-			Expect(res.Observed).To(Equal(probe.ObservedHandshakeFailed))
+			Expect(res.Verdict).To(Equal(wire.VerdictFail))
+			Expect(res.Observed).To(Equal(wire.StateHandshakeFailed))
 			Expect(res.Reason).To(ContainSubstring("no TLS answer in"))
 			Expect(res.DurationMS).To(BeNumerically("<", 5000))
 		})
@@ -120,12 +133,12 @@ var _ = Describe("negative results", Ordered, Serial, Label("negative"), func() 
 			r := row(scenarios.RoleReverseProxy, scenarios.RoleDirector, 8080, scenarios.ProtoHTTP, "", scenarios.ExpectAllow)
 			r.SourceSeenAs = "127.0.20.99"
 			res := runRow(l.options(negativeOffset), r)
-			Expect(res.Verdict).To(Equal(probe.VerdictFail))
+			Expect(res.Verdict).To(Equal(wire.VerdictFail))
 			Expect(res.Reason).To(ContainSubstring("the destination saw source 127.0.20.10, not 127.0.20.99"))
 
 			r.SourceSeenAs, r.Member = "", "dir02"
 			res = runRow(l.options(negativeOffset), r)
-			Expect(res.Verdict).To(Equal(probe.VerdictFail))
+			Expect(res.Verdict).To(Equal(wire.VerdictFail))
 			Expect(res.Reason).To(ContainSubstring("member dir01.contoso.local answered, expected dir02"))
 		})
 
@@ -134,11 +147,11 @@ var _ = Describe("negative results", Ordered, Serial, Label("negative"), func() 
 			// Shift the offset so the row's 4443 lands on the Director's 443 listener, as a
 			// DNAT 4443 -> 443 would.
 			res := runRow(l.options(negativeOffset+443-4443), r)
-			Expect(res.Verdict).To(Equal(probe.VerdictFail))
+			Expect(res.Verdict).To(Equal(wire.VerdictFail))
 			Expect(res.Reason).To(ContainSubstring("answered by listener https-443 (port 443), not port 4443"))
 
 			res = runRow(l.options(negativeOffset), r)
-			Expect(res.Verdict).To(Equal(probe.VerdictPass), res.Reason)
+			Expect(res.Verdict).To(Equal(wire.VerdictPass), res.Reason)
 		})
 	})
 
@@ -164,22 +177,25 @@ var _ = Describe("negative results", Ordered, Serial, Label("negative"), func() 
 
 		It("reports a dropped SYN as filtered after the timeout", func() {
 			res := probeAt(5061, scenarios.ExpectDenyFiltered)
-			Expect(res.Observed).To(Equal(probe.ObservedFiltered))
-			Expect(res.Verdict).To(Equal(probe.VerdictPass), res.Reason)
+			Expect(res.Observed).To(Equal(wire.StateFiltered))
+			// A drop proves nothing without a listener there (a host firewall drops too).
+			Expect(res.Verdict).To(Equal(wire.VerdictUnproven), res.Reason)
+			Expect(res.Reason).To(ContainSubstring("Windows Defender"))
 			Expect(res.Reason).To(ContainSubstring("no answer in 1s - filtered"))
-			Expect(probeAt(5061, scenarios.ExpectDenyRefused).Verdict).To(Equal(probe.VerdictFail))
+			Expect(probeAt(5061, scenarios.ExpectDenyRefused).Verdict).To(Equal(wire.VerdictFail))
 		})
 
 		It("reports an ICMP admin-prohibited reject as refused by a firewall", func() {
 			res := probeAt(7002, scenarios.ExpectDeny)
-			Expect(res.Observed).To(Equal(probe.ObservedRefused))
+			Expect(res.Observed).To(Equal(wire.StateRefused))
 			Expect(res.Reason).To(ContainSubstring("rejected by a firewall"))
-			Expect(res.Verdict).To(Equal(probe.VerdictPass), res.Reason)
+			// The host's own firewall rejects the same way: unproven without a listener there.
+			Expect(res.Verdict).To(Equal(wire.VerdictUnproven), res.Reason)
 		})
 
 		It("reports a port the firewall passes but nothing serves as refused", func() {
 			res := probeAt(7001, scenarios.ExpectDenyRefused)
-			Expect(res.Observed).To(Equal(probe.ObservedRefused))
+			Expect(res.Observed).To(Equal(wire.StateRefused))
 			Expect(res.Reason).To(ContainSubstring("connection refused"))
 		})
 
@@ -199,7 +215,12 @@ var _ = Describe("negative results", Ordered, Serial, Label("negative"), func() 
 				behind[i].Target, behind[i].Source = net.JoinHostPort(bh.Addr.String(), port), bh.HostAddr
 			}
 			rep := probe.Collect("guards", time.Now(), probe.Run(context.Background(), behind, 32), nil)
-			Expect(rep.Summary.Pass).To(Equal(len(jobs)), "every guard row filtered")
+			Expect(rep.Summary.Unproven).To(Equal(len(jobs)), "every guard row filtered, and nothing known to listen behind the blackhole")
+			for i := range behind {
+				behind[i].Guards = true
+			}
+			rep = probe.Collect("guards", time.Now(), probe.Run(context.Background(), behind, 32), nil)
+			Expect(rep.Summary.Pass).To(Equal(len(jobs)), "every guard row filtered, proven by --guards")
 			// The same rows straight at the mock on loopback: nothing denies them.
 			rep = probe.Collect("guards", time.Now(), probe.Run(context.Background(), jobs, 32), nil)
 			served := map[string]bool{}
@@ -210,11 +231,13 @@ var _ = Describe("negative results", Ordered, Serial, Label("negative"), func() 
 			}
 			for _, r := range rep.Results {
 				if !served[fmt.Sprintf("%s/%d", r.To, r.Port)] || r.Transport == scenarios.TransportUDP {
-					// The destination does not serve the port, nor UDP here: refused.
-					Expect(r.Observed).To(Equal(probe.ObservedRefused), r.ID)
+					// The destination does not serve the port, nor UDP here: refused by the host,
+					// which proves nothing of a firewall.
+					Expect(r.Observed).To(Equal(wire.StateRefused), r.ID)
+					Expect(r.Verdict).To(Equal(wire.VerdictUnproven), r.ID)
 					continue
 				}
-				Expect(r.Verdict).To(Equal(probe.VerdictFail), r.ID)
+				Expect(r.Verdict).To(Equal(wire.VerdictFail), r.ID)
 				Expect(r.Reason).To(ContainSubstring("connected - the path is open"))
 			}
 		})
@@ -229,9 +252,9 @@ var _ = Describe("negative results", Ordered, Serial, Label("negative"), func() 
 			results := probe.Run(context.Background(), jobs, 2)
 			first := <-results
 			Expect(first.Port).To(Equal(7001))
-			Expect(first.Observed).To(Equal(probe.ObservedRefused))
+			Expect(first.Observed).To(Equal(wire.StateRefused))
 			second := <-results
-			Expect(second.Observed).To(Equal(probe.ObservedFiltered))
+			Expect(second.Observed).To(Equal(wire.StateFiltered))
 			Eventually(results).Should(BeClosed())
 		})
 
@@ -243,10 +266,10 @@ var _ = Describe("negative results", Ordered, Serial, Label("negative"), func() 
 				jobs = append(jobs, probe.Job{Row: r, From: r.From, Check: "tcp", Target: r.Target, Host: bh.Addr.String(), ServerName: bh.Addr.String(), Timeout: 500 * time.Millisecond, Index: i})
 			}
 			rep := probe.Collect("filtered", time.Now(), probe.Run(context.Background(), jobs, 32), nil)
-			Expect(rep.Summary.Pass).To(Equal(len(jobs)))
+			Expect(rep.Summary.Unproven).To(Equal(len(jobs)), "filtered, with nothing known to listen")
 			// Not a timing assertion: the per-result durations show they ran side by side.
 			for _, r := range rep.Results {
-				Expect(r.Observed).To(Equal(probe.ObservedFiltered))
+				Expect(r.Observed).To(Equal(wire.StateFiltered))
 			}
 		})
 	})

@@ -70,9 +70,13 @@ func SummaryLine(rep *Report) string {
 	total := s.Pass + s.Fail + s.Skip
 	var b strings.Builder
 	rows := "rows"
-	if total == 1 {
+	if total+s.Unproven == 1 {
 		rows = "row"
 	}
-	fmt.Fprintf(&b, "%d %s: %d pass, %d fail, %d skip in %s", total, rows, s.Pass, s.Fail, s.Skip, roundDur(time.Duration(rep.DurationMS*float64(time.Millisecond))))
+	fmt.Fprintf(&b, "%d %s: %d pass, %d fail, %d skip", total+s.Unproven, rows, s.Pass, s.Fail, s.Skip)
+	if s.Unproven > 0 {
+		fmt.Fprintf(&b, ", %d UNPROVEN (deny rows refused or dropped where nothing is known to listen: the host may have done it, not the firewall; they do not fail the exit code without --strict)", s.Unproven)
+	}
+	fmt.Fprintf(&b, " in %s", roundDur(time.Duration(rep.DurationMS*float64(time.Millisecond))))
 	return b.String()
 }

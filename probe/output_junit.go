@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/mockdirector/mockdirector/internal/wire"
 )
 
 // JUnit writes one testsuite per source -> destination group and one testcase per row, so CI
@@ -63,11 +65,15 @@ func (JUnit) Write(w io.Writer, rep *Report) error {
 			c := JUnitCase{Name: r.ID, Classname: strings.ReplaceAll(g, " -> ", "->"), Time: secs(r.DurationMS)}
 			c.SystemOut = fmt.Sprintf("target %s source %s check %s expected %s observed %s\n%s", r.Target, r.Source, r.Check, r.Expected, r.Observed, r.Reason)
 			switch r.Verdict {
-			case VerdictFail:
-				c.Failure = &JUnitMessage{Message: r.Reason, Type: r.Observed, Text: r.Reason}
+			case wire.VerdictFail:
+				c.Failure = &JUnitMessage{Message: r.Reason, Type: string(r.Observed), Text: r.Reason}
 				s.Failures++
-			case VerdictSkip:
+			case wire.VerdictSkip:
 				c.Skipped = &JUnitMessage{Message: r.Reason}
+				s.Skipped++
+			case wire.VerdictUnproven:
+				// JUnit has no "cannot tell": a skip whose message says so (--strict makes it a failure).
+				c.Skipped = &JUnitMessage{Message: "unproven: " + r.Reason, Type: string(wire.VerdictUnproven)}
 				s.Skipped++
 			}
 			s.Tests++

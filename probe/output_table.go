@@ -5,6 +5,8 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/mockdirector/mockdirector/internal/wire"
 )
 
 // Table is the human matrix: one section per source -> destination, one line per row with the
@@ -29,12 +31,14 @@ func (t Table) paint(code, s string) string {
 	return code + s + ansiReset
 }
 
-func (t Table) verdict(v string) string {
+func (t Table) verdict(v wire.Verdict) string {
 	switch v {
-	case VerdictPass:
+	case wire.VerdictPass:
 		return t.paint(ansiGreen, "PASS")
-	case VerdictFail:
+	case wire.VerdictFail:
 		return t.paint(ansiRed, "FAIL")
+	case wire.VerdictUnproven:
+		return t.paint(ansiYellow+ansiBold, "UNPROVEN")
 	}
 	return t.paint(ansiYellow, "SKIP")
 }
@@ -48,7 +52,7 @@ func (t Table) Write(w io.Writer, rep *Report) error {
 		fmt.Fprintf(w, "\n%s  %s\n", t.paint(ansiBold, g), targetText(rs))
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		for _, r := range rs {
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.verdict(r.Verdict), portText(r), r.Check, r.Expected, r.Observed, durText(r.DurationMS), shortReason(r.Reason))
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.verdict(r.Verdict), portText(r), r.Check, r.Expected, r.Observed, durText(r.DurationMS), shortReason(r))
 		}
 		tw.Flush()
 	}
@@ -57,6 +61,8 @@ func (t Table) Write(w io.Writer, rep *Report) error {
 	switch {
 	case rep.Summary.Fail > 0:
 		line = t.paint(ansiRed, line)
+	case rep.Summary.Unproven > 0:
+		line = t.paint(ansiYellow+ansiBold, line)
 	case rep.Summary.Pass > 0:
 		line = t.paint(ansiGreen, line)
 	}
@@ -69,19 +75,13 @@ func targetText(rs []Result) string {
 	var list []string
 	src := ""
 	for _, r := range rs {
-		h := r.Target
-		if i := strings.LastIndex(h, ":"); i > 0 {
-			h = h[:i]
-		}
+		h := wire.HostOnly(r.Target)
 		if !hosts[h] {
 			hosts[h] = true
 			list = append(list, h)
 		}
 		if src == "" && r.Source != "" {
-			src = r.Source
-			if i := strings.LastIndex(src, ":"); i > 0 && strings.Count(src, ":") == 1 || strings.HasPrefix(src, "[") {
-				src = strings.Trim(src[:strings.LastIndex(src, ":")], "[]")
-			}
+			src = wire.HostOnly(r.Source)
 		}
 	}
 	s := "(to " + strings.Join(list, ", ")
@@ -93,7 +93,7 @@ func targetText(rs []Result) string {
 
 // portText is the port, with the transport when it is not TCP ("udp/443").
 func portText(r Result) string {
-	if r.Transport != "" && r.Transport != "tcp" {
+	if r.Transport != "" && r.Transport != wire.TransportTCP {
 		return fmt.Sprintf("%s/%d", r.Transport, r.Port)
 	}
 	return fmt.Sprint(r.Port)
@@ -106,10 +106,16 @@ func durText(ms float64) string {
 	return fmt.Sprintf("%.0fms", ms)
 }
 
-// shortReason drops the "CHECK port to name (target): " head the table already shows.
-func shortReason(reason string) string {
-	if _, rest, ok := strings.Cut(reason, "): "); ok {
-		return rest
+// shortReason is the reason without the "CHECK port to name (target): " head the table already
+// shows, led by its code when the row did not pass ("unproven: refused: ..."). A result read
+// back from JSON has no separate detail: its whole reason is printed.
+func shortReason(r Result) string {
+	text := r.detail
+	if text == "" {
+		text = r.Reason
 	}
-	return reason
+	if r.Verdict != wire.VerdictPass && r.Verdict != wire.VerdictSkip && r.Code != wire.CodeNone {
+		return string(r.Code) + ": " + text
+	}
+	return text
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/mockdirector/mockdirector/certs"
+	"github.com/mockdirector/mockdirector/internal/wire"
 	"github.com/mockdirector/mockdirector/scenarios"
 	"github.com/mockdirector/mockdirector/topology"
 )
@@ -57,6 +58,14 @@ type Options struct {
 	// Hold, when positive, replaces every hold row's hold (probe --hold: labs shorten the
 	// HLB's 1800 s).
 	Hold time.Duration
+	// Strict makes unproven deny rows fail (probe --strict).
+	Strict bool
+	// Guards asserts that the destinations run mockdirector serve with its default guard
+	// listeners, so a refused or filtered deny row is the path's doing (probe --guards).
+	Guards bool
+	// HoldBisect, when above 1, makes every hold row open that many connections with proofs
+	// staggered over the hold and report the idle cut-off (probe --hold-bisect).
+	HoldBisect int
 }
 
 // Credentials is --certs DIR or --cert/--key-file/--ca.
@@ -70,7 +79,7 @@ type Job struct {
 	Row scenarios.Row
 	// From is the role the prober acts as (the row's, or the --as role for rows from any).
 	From  string
-	Check string
+	Check wire.Check
 	// Target is host:port; Host is the host part, ServerName the name to verify and send as SNI.
 	Target, Host, ServerName string
 	Source                   netip.Addr
@@ -88,12 +97,17 @@ type Job struct {
 	SkipReason string
 	// CredentialErr explains why no client identity could be loaded for a check that needs one.
 	CredentialErr error
-	// Hold is how long a hold check keeps its connection idle (zero for other checks).
-	Hold time.Duration
+	// Hold is how long a hold check keeps its connection idle (zero for other checks); Bisect,
+	// above 1, is how many staggered connections a hold check opens to find the idle cut-off.
+	Hold   time.Duration
+	Bisect int
 	// Lint is the certificate profile a tls or mtls check lints the server's chain against
 	// (certs.ProfileFor the destination role and the row's member, with the job's trust).
 	Lint  *certs.LintProfile
 	Index int
+	// Strict makes a deny row that nothing proves (unproven) fail; Guards is the user's word
+	// that the destination runs mockdirector serve with its guard listeners (probe --guards).
+	Strict, Guards bool
 }
 
 // Budget is how long the engine lets one attempt of the job run: the timeout, and for a hold
@@ -169,7 +183,8 @@ func Plan(o Options) ([]Job, error) {
 }
 
 func planJob(o Options, r scenarios.Row, from string, creds *credentialCache) (Job, error) {
-	j := Job{Row: r, From: from, Check: r.CheckKind(), Timeout: o.Timeout, Retries: o.Retries, SeenAs: r.SourceSeenAs}
+	j := Job{Row: r, From: from, Check: wire.Check(r.CheckKind()), Timeout: o.Timeout, Retries: o.Retries, SeenAs: r.SourceSeenAs,
+		Strict: o.Strict, Guards: o.Guards, Bisect: o.HoldBisect}
 	if r.Timeout != "" {
 		d, err := time.ParseDuration(r.Timeout)
 		if err != nil {
@@ -271,7 +286,7 @@ func lintProfile(t *topology.Topology, r scenarios.Row) (certs.LintProfile, erro
 
 // needsTLS says whether a check needs the trust (and a client certificate when asked): every
 // check but a bare connect and plain HTTP, and a hold over a TLS protocol.
-func needsTLS(check, protocol string) bool {
+func needsTLS(check wire.Check, protocol string) bool {
 	switch check {
 	case scenarios.CheckTCP, scenarios.CheckHTTP:
 		return false

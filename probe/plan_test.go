@@ -5,6 +5,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/mockdirector/mockdirector/certs"
+	"github.com/mockdirector/mockdirector/internal/wire"
 	"github.com/mockdirector/mockdirector/probe"
 	"github.com/mockdirector/mockdirector/scenarios"
 )
@@ -46,7 +47,7 @@ var _ = Describe("planning a run", Label("plan"), func() {
 		Expect(jobs).To(HaveLen(1))
 		Expect(jobs[0].Target).To(Equal("203.0.113.10:5161"))
 		Expect(jobs[0].ServerName).To(Equal("dir-pool.contoso.local"))
-		Expect(jobs[0].Check).To(Equal(scenarios.CheckSIPOptions))
+		Expect(jobs[0].Check).To(Equal(wire.CheckSIPOptions))
 	})
 
 	It("refuses unknown roles, a --target with a port and a selection that matches nothing", func() {

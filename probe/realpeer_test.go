@@ -12,6 +12,7 @@ import (
 	"github.com/onsi/gomega/gexec"
 
 	"github.com/mockdirector/mockdirector/certs"
+	"github.com/mockdirector/mockdirector/internal/wire"
 	"github.com/mockdirector/mockdirector/probe"
 	"github.com/mockdirector/mockdirector/scenarios"
 )
@@ -64,8 +65,8 @@ var _ = Describe("checks against a real TLS server (openssl s_server)", Ordered,
 		r := row(scenarios.RoleInternalClient, scenarios.RoleDirector, 443, scenarios.ProtoHTTPS, "", scenarios.ExpectAllow)
 		r.Target, r.Path = addr, "/"
 		res := runRow(opts, r)
-		Expect(res.Verdict).To(Equal(probe.VerdictPass), res.Reason)
-		Expect(res.Observed).To(Equal("http 200"))
+		Expect(res.Verdict).To(Equal(wire.VerdictPass), res.Reason)
+		Expect(res.Observed).To(BeEquivalentTo("http 200"))
 		Expect(res.Identity).To(BeNil())
 		Expect(res.ServerCert.Subject).To(ContainSubstring("CN=dir-pool.contoso.local"))
 	})
@@ -75,8 +76,8 @@ var _ = Describe("checks against a real TLS server (openssl s_server)", Ordered,
 		r := row(scenarios.RoleAny, scenarios.RoleDirector, 50001, scenarios.ProtoCLSMTLS, "", scenarios.ExpectAllow)
 		r.Target, r.Timeout = addr, "1500ms"
 		res := runRow(opts, r)
-		Expect(res.Verdict).To(Equal(probe.VerdictPass), res.Reason)
-		Expect(res.Observed).To(Equal(probe.ObservedHandshakeOK))
+		Expect(res.Verdict).To(Equal(wire.VerdictPass), res.Reason)
+		Expect(res.Observed).To(Equal(wire.StateHandshakeOK))
 		Expect(res.Reason).To(ContainSubstring("handshake only"))
 	})
 
@@ -90,8 +91,8 @@ var _ = Describe("checks against a real TLS server (openssl s_server)", Ordered,
 		o := opts
 		o.Credentials = probe.Credentials{CertFile: certs.CertPath(other, certs.ProbeName), KeyFile: certs.KeyPath(other, certs.ProbeName), CAFile: filepath.Join(certDir, certs.CACertFile)}
 		res := runRow(o, r)
-		Expect(res.Observed).To(Equal(probe.ObservedHandshakeFailed))
-		Expect(res.Verdict).To(Equal(probe.VerdictPass), res.Reason)
+		Expect(res.Observed).To(Equal(wire.StateHandshakeFailed))
+		Expect(res.Verdict).To(Equal(wire.VerdictPass), res.Reason)
 		Expect(res.Reason).To(ContainSubstring("rejected the client certificate"))
 	})
 })

@@ -8,54 +8,40 @@ import (
 	"time"
 
 	"github.com/mockdirector/mockdirector/certs"
-	"github.com/mockdirector/mockdirector/listeners"
-)
-
-// Verdicts of a result.
-const (
-	VerdictPass = "pass"
-	VerdictFail = "fail"
-	VerdictSkip = "skip"
-)
-
-// Observed states every check shares; checks add their own ("http 200", "sip 200", "cls-banner").
-const (
-	ObservedOpen            = "open"
-	ObservedRefused         = "refused"
-	ObservedFiltered        = "filtered"
-	ObservedHandshakeOK     = "handshake-ok"
-	ObservedHandshakeFailed = "handshake-failed"
-	ObservedCLSBanner       = "cls-banner"
-	ObservedError           = "error"
-	ObservedNotRun          = "not-run"
+	"github.com/mockdirector/mockdirector/internal/wire"
 )
 
 // Result is the outcome of one row: what was expected, what was observed, and a one-line reason
 // a network engineer can act on.
 type Result struct {
-	ID         string              `json:"id"`
-	From       string              `json:"from"`
-	To         string              `json:"to"`
-	Port       int                 `json:"port"`
-	Transport  string              `json:"transport,omitempty"`
-	Protocol   string              `json:"protocol"`
-	Check      string              `json:"check"`
-	Target     string              `json:"target"`
-	Source     string              `json:"source,omitempty"`
-	Expected   string              `json:"expected"`
-	Observed   string              `json:"observed"`
-	Verdict    string              `json:"verdict"`
-	Reason     string              `json:"reason"`
-	DurationMS float64             `json:"duration_ms"`
-	Attempts   int                 `json:"attempts,omitempty"`
-	TLSVersion string              `json:"tls_version,omitempty"`
-	Identity   *listeners.Identity `json:"identity,omitempty"`
-	ServerCert *CertSummary        `json:"server_cert,omitempty"`
+	ID        string         `json:"id"`
+	From      string         `json:"from"`
+	To        string         `json:"to"`
+	Port      int            `json:"port"`
+	Transport wire.Transport `json:"transport,omitempty"`
+	Protocol  wire.Protocol  `json:"protocol"`
+	Check     wire.Check     `json:"check"`
+	Target    string         `json:"target"`
+	Source    string         `json:"source,omitempty"`
+	Expected  wire.Expect    `json:"expected"`
+	Observed  wire.State     `json:"observed"`
+	Verdict   wire.Verdict   `json:"verdict"`
+	Reason    string         `json:"reason"`
+	// Code is the reason's class (wire's reason codes): what tables, reports and the lab
+	// group and match on, never the sentence.
+	Code       wire.Code      `json:"code"`
+	DurationMS float64        `json:"duration_ms"`
+	Attempts   int            `json:"attempts,omitempty"`
+	TLSVersion string         `json:"tls_version,omitempty"`
+	Identity   *wire.Identity `json:"identity,omitempty"`
+	ServerCert *CertSummary   `json:"server_cert,omitempty"`
 	// Server is what the destination calls itself (SIP Server header, HTTP Server header).
 	Server string `json:"server,omitempty"`
 	Origin string `json:"origin,omitempty"`
-	// Chain is the subject of every certificate the server presented, leaf first.
-	Chain []string `json:"chain,omitempty"`
+	// Chain is the subject of every certificate the server presented, leaf first; Presented
+	// the same chain with issuers and SHA-256 fingerprints (what names a TLS interceptor).
+	Chain     []string   `json:"chain,omitempty"`
+	Presented []CertLink `json:"presented,omitempty"`
 	// Lint is what the certificate lint found on the server's chain (tls and mtls checks), and
 	// LintExpected the row's lint expectation ("pass" or the codes), if any.
 	Lint         []certs.Finding `json:"lint,omitempty"`
@@ -67,9 +53,15 @@ type Result struct {
 	// up before the check went on (the whole hold) or was cut.
 	HoldMS float64 `json:"hold_ms,omitempty"`
 	HeldMS float64 `json:"held_ms,omitempty"`
+	// IdleCutoffMS is what --hold-bisect measured: the longest idle whose proof was answered
+	// and the shortest that was not; the path's idle timeout lies between.
+	IdleCutoffMS []float64 `json:"idle_cutoff_ms,omitempty"`
 
 	// Index is the job's position in the plan, for stable ordering of streamed results.
 	Index int `json:"-"`
+	// detail is the reason without the "CHECK port to name (target): " head the table
+	// already shows (empty for a result decoded from JSON: the table prints Reason).
+	detail string
 }
 
 // Group names the source -> destination group of the result (a table section, a JUnit suite).
@@ -83,11 +75,21 @@ type CertSummary struct {
 	NotAfter time.Time `json:"not_after"`
 }
 
-// Summary counts verdicts.
+// CertLink is one certificate of a presented chain: subject, issuer and SHA-256 fingerprint.
+type CertLink struct {
+	Subject string `json:"subject"`
+	Issuer  string `json:"issuer"`
+	SHA256  string `json:"sha256"`
+}
+
+// Summary counts verdicts. Unproven rows (a refusal nothing proves came from the path) are
+// counted apart: they do not fail the exit code unless the run was --strict (then they are
+// fail rows).
 type Summary struct {
-	Pass int `json:"pass"`
-	Fail int `json:"fail"`
-	Skip int `json:"skip"`
+	Pass     int `json:"pass"`
+	Fail     int `json:"fail"`
+	Skip     int `json:"skip"`
+	Unproven int `json:"unproven"`
 }
 
 // Report is a whole run: the JSON document of --format json.
@@ -105,16 +107,19 @@ type Report struct {
 func (r *Report) Add(res Result) {
 	r.Results = append(r.Results, res)
 	switch res.Verdict {
-	case VerdictPass:
+	case wire.VerdictPass:
 		r.Summary.Pass++
-	case VerdictFail:
+	case wire.VerdictFail:
 		r.Summary.Fail++
+	case wire.VerdictUnproven:
+		r.Summary.Unproven++
 	default:
 		r.Summary.Skip++
 	}
 }
 
-// ExitCode is 0 when every expectation held (skips do not count against), else 1.
+// ExitCode is 0 when no row failed (skips and unproven rows do not count against: --strict
+// turns unproven rows into fail rows), else 1.
 func (r *Report) ExitCode() int {
 	if r.Summary.Fail > 0 {
 		return 1

@@ -6,6 +6,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/mockdirector/mockdirector/internal/wire"
 	"github.com/mockdirector/mockdirector/probe"
 	"github.com/mockdirector/mockdirector/scenarios"
 )
@@ -30,7 +31,7 @@ var _ = Describe("the scenario against serve on loopback", Ordered, Label("rows"
 				Skip(probe.FirewallSkipReason)
 			}
 			res := runRow(l.options(inProcessOffset), r)
-			Expect(res.Verdict).To(Equal(probe.VerdictPass), res.Reason)
+			Expect(res.Verdict).To(Equal(wire.VerdictPass), res.Reason)
 			Expect(res.Identity).NotTo(BeNil(), "the mock says who answered")
 			Expect(res.Identity.Role).To(Equal(r.To))
 			if r.Protocol != scenarios.ProtoTCP && r.Protocol != scenarios.ProtoHTTP {

@@ -2,15 +2,19 @@ package probe
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
+	"reflect"
 	"strings"
 	"time"
 
 	"github.com/mockdirector/mockdirector/certs"
+	"github.com/mockdirector/mockdirector/internal/wire"
 )
 
 // acceptWait is how long an mtls check waits, after a TLS 1.3 handshake, for the server to
@@ -19,9 +23,14 @@ import (
 const acceptWait = 300 * time.Millisecond
 
 // handshake dials and runs a TLS handshake with the job's server name, verifying the server's
-// chain, name, validity and serverAuth usage against the job's trust. With clientCert it presents
-// the job's identity whenever the server asks. On success it returns the connection; either way
-// the observation carries the server certificate when one was seen.
+// chain (first), then its name, validity and serverAuth usage against the job's trust. With
+// clientCert it presents the job's identity whenever the server asks. The observation records
+// the presented chain (subject, issuer, SHA-256 of each).
+//
+// When the chain does not verify, the connection is still returned, with o.Unverified set: the
+// check may complete its read-only request on it to learn the mock's identity (and so tell a TLS
+// interceptor, whose leaf the mock does not serve, from a bad certificate), and the judge fails
+// the row either way. A nil connection means no TLS came up.
 func handshake(ctx context.Context, j *Job, clientCert bool) (*tls.Conn, Observation) {
 	raw, o := dial(ctx, j)
 	if raw == nil {
@@ -43,33 +52,65 @@ func handshake(ctx context.Context, j *Job, clientCert bool) (*tls.Conn, Observa
 	if len(st.PeerCertificates) > 0 {
 		o.ServerCert = summarize(st.PeerCertificates[0])
 		o.Chain = subjects(st.PeerCertificates)
+		o.Presented = links(st.PeerCertificates)
 		if j.Lint != nil {
 			o.Lint, o.Linted = certs.Lint(st.PeerCertificates, *j.Lint), true
 		}
 	}
 	if err != nil {
 		tc.Close()
-		o.OK, o.HandshakeFailed, o.Observed = false, true, ObservedHandshakeFailed
+		o.OK, o.HandshakeFailed, o.Observed = false, true, wire.StateHandshakeFailed
 		switch {
 		case isTimeout(err) || errors.Is(err, context.DeadlineExceeded):
+			o.Code = wire.CodeNotTLS
 			o.Detail = fmt.Sprintf("TCP open but no TLS answer in %s (not a TLS service, or something in the path holds the handshake)", roundDur(time.Since(start)))
 		case isRemoteAlert(err) && clientCert:
-			o.Detail = "the server rejected the client certificate " + describeIdentity(j) + ": " + err.Error()
+			rejected(&o, j, err)
 		default:
+			o.Code = alertCode(err, wire.CodeHandshake)
 			o.Detail = "TLS handshake failed: " + err.Error()
 		}
 		return nil, o
 	}
 	o.TLSVersion = tls.VersionName(st.Version)
-	if err := verifyServer(st.PeerCertificates, j); err != nil {
-		tc.Close()
-		o.OK, o.HandshakeFailed, o.Observed = false, true, ObservedHandshakeFailed
+	if code, err := verifyServer(st.PeerCertificates, j); err != nil {
+		o.OK, o.HandshakeFailed, o.ProberRejected, o.Observed = false, true, true, wire.StateHandshakeFailed
+		o.Unverified, o.VerifyErr, o.VerifyCode, o.Code = true, err, code, code
 		o.Detail = "server certificate rejected: " + err.Error()
-		return nil, o
+		return tc, o
 	}
-	o.Observed, o.OK = ObservedHandshakeOK, true
+	o.Observed, o.OK = wire.StateHandshakeOK, true
 	o.Detail = fmt.Sprintf("%s handshake, certificate %q valid for %s", o.TLSVersion, o.ServerCert.Subject, j.ServerName)
 	return tc, o
+}
+
+// unverified closes out a check that went on, read-only, over a chain that did not verify:
+// what it learnt (the identity, the answer) stays, the row's observation is the rejection.
+func unverified(verify, after Observation) Observation {
+	after.OK, after.HandshakeFailed, after.ProberRejected = false, true, true
+	after.Observed, after.Code = wire.StateHandshakeFailed, verify.Code
+	after.Unverified, after.VerifyErr, after.VerifyCode = true, verify.VerifyErr, verify.VerifyCode
+	after.Detail = verify.Detail + " (read-only over the unverified connection: " + after.Detail + ")"
+	return after
+}
+
+// unverifiedOr is unverified(verify, after) when verify is an unverified handshake, else after.
+func unverifiedOr(verify, after Observation) Observation {
+	if verify.Unverified {
+		return unverified(verify, after)
+	}
+	return after
+}
+
+// rejected records that the server refused the client certificate.
+func rejected(o *Observation, j *Job, err error) {
+	o.OK, o.HandshakeFailed, o.Observed = false, true, wire.StateHandshakeFailed
+	def := wire.CodeHandshake // a certificate presented and refused: the alert says why, if it does
+	if j.Identity == nil {
+		def = wire.CodeNoClientCert
+	}
+	o.Code = alertCode(err, def)
+	o.Detail = "the server rejected the client certificate " + describeIdentity(j) + ": " + err.Error()
 }
 
 // awaitRejection reads briefly after the handshake so a TLS 1.3 server's rejection of the client
@@ -86,8 +127,51 @@ func awaitRejection(ctx context.Context, tc *tls.Conn) error {
 	return nil
 }
 
+// isRemoteAlert reports a TLS alert from the peer. crypto/tls wraps an alert it received in a
+// *net.OpError of Op "remote error" (its alert type is unexported); tls.AlertError is what a
+// QUIC connection and a handshake error carry.
 func isRemoteAlert(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "remote error: tls:")
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "remote error" {
+		return true
+	}
+	var ae tls.AlertError
+	return errors.As(err, &ae)
+}
+
+// alertNumber is the TLS alert of a remote error, if any.
+func alertNumber(err error) (uint8, bool) {
+	var ae tls.AlertError
+	if errors.As(err, &ae) {
+		return uint8(ae), true
+	}
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "remote error" && op.Err != nil {
+		if v := reflect.ValueOf(op.Err); v.Kind() == reflect.Uint8 {
+			return uint8(v.Uint()), true
+		}
+	}
+	return 0, false
+}
+
+// alertCode classes a TLS alert (RFC 8446 section 6.2), def when there is none or it says
+// nothing more.
+func alertCode(err error, def wire.Code) wire.Code {
+	n, ok := alertNumber(err)
+	if !ok {
+		return def
+	}
+	switch n {
+	case 116: // certificate_required
+		return wire.CodeNoClientCert
+	case 48: // unknown_ca
+		return wire.CodeUnknownAuthority
+	case 45: // certificate_expired
+		return wire.CodeExpired
+	case 44: // certificate_revoked
+		return wire.CodeRevoked
+	}
+	return def
 }
 
 func describeIdentity(j *Job) string {
@@ -104,53 +188,62 @@ func sniName(name string) string {
 	return name
 }
 
-// verifyServer checks the server chain against the trust, the expected name, the validity
-// period and the serverAuth extended key usage, with a message that says which failed.
-func verifyServer(chain []*x509.Certificate, j *Job) error {
+// verifyServer checks the server chain against the trust first, then the expected name, the
+// validity period and the serverAuth extended key usage, with a message that says which failed
+// and its reason code. The chain goes first: a TLS interceptor's re-signed certificate usually
+// carries the right name, or none, and the question is who issued it.
+func verifyServer(chain []*x509.Certificate, j *Job) (wire.Code, error) {
 	if len(chain) == 0 {
-		return errors.New("no certificate presented")
+		return wire.CodeHandshake, errors.New("no certificate presented")
 	}
 	leaf := chain[0]
 	now := time.Now()
 	if now.After(leaf.NotAfter) {
-		return fmt.Errorf("%q expired on %s", leaf.Subject.CommonName, leaf.NotAfter.UTC().Format(time.DateOnly))
+		return wire.CodeExpired, fmt.Errorf("%q expired on %s", leaf.Subject.CommonName, leaf.NotAfter.UTC().Format(time.DateOnly))
 	}
 	if now.Before(leaf.NotBefore) {
-		return fmt.Errorf("%q is not valid before %s (check the clocks)", leaf.Subject.CommonName, leaf.NotBefore.UTC().Format(time.RFC3339))
+		return wire.CodeNotYetValid, fmt.Errorf("%q is not valid before %s (check the clocks)", leaf.Subject.CommonName, leaf.NotBefore.UTC().Format(time.RFC3339))
 	}
 	roots := j.Roots
 	if roots == nil {
 		var err error
 		if roots, err = x509.SystemCertPool(); err != nil {
-			return fmt.Errorf("no trust to verify against: pass --certs DIR or --ca FILE")
+			return wire.CodeUnknownAuthority, fmt.Errorf("no trust to verify against: pass --certs DIR or --ca FILE")
 		}
 	}
 	inter := x509.NewCertPool()
 	for _, c := range chain[1:] {
 		inter.AddCert(c)
 	}
-	_, err := leaf.Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, DNSName: j.ServerName, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}})
-	var he x509.HostnameError
+	_, err := leaf.Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}})
 	var ua x509.UnknownAuthorityError
 	var ci x509.CertificateInvalidError
 	switch {
 	case err == nil:
-		return nil
-	case errors.As(err, &he):
-		return fmt.Errorf("%q is not valid for %s (SANs: %s)", leaf.Subject.CommonName, j.ServerName, strings.Join(sans(leaf), ", "))
 	case errors.As(err, &ua):
 		if j.Roots == nil {
 			hint := "pass --certs DIR or --ca FILE"
 			if j.CredentialErr != nil {
 				hint = j.CredentialErr.Error()
 			}
-			return fmt.Errorf("%q is issued by %q, which the system roots do not hold (%s)", leaf.Subject.CommonName, leaf.Issuer.CommonName, hint)
+			return wire.CodeUnknownAuthority, fmt.Errorf("%q is issued by %s, which the system roots do not hold (%s)", leaf.Subject.CommonName, leaf.Issuer, hint)
 		}
-		return fmt.Errorf("%q is issued by %q%s, which the trust does not hold (another CA? check the CA file the prober uses)", leaf.Subject.CommonName, leaf.Issuer.CommonName, keyID(leaf.AuthorityKeyId))
+		return wire.CodeUnknownAuthority, fmt.Errorf("%q is issued by %s%s, which the trust does not hold: the trusted CA bundle does not contain that issuer (another CA, or a TLS interceptor re-signing on the path? check the CA file the prober uses)", leaf.Subject.CommonName, leaf.Issuer, keyID(leaf.AuthorityKeyId))
 	case errors.As(err, &ci) && ci.Reason == x509.IncompatibleUsage:
-		return fmt.Errorf("%q lacks the serverAuth extended key usage", leaf.Subject.CommonName)
+		return wire.CodeBadEKU, fmt.Errorf("%q lacks the serverAuth extended key usage", leaf.Subject.CommonName)
+	case errors.As(err, &ci) && ci.Reason == x509.Expired:
+		return wire.CodeExpired, fmt.Errorf("the chain of %q does not verify: %w", leaf.Subject.CommonName, err)
+	default:
+		return wire.CodeHandshake, err
 	}
-	return err
+	var he x509.HostnameError
+	if err := leaf.VerifyHostname(j.ServerName); err != nil {
+		if errors.As(err, &he) {
+			return wire.CodeWrongName, fmt.Errorf("%q is not valid for %s (SANs: %s)", leaf.Subject.CommonName, j.ServerName, strings.Join(sans(leaf), ", "))
+		}
+		return wire.CodeWrongName, err
+	}
+	return wire.CodeNone, nil
 }
 
 // keyID shortens an authority key identifier for a message: two CAs of the same name differ here.
@@ -163,6 +256,22 @@ func keyID(id []byte) string {
 
 func summarize(c *x509.Certificate) *CertSummary {
 	return &CertSummary{Subject: c.Subject.String(), SANs: sans(c), Issuer: c.Issuer.String(), NotAfter: c.NotAfter.UTC()}
+}
+
+// links is the presented chain as subject, issuer and SHA-256 fingerprint, leaf first.
+func links(chain []*x509.Certificate) []CertLink {
+	out := make([]CertLink, len(chain))
+	for i, c := range chain {
+		out[i] = CertLink{Subject: c.Subject.String(), Issuer: c.Issuer.String(), SHA256: Fingerprint(c)}
+	}
+	return out
+}
+
+// Fingerprint is the SHA-256 of a certificate's DER, in lower-case hex (the form
+// wire.Identity.CertSHA256 carries).
+func Fingerprint(c *x509.Certificate) string {
+	sum := sha256.Sum256(c.Raw)
+	return hex.EncodeToString(sum[:])
 }
 
 // subjects lists the subject of every certificate of a chain, leaf first.

@@ -10,6 +10,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/mockdirector/mockdirector/internal/wire"
 	"github.com/mockdirector/mockdirector/probe"
 	"github.com/mockdirector/mockdirector/probe/probetest"
 	"github.com/mockdirector/mockdirector/scenarios"
@@ -40,9 +41,9 @@ var _ = Describe("UDP checks (QUIC)", Ordered, Label("udp", "quic"), func() {
 		r := udpRow(scenarios.RoleEdgeInternal, 5061, scenarios.ProtoUDPQUIC, "", scenarios.ExpectAllow)
 		Expect(r.ID()).To(Equal("edge-internal->director udp/5061 udp-quic"))
 		res := runRow(l.options(udpOffset), r)
-		Expect(res.Verdict).To(Equal(probe.VerdictPass), res.Reason)
-		Expect(res.Check).To(Equal(scenarios.CheckUDPQUIC))
-		Expect(res.Observed).To(Equal(probe.ObservedOpen))
+		Expect(res.Verdict).To(Equal(wire.VerdictPass), res.Reason)
+		Expect(res.Check).To(Equal(wire.CheckUDPQUIC))
+		Expect(res.Observed).To(Equal(wire.StateOpen))
 		Expect(res.ALPN).To(Equal("mockdirector"))
 		Expect(res.QUICVersion).To(Equal("v1"))
 		Expect(res.TLSVersion).To(Equal("TLS 1.3"))
@@ -54,22 +55,27 @@ var _ = Describe("UDP checks (QUIC)", Ordered, Label("udp", "quic"), func() {
 		By("the same open path fails a deny row, saying the path is open")
 		r.Expect = scenarios.ExpectDeny
 		res = runRow(l.options(udpOffset), r)
-		Expect(res.Verdict).To(Equal(probe.VerdictFail))
+		Expect(res.Verdict).To(Equal(wire.VerdictFail))
 		Expect(res.Reason).To(ContainSubstring("connected - the path is open"))
 	})
 
 	It("reports a closed UDP port refused (ICMP port unreachable), so deny-refused holds and allow fails", func() {
 		r := udpRow(scenarios.RoleInternalClient, 4443, scenarios.ProtoUDPQUIC, "", scenarios.ExpectDenyRefused)
 		res := runRow(l.options(udpOffset), r)
-		Expect(res.Observed).To(Equal(probe.ObservedRefused))
-		Expect(res.Verdict).To(Equal(probe.VerdictPass), res.Reason)
+		Expect(res.Observed).To(Equal(wire.StateRefused))
+		// Nothing proves the ICMP came from a firewall rather than the host (issue 11): unproven,
+		// unless the user asserts a guard listens there.
+		Expect(res.Verdict).To(Equal(wire.VerdictUnproven), res.Reason)
 		Expect(res.Source).To(HavePrefix("127.0.70.11:"))
+		guarded := l.options(udpOffset)
+		guarded.Guards = true
+		Expect(runRow(guarded, r).Verdict).To(Equal(wire.VerdictPass), "deny-refused holds where a listener is asserted")
 
 		r.Expect = scenarios.ExpectDenyFiltered
-		Expect(runRow(l.options(udpOffset), r).Verdict).To(Equal(probe.VerdictFail), "refused is not filtered")
+		Expect(runRow(l.options(udpOffset), r).Verdict).To(Equal(wire.VerdictFail), "refused is not filtered")
 		r.Expect = scenarios.ExpectAllow
 		res = runRow(l.options(udpOffset), r)
-		Expect(res.Verdict).To(Equal(probe.VerdictFail))
+		Expect(res.Verdict).To(Equal(wire.VerdictFail))
 		Expect(res.Reason).To(ContainSubstring("ICMP port unreachable"))
 		Expect(res.Reason).To(ContainSubstring("expects internal-clients -> director allowed"))
 	})
@@ -78,15 +84,15 @@ var _ = Describe("UDP checks (QUIC)", Ordered, Label("udp", "quic"), func() {
 		r := udpRow(scenarios.RoleEdgeInternal, 5061, scenarios.ProtoUDPQUIC, "", scenarios.ExpectHandshakeFails)
 		r.ServerName = "wrong.contoso.local"
 		res := runRow(l.options(udpOffset), r)
-		Expect(res.Observed).To(Equal(probe.ObservedHandshakeFailed))
-		Expect(res.Verdict).To(Equal(probe.VerdictPass), res.Reason)
+		Expect(res.Observed).To(Equal(wire.StateHandshakeFailed))
+		Expect(res.Verdict).To(Equal(wire.VerdictPass), res.Reason)
 		Expect(res.Reason).To(ContainSubstring("wrong.contoso.local"))
 	})
 
 	It("sees the HTTP/3 side of an HTTPS listener as an open QUIC path (ALPN h3)", func() {
 		r := udpRow(scenarios.RoleInternalClient, 443, scenarios.ProtoUDPQUIC, "", scenarios.ExpectAllow)
 		res := runRow(l.options(udpOffset), r)
-		Expect(res.Verdict).To(Equal(probe.VerdictPass), res.Reason)
+		Expect(res.Verdict).To(Equal(wire.VerdictPass), res.Reason)
 		Expect(res.ALPN).To(Equal("h3"))
 	})
 
@@ -96,8 +102,8 @@ var _ = Describe("UDP checks (QUIC)", Ordered, Label("udp", "quic"), func() {
 		Expect(r.CheckKind()).To(Equal(scenarios.CheckH3), "https over udp is h3")
 		Expect(r.ID()).To(Equal("internal-clients->director udp/443 https"))
 		res := runRow(l.options(udpOffset), r)
-		Expect(res.Verdict).To(Equal(probe.VerdictPass), res.Reason)
-		Expect(res.Observed).To(Equal("h3 200"))
+		Expect(res.Verdict).To(Equal(wire.VerdictPass), res.Reason)
+		Expect(res.Observed).To(BeEquivalentTo("h3 200"))
 		Expect(res.Identity).NotTo(BeNil())
 		Expect(res.Identity.Role).To(Equal(scenarios.RoleDirector))
 		Expect(res.Identity.Member).To(Equal("dir01.contoso.local"))
@@ -106,18 +112,21 @@ var _ = Describe("UDP checks (QUIC)", Ordered, Label("udp", "quic"), func() {
 		By("a member the row demands that did not answer fails it")
 		r.Member = "dir02"
 		res = runRow(l.options(udpOffset), r)
-		Expect(res.Verdict).To(Equal(probe.VerdictFail))
+		Expect(res.Verdict).To(Equal(wire.VerdictFail))
 		Expect(res.Reason).To(ContainSubstring("member dir01.contoso.local answered, expected dir02"))
 	})
 
 	It("reports h3 to a port without HTTP/3 as refused", func() {
 		r := udpRow(scenarios.RoleReverseProxy, 4443, scenarios.ProtoHTTPS, scenarios.CheckH3, scenarios.ExpectDenyRefused)
 		res := runRow(l.options(udpOffset), r)
-		Expect(res.Observed).To(Equal(probe.ObservedRefused))
-		Expect(res.Verdict).To(Equal(probe.VerdictPass), res.Reason)
+		Expect(res.Observed).To(Equal(wire.StateRefused))
+		Expect(res.Verdict).To(Equal(wire.VerdictUnproven), res.Reason)
+		guarded := l.options(udpOffset)
+		guarded.Guards = true
+		Expect(runRow(guarded, r).Verdict).To(Equal(wire.VerdictPass))
 	})
 
-	It("passes the built-in scenario's UDP guard rows where nothing serves UDP, and fails those a UDP listener answers", func() {
+	It("reads the built-in scenario's UDP guard rows unproven where nothing serves UDP, and fails those a UDP listener answers", func() {
 		o := l.options(udpOffset)
 		o.Only = "->director udp/"
 		all, err := probe.Plan(o)
@@ -134,10 +143,11 @@ var _ = Describe("UDP checks (QUIC)", Ordered, Label("udp", "quic"), func() {
 			Expect(res.Origin).To(Equal(scenarios.OriginComplement))
 			switch res.Port {
 			case 4443:
-				Expect(res.Verdict).To(Equal(probe.VerdictPass), res.Reason)
+				// The host's ICMP port unreachable proves no firewall (issue 11).
+				Expect(res.Verdict).To(Equal(wire.VerdictUnproven), res.Reason)
 			default: // this topology serves HTTP/3 on 443 and a QUIC responder on 5061
-				Expect(res.Verdict).To(Equal(probe.VerdictFail), res.Reason)
-				Expect(res.Observed).To(Equal(probe.ObservedOpen))
+				Expect(res.Verdict).To(Equal(wire.VerdictFail), res.Reason)
+				Expect(res.Observed).To(Equal(wire.StateOpen))
 			}
 		}
 	})
@@ -156,8 +166,8 @@ var _ = Describe("UDP checks (QUIC)", Ordered, Label("udp", "quic"), func() {
 				r := udpRow(scenarios.RoleInternalClient, 443, scenarios.ProtoHTTPS, check, scenarios.ExpectDenyFiltered)
 				r.Target = net.JoinHostPort(bh.Addr.String(), strconv.Itoa(443))
 				res := runRow(o, r)
-				Expect(res.Observed).To(Equal(probe.ObservedFiltered), check)
-				Expect(res.Verdict).To(Equal(probe.VerdictPass), res.Reason)
+				Expect(res.Observed).To(Equal(wire.StateFiltered), check)
+				Expect(res.Verdict).To(Equal(wire.VerdictUnproven), res.Reason)
 				Expect(res.DurationMS).To(BeNumerically(">=", 900), "filtered means it waited for the timeout")
 			}
 		})

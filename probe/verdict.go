@@ -6,98 +6,190 @@ import (
 	"strings"
 
 	"github.com/mockdirector/mockdirector/certs"
-	"github.com/mockdirector/mockdirector/scenarios"
+	"github.com/mockdirector/mockdirector/internal/wire"
 )
 
+// verdictOf is a judgement: the verdict, its reason code, and the reason without its head.
+type verdictOf struct {
+	verdict wire.Verdict
+	code    wire.Code
+	detail  string
+}
+
 // judge holds an observation against the job's expectation (and its lint expectation) and
-// writes the one-line reason.
-func judge(j *Job, o Observation) (verdict, reason string) {
-	verdict, reason = judgeExpect(j, o)
-	return judgeLint(j, o, verdict, reason)
+// writes the one-line reason: head ("CHECK port to name (target)") and detail. k is what the
+// run has learnt of the destinations so far (nil: nothing).
+func judge(j *Job, o Observation, k *knowledge) (v verdictOf, head string) {
+	head = fmt.Sprintf("%s %d to %s (%s)", checkLabel(j.Check), j.Row.Port, j.ServerName, j.Target)
+	v = judgeExpect(j, o, k)
+	return judgeLint(j, o, v), head
 }
 
 // judgeExpect holds an observation against the row's expect.
-func judgeExpect(j *Job, o Observation) (verdict, reason string) {
-	head := fmt.Sprintf("%s %d to %s (%s)", checkLabel(j.Check), j.Row.Port, j.ServerName, j.Target)
-	expects := fmt.Sprintf("%s expects %s -> %s %s", originText(j.Row.Origin), j.From, j.Row.To, expectText(j.Row.Expect))
-	if o.Observed == ObservedError {
-		return VerdictFail, fmt.Sprintf("%s: %s; the check could not run", head, o.Detail)
+func judgeExpect(j *Job, o Observation, k *knowledge) verdictOf {
+	expects := fmt.Sprintf("%s expects %s -> %s %s", originText(j.Row.Origin), j.From, j.Row.To, expectText(wire.Expect(j.Row.Expect)))
+	if o.Observed == wire.StateError {
+		return verdictOf{wire.VerdictFail, orCode(o.Code, wire.CodeError), fmt.Sprintf("%s; the check could not run", o.Detail)}
 	}
-	switch j.Row.Expect {
-	case scenarios.ExpectAllow:
+	if why := interception(o); why != "" {
+		return verdictOf{wire.VerdictFail, wire.CodeInterception, fmt.Sprintf("%s; %s", why, expects)}
+	}
+	if o.Unverified && wire.Expect(j.Row.Expect) != wire.ExpectHandshakeFails {
+		// The chain did not verify and the mock (if it is one) serves what was presented: no
+		// interceptor, the certificate itself is the problem.
+		return verdictOf{wire.VerdictFail, orCode(o.VerifyCode, wire.CodeHandshake), fmt.Sprintf("server certificate rejected: %s; %s", o.VerifyErr, expects)}
+	}
+	switch e := wire.Expect(j.Row.Expect); e {
+	case wire.ExpectAllow:
 		if !o.OK {
-			return VerdictFail, fmt.Sprintf("%s: %s; %s", head, o.Detail, expects)
+			return verdictOf{wire.VerdictFail, orCode(o.Code, stateCode(o.Observed)), fmt.Sprintf("%s; %s", o.Detail, expects)}
 		}
-		if problem := identityProblem(j, o); problem != "" {
-			return VerdictFail, fmt.Sprintf("%s: %s, but %s; %s", head, o.Detail, problem, expects)
+		problems, remarks := identityProblems(j, o)
+		if len(problems) > 0 {
+			return verdictOf{wire.VerdictFail, problems[0].code, fmt.Sprintf("%s, but %s; %s", o.Detail, joinFindings(problems), expects)}
 		}
-		return VerdictPass, fmt.Sprintf("%s: %s%s", head, o.Detail, seenText(o))
-	case scenarios.ExpectDeny, scenarios.ExpectDenyRefused, scenarios.ExpectDenyFiltered:
-		held := o.Observed == ObservedRefused && j.Row.Expect != scenarios.ExpectDenyFiltered ||
-			o.Observed == ObservedFiltered && j.Row.Expect != scenarios.ExpectDenyRefused
-		if held {
-			return VerdictPass, fmt.Sprintf("%s: %s, as %s", head, o.Detail, expects)
+		v := verdictOf{wire.VerdictPass, wire.CodeOK, o.Detail + seenText(o)}
+		if len(remarks) > 0 {
+			v.code, v.detail = remarks[0].code, v.detail+"; "+joinFindings(remarks)
 		}
-		if o.Connected {
-			detail := ""
-			if o.Detail != "connected" {
-				detail = " (" + o.Detail + ")"
-			}
-			return VerdictFail, fmt.Sprintf("%s: connected - the path is open%s; %s", head, detail, expects)
-		}
-		return VerdictFail, fmt.Sprintf("%s: %s; %s", head, o.Detail, expects)
-	case scenarios.ExpectHandshakeFails:
+		return v
+	case wire.ExpectDeny, wire.ExpectDenyRefused, wire.ExpectDenyFiltered:
+		return judgeDeny(j, o, k, e, expects)
+	case wire.ExpectHandshakeFails:
 		if o.HandshakeFailed {
-			return VerdictPass, fmt.Sprintf("%s: %s, as %s", head, o.Detail, expects)
+			return verdictOf{wire.VerdictPass, orCode(o.Code, wire.CodeHandshake), fmt.Sprintf("%s, as %s", o.Detail, expects)}
 		}
 		if !o.Connected {
-			return VerdictFail, fmt.Sprintf("%s: %s - TLS was never tried; %s", head, o.Detail, expects)
+			return verdictOf{wire.VerdictFail, orCode(o.Code, stateCode(o.Observed)), fmt.Sprintf("%s - TLS was never tried; %s", o.Detail, expects)}
 		}
-		return VerdictFail, fmt.Sprintf("%s: %s - the handshake succeeded; %s", head, o.Detail, expects)
+		return verdictOf{wire.VerdictFail, wire.CodeOpen, fmt.Sprintf("%s - the handshake succeeded; %s", o.Detail, expects)}
 	}
-	return VerdictFail, fmt.Sprintf("%s: unknown expectation %q", head, j.Row.Expect)
+	return verdictOf{wire.VerdictFail, wire.CodeError, fmt.Sprintf("unknown expectation %q", j.Row.Expect)}
 }
 
-// identityProblem checks what the destination says it saw: the source address, the
-// X-Forwarded-For and the answering member.
-func identityProblem(j *Job, o Observation) string {
+// judgeDeny judges a deny row. A refusal or a drop proves the path denies the port only when
+// something is known to listen there: otherwise the host itself (nothing bound, its own
+// firewall) refuses or drops just the same, and the row is unproven.
+func judgeDeny(j *Job, o Observation, k *knowledge, e wire.Expect, expects string) verdictOf {
+	if o.Connected {
+		detail := ""
+		if o.Detail != "connected" {
+			detail = " (" + o.Detail + ")"
+		}
+		if id := o.Identity; id != nil && id.Guard {
+			return verdictOf{wire.VerdictFail, wire.CodeGuard, fmt.Sprintf("open: mockdirector's guard on %s answered: the firewall lets %s reach a port the table denies; connected - the path is open%s; %s",
+				portKey(j), sourceText(j, o), detail, expects)}
+		}
+		return verdictOf{wire.VerdictFail, wire.CodeOpen, fmt.Sprintf("connected - the path is open%s; %s", detail, expects)}
+	}
+	held := o.Observed == wire.StateRefused && e != wire.ExpectDenyFiltered ||
+		o.Observed == wire.StateFiltered && e != wire.ExpectDenyRefused
+	if !held {
+		return verdictOf{wire.VerdictFail, orCode(o.Code, stateCode(o.Observed)), fmt.Sprintf("%s; %s", o.Detail, expects)}
+	}
+	code := stateCode(o.Observed)
+	if who := k.listener(j); who != "" {
+		return verdictOf{wire.VerdictPass, code, fmt.Sprintf("%s, and %s listens on %s (%s): the path denies it, as %s", o.Detail, j.Row.To, portKey(j), who, expects)}
+	}
+	if j.Guards {
+		return verdictOf{wire.VerdictPass, code, fmt.Sprintf("%s, as %s (proven by --guards: you assert the destination runs mockdirector serve with its guard listeners on %s)", o.Detail, expects, portKey(j))}
+	}
+	why := "refused: by a firewall or by the host; cannot tell without a listener there"
+	if o.Observed == wire.StateFiltered {
+		why = "filtered: dropped by a firewall on the path or by the host's own firewall (Windows Defender and other host firewalls drop as well); cannot tell without a listener there"
+	}
+	v := verdictOf{wire.VerdictUnproven, wire.CodeUnproven, fmt.Sprintf("%s (%s); to prove it run mockdirector serve there (its guard listeners), or pass --guards when it does; %s", why, o.Detail, expects)}
+	if j.Strict {
+		v.verdict, v.detail = wire.VerdictFail, "unproven, and --strict fails it: "+v.detail
+	}
+	return v
+}
+
+// interception names a TLS interceptor: the mock said which leaf it serves and the path
+// presented another.
+func interception(o Observation) string {
 	id := o.Identity
-	var problems []string
+	if id == nil || id.CertSHA256 == "" || len(o.Presented) == 0 || sameFingerprint(o.Presented[0].SHA256, id.CertSHA256) {
+		return ""
+	}
+	p := o.Presented[0]
+	return fmt.Sprintf("TLS interception: the path presented %s (issuer %s, SHA-256 %s) but the mock serves SHA-256 %s", p.Subject, p.Issuer, p.SHA256, id.CertSHA256)
+}
+
+// sameFingerprint compares two hex fingerprints, with or without colons, in any case.
+func sameFingerprint(a, b string) bool {
+	norm := func(s string) string { return strings.ToLower(strings.ReplaceAll(s, ":", "")) }
+	return norm(a) == norm(b)
+}
+
+// finding is one problem (or remark) of an answer, with its code.
+type finding struct {
+	code wire.Code
+	text string
+}
+
+func joinFindings(fs []finding) string {
+	texts := make([]string, len(fs))
+	for i, f := range fs {
+		texts[i] = f.text
+	}
+	return strings.Join(texts, "; ")
+}
+
+// identityProblems checks what the destination says it saw: the source address, the
+// X-Forwarded-For and the answering member. Remarks do not fail the row: a source the
+// destination cannot report under --expect-source-seen is said, never skipped silently.
+func identityProblems(j *Job, o Observation) (problems, remarks []finding) {
+	id := o.Identity
 	if j.SeenAs != "" {
 		switch {
-		case id != nil && id.RemoteIP != "":
-			if id.RemoteIP != j.SeenAs {
-				problems = append(problems, fmt.Sprintf("the destination saw source %s, not %s (SNAT or a proxy in the path)", id.RemoteIP, j.SeenAs))
+		case id != nil && id.SourceIP() != "":
+			if id.SourceIP() != j.SeenAs {
+				problems = append(problems, finding{wire.CodeSourceMismatch, fmt.Sprintf("the destination saw source %s, not %s (SNAT or a proxy in the path)", id.SourceIP(), j.SeenAs)})
 			}
 		case !j.SeenAsAuto:
-			problems = append(problems, fmt.Sprintf("the answer does not say which source it saw, so source_seen_as %s cannot be checked (it needs mockdirector serve over HTTP or SIP)", j.SeenAs))
+			problems = append(problems, finding{wire.CodeSourceUnknown, fmt.Sprintf("the answer does not say which source it saw, so source_seen_as %s cannot be checked (it needs mockdirector serve over HTTP, SIP, CLS or QUIC)", j.SeenAs)})
+		default:
+			remarks = append(remarks, finding{wire.CodeSourceUnknown, fmt.Sprintf("source not checked: %s cannot report the source it saw, so --expect-source-seen %s is not proven on this row", sourceReporter(j, o), j.SeenAs)})
 		}
 	}
 	if j.Row.XFF != "" {
 		switch {
 		case id == nil:
-			problems = append(problems, "the answer carries no mockdirector identity, so X-Forwarded-For cannot be checked")
+			problems = append(problems, finding{wire.CodeXFFMissing, "the answer carries no mockdirector identity, so X-Forwarded-For cannot be checked"})
 		case !strings.Contains(id.XForwardedFor, j.Row.XFF):
 			seen := id.XForwardedFor
 			if seen == "" {
 				seen = "none"
 			}
-			problems = append(problems, fmt.Sprintf("X-Forwarded-For was %s, expected it to contain %s (does the proxy add it?)", seen, j.Row.XFF))
+			problems = append(problems, finding{wire.CodeXFFMissing, fmt.Sprintf("X-Forwarded-For was %s, expected it to contain %s (does the proxy add it?)", seen, j.Row.XFF)})
 		}
 	}
 	// A port forward (DNAT) or a proxy that changes ports shows as another listener answering.
 	if id != nil && id.Port != 0 && j.Row.Target == "" && id.Port != j.Row.Port {
-		problems = append(problems, fmt.Sprintf("answered by listener %s (port %d), not port %d: a port forward (DNAT) or a proxy in the path changes the port", id.Listener, id.Port, j.Row.Port))
+		problems = append(problems, finding{wire.CodeWrongListener, fmt.Sprintf("answered by listener %s (port %d), not port %d: a port forward (DNAT) or a proxy in the path changes the port", id.Listener, id.Port, j.Row.Port)})
 	}
 	if m := j.Row.Member; m != "" {
 		switch {
 		case id == nil || id.Member == "":
-			problems = append(problems, fmt.Sprintf("the answer does not name its member, so member %s cannot be checked", m))
+			problems = append(problems, finding{wire.CodeWrongMember, fmt.Sprintf("the answer does not name its member, so member %s cannot be checked", m)})
 		case id.Member != m && strings.SplitN(id.Member, ".", 2)[0] != m:
-			problems = append(problems, fmt.Sprintf("member %s answered, expected %s (load balancer persistence or pool membership?)", id.Member, m))
+			problems = append(problems, finding{wire.CodeWrongMember, fmt.Sprintf("member %s answered, expected %s (load balancer persistence or pool membership?)", id.Member, m)})
 		}
 	}
-	return strings.Join(problems, "; ")
+	return problems, remarks
+}
+
+// sourceReporter says why a row's answer carries no source: the check, or a peer that is not
+// the mock.
+func sourceReporter(j *Job, o Observation) string {
+	switch {
+	case o.Identity != nil:
+		return "the destination's answer"
+	case j.Check == wire.CheckTCP || j.Check == wire.CheckTLS || j.Check == wire.CheckMTLS:
+		return "a " + string(j.Check) + " check (no application exchange)"
+	}
+	return "the destination (not a mockdirector, or an answer without its identity)"
 }
 
 func seenText(o Observation) string {
@@ -106,11 +198,11 @@ func seenText(o Observation) string {
 		return ""
 	}
 	var parts []string
-	if id.Role != "" && o.Observed != ObservedCLSBanner {
+	if id.Role != "" && o.Observed != wire.StateCLSBanner {
 		parts = append(parts, fmt.Sprintf("answered by %s %s", id.Role, id.Member))
 	}
-	if id.RemoteIP != "" {
-		parts = append(parts, "source seen "+id.RemoteIP)
+	if ip := id.SourceIP(); ip != "" {
+		parts = append(parts, "source seen "+ip)
 	}
 	if id.XForwardedFor != "" {
 		parts = append(parts, "X-Forwarded-For "+id.XForwardedFor)
@@ -121,29 +213,73 @@ func seenText(o Observation) string {
 	return "; " + strings.Join(parts, ", ")
 }
 
+// stateCode is the reason code of an observed state, for a check that set none.
+func stateCode(s wire.State) wire.Code {
+	switch s {
+	case wire.StateRefused:
+		return wire.CodeRefused
+	case wire.StateFiltered:
+		return wire.CodeFiltered
+	case wire.StateOpen:
+		return wire.CodeOpen
+	case wire.StateHandshakeFailed:
+		return wire.CodeHandshake
+	case wire.StateCut:
+		return wire.CodeCut
+	case wire.StateError:
+		return wire.CodeError
+	}
+	return wire.CodeProtocol
+}
+
+func orCode(c, def wire.Code) wire.Code {
+	if c != wire.CodeNone {
+		return c
+	}
+	return def
+}
+
+// portKey is the row's transport and the port dialled: "tcp/444".
+func portKey(j *Job) string {
+	return wire.ListenKey(wire.Transport(j.Row.Transport), targetPort(j))
+}
+
+// sourceText names the source of a job: its role and address.
+func sourceText(j *Job, o Observation) string {
+	src := wire.HostOnly(o.Source)
+	if src == "" && j.Source.IsValid() {
+		src = j.Source.String()
+	}
+	if src == "" {
+		return j.From
+	}
+	return fmt.Sprintf("%s (%s)", j.From, src)
+}
+
 // judgeLint adds the certificate lint to a verdict: with a lint expectation on the row, a passing
 // row fails when the findings do not match it; without one, error and warning findings are only
 // reported.
-func judgeLint(j *Job, o Observation, verdict, reason string) (string, string) {
+func judgeLint(j *Job, o Observation, v verdictOf) verdictOf {
 	want := j.Row.Lint
 	if !o.Linted {
-		if want != nil && verdict == VerdictPass {
-			return VerdictFail, fmt.Sprintf("%s; lint %s cannot be checked: no server certificate was seen", reason, want)
+		if want != nil && v.verdict == wire.VerdictPass {
+			return verdictOf{wire.VerdictFail, wire.CodeLint, fmt.Sprintf("%s; lint %s cannot be checked: no server certificate was seen", v.detail, want)}
 		}
-		return verdict, reason
+		return v
 	}
 	found := lintText(o.Lint)
-	if want == nil || verdict != VerdictPass {
+	if want == nil || v.verdict != wire.VerdictPass {
 		if len(certs.Codes(o.Lint, certs.SeverityWarning)) > 0 {
-			reason += "; " + found
+			v.detail += "; " + found
 		}
-		return verdict, reason
+		return v
 	}
 	if want.Pass {
 		if certs.HasErrors(o.Lint) {
-			return VerdictFail, fmt.Sprintf("%s; %s, but the row expects lint pass (no errors)%s", reason, found, firstFix(o.Lint))
+			return verdictOf{wire.VerdictFail, wire.CodeLint, fmt.Sprintf("%s; %s, but the row expects lint pass (no errors)%s", v.detail, found, firstFix(o.Lint))}
 		}
-		return verdict, reason + "; " + found
+		v.detail += "; " + found
+		return v
 	}
 	have := certs.Codes(o.Lint, certs.SeverityInfo)
 	var missing []string
@@ -153,9 +289,10 @@ func judgeLint(j *Job, o Observation, verdict, reason string) (string, string) {
 		}
 	}
 	if len(missing) > 0 {
-		return VerdictFail, fmt.Sprintf("%s; %s, but the row expects lint findings %s: %s not found", reason, found, want, strings.Join(missing, ", "))
+		return verdictOf{wire.VerdictFail, wire.CodeLint, fmt.Sprintf("%s; %s, but the row expects lint findings %s: %s not found", v.detail, found, want, strings.Join(missing, ", "))}
 	}
-	return verdict, fmt.Sprintf("%s; %s, as the row expects", reason, found)
+	v.detail = fmt.Sprintf("%s; %s, as the row expects", v.detail, found)
+	return v
 }
 
 // lintText is "lint: pass" or "lint: CODE (severity: message), ...", errors and warnings only
@@ -184,16 +321,16 @@ func firstFix(fs []certs.Finding) string {
 	return ""
 }
 
-func checkLabel(check string) string {
+func checkLabel(check wire.Check) string {
 	switch check {
-	case scenarios.CheckSIPOptions:
+	case wire.CheckSIPOptions:
 		return "SIP OPTIONS"
-	case scenarios.CheckUDPQUIC:
+	case wire.CheckUDPQUIC:
 		return "QUIC UDP"
-	case scenarios.CheckH3:
+	case wire.CheckH3:
 		return "HTTP/3 UDP"
 	}
-	return strings.ToUpper(check)
+	return strings.ToUpper(string(check))
 }
 
 func originText(origin string) string {
@@ -208,18 +345,18 @@ func originText(origin string) string {
 	return "the scenario"
 }
 
-func expectText(expect string) string {
+func expectText(expect wire.Expect) string {
 	switch expect {
-	case scenarios.ExpectAllow:
+	case wire.ExpectAllow:
 		return "allowed"
-	case scenarios.ExpectDeny:
+	case wire.ExpectDeny:
 		return "denied (refused or filtered)"
-	case scenarios.ExpectDenyRefused:
+	case wire.ExpectDenyRefused:
 		return "refused"
-	case scenarios.ExpectDenyFiltered:
+	case wire.ExpectDenyFiltered:
 		return "filtered"
-	case scenarios.ExpectHandshakeFails:
+	case wire.ExpectHandshakeFails:
 		return "to fail the TLS handshake"
 	}
-	return expect
+	return string(expect)
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mockdirector/mockdirector/certs"
+	"github.com/mockdirector/mockdirector/internal/wire"
 	"github.com/mockdirector/mockdirector/listeners"
 	"github.com/mockdirector/mockdirector/quicprobe"
 	"github.com/mockdirector/mockdirector/topology"
@@ -73,7 +74,7 @@ func FuzzUDPResponder(f *testing.F) {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 		defer cancel()
-		if out := quicprobe.Handshake(ctx, target, "", conf); out.State != quicprobe.StateOpen {
+		if out := quicprobe.Handshake(ctx, target, "", conf); out.State != wire.StateOpen {
 			t.Fatalf("after a %d-byte datagram the responder no longer handshakes: %s (%s)", len(datagram), out.State, out.Reason)
 		}
 	})

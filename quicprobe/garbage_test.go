@@ -11,6 +11,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/mockdirector/mockdirector/internal/wire"
 	"github.com/mockdirector/mockdirector/listeners"
 	"github.com/mockdirector/mockdirector/quicprobe"
 )
@@ -103,7 +104,7 @@ var _ = Describe("UDP responders under garbage", Label("udp-quic", "garbage"), f
 			hctx, hcancel := context.WithTimeout(context.Background(), 3*time.Second)
 			out := quicprobe.Handshake(hctx, target, "", conf)
 			hcancel()
-			Expect(out.State).To(Equal(quicprobe.StateOpen), out.Reason)
+			Expect(out.State).To(Equal(wire.StateOpen), out.Reason)
 			GinkgoWriter.Printf("%s: %d garbage datagrams, then %+v; %d events journaled\n", tc.name, len(corpus), out.State, len(rec.List()))
 
 			cancel()

@@ -3,7 +3,6 @@ package quicprobe
 import (
 	"context"
 	"crypto/tls"
-	"encoding/json"
 	"errors"
 	"io"
 	"net"
@@ -15,27 +14,28 @@ import (
 	"github.com/quic-go/quic-go"
 	"github.com/quic-go/quic-go/http3"
 
-	"github.com/mockdirector/mockdirector/listeners"
+	"github.com/mockdirector/mockdirector/internal/wire"
 )
 
-// Error is a failed h3 check: the state of the QUIC path (refused, filtered, handshake-fails;
-// open when the handshake finished and the request itself failed) and why.
+// Error is a failed h3 check: the state of the QUIC path (refused, filtered, handshake-failed;
+// open when the handshake finished and the request itself failed), its reason code and why.
 type Error struct {
-	State  string
+	State  wire.State
+	Code   wire.Code
 	Reason string
 	Err    error
 }
 
-func (e *Error) Error() string { return "quicprobe: " + e.State + ": " + e.Reason }
+func (e *Error) Error() string { return "quicprobe: " + string(e.State) + ": " + e.Reason }
 func (e *Error) Unwrap() error { return e.Err }
 
-// StateOf is the QUIC state an h3 error stands for: the Error's State, else handshake-fails.
-func StateOf(err error) string {
+// StateOf is the QUIC state an h3 error stands for: the Error's State, else handshake-failed.
+func StateOf(err error) wire.State {
 	var e *Error
 	if errors.As(err, &e) {
 		return e.State
 	}
-	return StateHandshakeFails
+	return wire.StateHandshakeFailed
 }
 
 // GetH3 sends GET rawURL over HTTP/3 from source ("" lets the kernel choose) within ctx's deadline
@@ -43,12 +43,12 @@ func StateOf(err error) string {
 // identity: the JSON body on listeners.WellKnownPath, else the X-MockDirector-* headers (nil with
 // a nil error: something answered HTTP/3, but not a mockdirector). tlsConf
 // must trust the server (RootCAs); ServerName defaults to the URL's host. Errors are *Error.
-func GetH3(ctx context.Context, rawURL, source string, tlsConf *tls.Config) (int, *listeners.Identity, error) {
+func GetH3(ctx context.Context, rawURL, source string, tlsConf *tls.Config) (int, *wire.Identity, error) {
 	ctx, cancel := withDefaultTimeout(ctx)
 	defer cancel()
 	u, err := url.Parse(rawURL)
 	if err != nil {
-		return 0, nil, &Error{State: StateHandshakeFails, Reason: "bad URL: " + err.Error(), Err: err}
+		return 0, nil, &Error{State: wire.StateHandshakeFailed, Code: wire.CodeError, Reason: "bad URL: " + err.Error(), Err: err}
 	}
 	// The socket is made here, on the caller's goroutine (so in the caller's network namespace),
 	// and is the one the request's QUIC connection uses.
@@ -58,7 +58,7 @@ func GetH3(ctx context.Context, rawURL, source string, tlsConf *tls.Config) (int
 	}
 	first, err := dialConnected(ctx, hostport, source)
 	if err != nil {
-		return 0, nil, &Error{State: StateHandshakeFails, Reason: err.Error(), Err: err}
+		return 0, nil, &Error{State: wire.StateHandshakeFailed, Code: wire.CodeError, Reason: err.Error(), Err: err}
 	}
 	var (
 		mu   sync.Mutex
@@ -101,7 +101,7 @@ func GetH3(ctx context.Context, rawURL, source string, tlsConf *tls.Config) (int
 	}()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		return 0, nil, &Error{State: StateHandshakeFails, Reason: "bad request: " + err.Error(), Err: err}
+		return 0, nil, &Error{State: wire.StateHandshakeFailed, Code: wire.CodeError, Reason: "bad request: " + err.Error(), Err: err}
 	}
 	req.Header.Set("User-Agent", "mockdirector-probe (h3)")
 	resp, err := tr.RoundTrip(req)
@@ -110,36 +110,30 @@ func GetH3(ctx context.Context, rawURL, source string, tlsConf *tls.Config) (int
 		pc := last
 		mu.Unlock()
 		if pc == nil {
-			return 0, nil, &Error{State: StateHandshakeFails, Reason: err.Error(), Err: err}
+			return 0, nil, &Error{State: wire.StateHandshakeFailed, Code: wire.CodeError, Reason: err.Error(), Err: err}
 		}
-		state, reason := classify(ctx, err, pc)
-		return 0, nil, &Error{State: state, Reason: reason, Err: err}
+		state, code, reason := classify(ctx, err, pc)
+		return 0, nil, &Error{State: state, Code: code, Reason: reason, Err: err}
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
-		return resp.StatusCode, nil, &Error{State: StateOpen, Reason: "reading the body: " + err.Error(), Err: err}
+		return resp.StatusCode, nil, &Error{State: wire.StateOpen, Code: wire.CodeProtocol, Reason: "reading the body: " + err.Error(), Err: err}
 	}
 	return resp.StatusCode, identityOf(u, resp, body), nil
 }
 
 // identityOf reads who answered: the well-known JSON, else the identity headers; nil when the
 // answer is not from a mockdirector.
-func identityOf(u *url.URL, resp *http.Response, body []byte) *listeners.Identity {
-	if strings.EqualFold(u.Path, listeners.WellKnownPath) {
-		var id listeners.Identity
-		if json.Unmarshal(body, &id) == nil && id.Service == listeners.ServiceName {
-			return &id
+func identityOf(u *url.URL, resp *http.Response, body []byte) *wire.Identity {
+	if strings.EqualFold(u.Path, wire.WellKnownPath) {
+		if id, ok := wire.DecodeJSON(body); ok {
+			return id
 		}
 	}
-	h := resp.Header
-	if h.Get(listeners.HeaderRole) == "" {
+	id, ok := wire.FromHeaders(resp.Header)
+	if !ok {
 		return nil
-	}
-	id := &listeners.Identity{
-		Service: listeners.ServiceName, Role: h.Get(listeners.HeaderRole), Member: h.Get(listeners.HeaderMember),
-		Listener: h.Get(listeners.HeaderListener), Remote: h.Get(listeners.HeaderSource), Host: h.Get(listeners.HeaderHost),
-		SNI: h.Get(listeners.HeaderSNI), XForwardedFor: h.Get(listeners.HeaderXFF),
 	}
 	if resp.TLS != nil {
 		id.TLSVersion = tls.VersionName(resp.TLS.Version)

@@ -10,6 +10,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/mockdirector/mockdirector/internal/wire"
 	"github.com/mockdirector/mockdirector/journal"
 	"github.com/mockdirector/mockdirector/listeners"
 	"github.com/mockdirector/mockdirector/quicprobe"
@@ -55,7 +56,7 @@ var _ = Describe("HTTP/3 on an HTTPS listener", Label("h3"), func() {
 		l, _ := serve(listeners.Spec{Name: "https-444", Protocol: "https", Port: 444, Addr: "127.0.60.2:0"})
 		_, _, err := quicprobe.GetH3(timeoutCtx(timeout), fmt.Sprintf("https://%s/", l.Addr()), "", clientTLS())
 		Expect(err).To(HaveOccurred())
-		Expect(quicprobe.StateOf(err)).To(Equal(quicprobe.StateRefused), err.Error())
+		Expect(quicprobe.StateOf(err)).To(Equal(wire.StateRefused), err.Error())
 	})
 
 	Describe("the TCP side, seen by curl", Label("interop"), func() {

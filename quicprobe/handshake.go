@@ -1,8 +1,8 @@
 // Package quicprobe holds the prober's UDP checks: a QUIC handshake (udp-quic) and an HTTP/3
 // request (h3). A QUIC handshake gives a definitive answer where plain UDP probing cannot:
 // open (the handshake finished), refused (an ICMP port unreachable reached the socket),
-// filtered (no answer at all in time) or handshake-fails (something answered, but no QUIC
-// handshake with a certificate we trust and a common ALPN came of it).
+// filtered (no answer at all in time) or handshake-failed (something answered, but no QUIC
+// handshake with a certificate we trust and a common ALPN came of it). The states are wire's.
 package quicprobe
 
 import (
@@ -10,7 +10,6 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -19,15 +18,7 @@ import (
 
 	"github.com/quic-go/quic-go"
 
-	"github.com/mockdirector/mockdirector/listeners"
-)
-
-// States of a QUIC check, in the words the report uses.
-const (
-	StateOpen           = "open"
-	StateFiltered       = "filtered"
-	StateRefused        = "refused"
-	StateHandshakeFails = "handshake-fails"
+	"github.com/mockdirector/mockdirector/internal/wire"
 )
 
 // DefaultTimeout bounds a check whose context has no deadline.
@@ -35,10 +26,12 @@ const DefaultTimeout = 5 * time.Second
 
 // Outcome is what a QUIC handshake check saw.
 type Outcome struct {
-	// State is open, filtered, refused or handshake-fails.
-	State string `json:"state"`
-	// Reason says why, in a few words (empty when open and the identity answered).
-	Reason string `json:"reason,omitempty"`
+	// State is open, filtered, refused or handshake-failed.
+	State wire.State `json:"state"`
+	// Reason says why, in a few words (empty when open and the identity answered); Code is
+	// its class.
+	Reason string    `json:"reason,omitempty"`
+	Code   wire.Code `json:"code,omitempty"`
 	// Version is the QUIC version negotiated ("v1"), ALPN the application protocol.
 	Version string `json:"version,omitempty"`
 	ALPN    string `json:"alpn,omitempty"`
@@ -47,7 +40,7 @@ type Outcome struct {
 	ServerCert string `json:"server_cert,omitempty"`
 	// Identity is what a mockdirector QUIC responder answered on its identity stream (nil when
 	// the ALPN was not QUICALPN or the stream failed: see Reason).
-	Identity *listeners.Identity `json:"identity,omitempty"`
+	Identity *wire.Identity `json:"identity,omitempty"`
 	// Local is the address the probe sent from.
 	Local string `json:"local,omitempty"`
 	// Duration is how long the check took.
@@ -67,22 +60,22 @@ func Handshake(ctx context.Context, target, source string, tlsConf *tls.Config) 
 		conf = &tls.Config{}
 	}
 	if len(conf.NextProtos) == 0 {
-		conf.NextProtos = []string{listeners.QUICALPN}
+		conf.NextProtos = []string{wire.QUICALPN}
 	}
 	pc, err := dialConnected(ctx, target, source)
 	if err != nil {
-		return Outcome{State: StateHandshakeFails, Reason: err.Error(), Duration: time.Since(start)}
+		return Outcome{State: wire.StateHandshakeFailed, Code: wire.CodeError, Reason: err.Error(), Duration: time.Since(start)}
 	}
 	defer pc.Close()
 	out := Outcome{Local: pc.LocalAddr().String()}
 	c, err := quic.Dial(ctx, pc, pc.raddr, conf, clientConfig(ctx))
 	if err != nil {
-		out.State, out.Reason = classify(ctx, err, pc)
+		out.State, out.Code, out.Reason = classify(ctx, err, pc)
 		out.Duration = time.Since(start)
 		return out
 	}
 	st := c.ConnectionState()
-	out.State = StateOpen
+	out.State = wire.StateOpen
 	out.Version = st.Version.String()
 	out.ALPN = st.TLS.NegotiatedProtocol
 	out.TLSVersion = tls.VersionName(st.TLS.Version)
@@ -93,7 +86,7 @@ func Handshake(ctx context.Context, target, source string, tlsConf *tls.Config) 
 	// refuses it closes the connection right after. The first thing the server sends on the
 	// application's behalf (the identity answer, HTTP/3's control stream) confirms it did not.
 	switch out.ALPN {
-	case listeners.QUICALPN:
+	case wire.QUICALPN:
 		id, err := readIdentity(ctx, c)
 		if err != nil {
 			out.Reason = "handshake done, identity not read: " + err.Error()
@@ -105,7 +98,7 @@ func Handshake(ctx context.Context, target, source string, tlsConf *tls.Config) 
 		}
 	}
 	if cause := context.Cause(c.Context()); cause != nil && c.Context().Err() != nil {
-		out.State, out.Reason = classify(ctx, cause, pc)
+		out.State, out.Code, out.Reason = classify(ctx, cause, pc)
 		out.Reason = "after the handshake: " + out.Reason
 		out.Identity = nil
 	}
@@ -131,7 +124,7 @@ func clientConfig(ctx context.Context) *quic.Config {
 }
 
 // readIdentity asks a QUIC responder who it is: one line out, one JSON line back.
-func readIdentity(ctx context.Context, c *quic.Conn) (*listeners.Identity, error) {
+func readIdentity(ctx context.Context, c *quic.Conn) (*wire.Identity, error) {
 	st, err := c.OpenStreamSync(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("opening a stream: %w", err)
@@ -139,7 +132,7 @@ func readIdentity(ctx context.Context, c *quic.Conn) (*listeners.Identity, error
 	if dl, ok := ctx.Deadline(); ok {
 		st.SetDeadline(dl)
 	}
-	if _, err := io.WriteString(st, "IDENTITY\n"); err != nil {
+	if _, err := io.WriteString(st, wire.QUICRequest); err != nil {
 		return nil, fmt.Errorf("writing the request: %w", err)
 	}
 	st.Close()
@@ -147,20 +140,25 @@ func readIdentity(ctx context.Context, c *quic.Conn) (*listeners.Identity, error
 	if err != nil && !(errors.Is(err, io.EOF) && len(line) > 0) {
 		return nil, fmt.Errorf("reading the answer: %w", err)
 	}
-	var id listeners.Identity
-	if err := json.Unmarshal(line, &id); err != nil {
-		return nil, fmt.Errorf("the answer is not a mockdirector identity: %w", err)
+	id, ok := wire.ParseQUICLine(line)
+	if !ok {
+		return nil, fmt.Errorf("the answer is not a mockdirector identity: %q", truncate(line, 60))
 	}
-	if id.Service != listeners.ServiceName {
-		return nil, fmt.Errorf("the answer names service %q, not %s", id.Service, listeners.ServiceName)
-	}
-	return &id, nil
+	return id, nil
 }
 
-// classify turns a failed dial into a state and a reason.
-func classify(ctx context.Context, err error, pc *connectedConn) (string, string) {
+// truncate shortens b for a message.
+func truncate(b []byte, n int) string {
+	if len(b) <= n {
+		return string(b)
+	}
+	return string(b[:n]) + "..."
+}
+
+// classify turns a failed dial into a state, a reason code and a reason.
+func classify(ctx context.Context, err error, pc *connectedConn) (wire.State, wire.Code, string) {
 	if pc.refused.Load() {
-		return StateRefused, "ICMP port unreachable (nothing listens on that UDP port, or a firewall rejects)"
+		return wire.StateRefused, wire.CodeRefused, "ICMP port unreachable (nothing listens on that UDP port, or a firewall rejects)"
 	}
 	var (
 		idle   *quic.IdleTimeoutError
@@ -177,41 +175,41 @@ func classify(ctx context.Context, err error, pc *connectedConn) (string, string
 	timedOut := errors.As(err, &idle) || errors.As(err, &hs) || errors.Is(err, context.DeadlineExceeded)
 	switch {
 	case timedOut && answer == 0:
-		return StateFiltered, "no answer in time (dropped on the way, or nothing answers QUIC there)"
+		return wire.StateFiltered, wire.CodeFiltered, "no answer in time (dropped on the way, or nothing answers QUIC there)"
 	case timedOut:
-		return StateHandshakeFails, fmt.Sprintf("handshake not finished in time (%d datagrams came back)", answer)
+		return wire.StateHandshakeFailed, wire.CodeTimeout, fmt.Sprintf("handshake not finished in time (%d datagrams came back)", answer)
 	case errors.Is(err, context.Canceled):
-		return StateFiltered, "cancelled before any answer"
+		return wire.StateFiltered, wire.CodeFiltered, "cancelled before any answer"
 	case errors.As(err, &ua):
-		return StateHandshakeFails, "server certificate from an unknown authority: " + err.Error()
+		return wire.StateHandshakeFailed, wire.CodeUnknownAuthority, "server certificate from an unknown authority: " + err.Error()
 	case errors.As(err, &hn):
-		return StateHandshakeFails, "server certificate does not name the server: " + err.Error()
+		return wire.StateHandshakeFailed, wire.CodeWrongName, "server certificate does not name the server: " + err.Error()
 	case errors.As(err, &ci):
-		return StateHandshakeFails, "server certificate invalid: " + err.Error()
+		return wire.StateHandshakeFailed, wire.CodeHandshake, "server certificate invalid: " + err.Error()
 	case errors.As(err, &vn):
-		return StateHandshakeFails, "no common QUIC version: " + err.Error()
+		return wire.StateHandshakeFailed, wire.CodeProtocol, "no common QUIC version: " + err.Error()
 	case errors.As(err, &reset):
-		return StateHandshakeFails, "stateless reset (the server knows no such connection)"
+		return wire.StateHandshakeFailed, wire.CodeHandshake, "stateless reset (the server knows no such connection)"
 	case errors.As(err, &te):
 		if te.Remote && te.ErrorCode.IsCryptoError() {
 			switch alert := uint8(te.ErrorCode - 0x100); alert {
 			case 120: // no_application_protocol
-				return StateHandshakeFails, "no common ALPN (the server speaks another application protocol): " + te.Error()
+				return wire.StateHandshakeFailed, wire.CodeProtocol, "no common ALPN (the server speaks another application protocol): " + te.Error()
 			case 42, 43, 44, 45, 46, 48, 116: // bad, unsupported, revoked, expired, unknown certificate; unknown_ca; certificate_required
-				return StateHandshakeFails, "server refused the client certificate: " + te.Error()
+				return wire.StateHandshakeFailed, wire.CodeNoClientCert, "server refused the client certificate: " + te.Error()
 			}
 		}
 		who := "server"
 		if !te.Remote {
 			who = "probe"
 		}
-		return StateHandshakeFails, fmt.Sprintf("%s closed the handshake: %s", who, te.Error())
+		return wire.StateHandshakeFailed, wire.CodeHandshake, fmt.Sprintf("%s closed the handshake: %s", who, te.Error())
 	case errors.As(err, &ae):
-		return StateHandshakeFails, "server closed the connection: " + ae.Error()
+		return wire.StateHandshakeFailed, wire.CodeHandshake, "server closed the connection: " + ae.Error()
 	}
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() && answer == 0 {
-		return StateFiltered, "no answer in time"
+		return wire.StateFiltered, wire.CodeFiltered, "no answer in time"
 	}
-	return StateHandshakeFails, err.Error()
+	return wire.StateHandshakeFailed, wire.CodeHandshake, err.Error()
 }

@@ -8,6 +8,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/mockdirector/mockdirector/internal/wire"
 	"github.com/mockdirector/mockdirector/journal"
 	"github.com/mockdirector/mockdirector/listeners"
 	"github.com/mockdirector/mockdirector/quicprobe"
@@ -20,7 +21,7 @@ var _ = Describe("udp-quic handshake on loopback", Label("udp-quic"), func() {
 		l, rec := serve(listeners.Spec{Name: "udp-quic-3478", Protocol: listeners.ProtoUDPQUIC, Port: 3478, Addr: "127.0.60.1:0"})
 		out := quicprobe.Handshake(timeoutCtx(timeout), l.Addr().String(), "127.0.60.201", clientTLS())
 		GinkgoWriter.Printf("open: %+v\n", out)
-		Expect(out.State).To(Equal(quicprobe.StateOpen), out.Reason)
+		Expect(out.State).To(Equal(wire.StateOpen), out.Reason)
 		Expect(out.Reason).To(BeEmpty())
 		Expect(out.Version).To(Equal("v1"))
 		Expect(out.ALPN).To(Equal(listeners.QUICALPN))
@@ -49,7 +50,7 @@ var _ = Describe("udp-quic handshake on loopback", Label("udp-quic"), func() {
 		addr := closedUDPPort("127.0.60.1")
 		out := quicprobe.Handshake(timeoutCtx(timeout), addr, "127.0.60.201", clientTLS())
 		GinkgoWriter.Printf("refused: %+v\n", out)
-		Expect(out.State).To(Equal(quicprobe.StateRefused), out.Reason)
+		Expect(out.State).To(Equal(wire.StateRefused), out.Reason)
 	})
 
 	It("fails the handshake when the server certificate is not trusted", func() {
@@ -57,7 +58,7 @@ var _ = Describe("udp-quic handshake on loopback", Label("udp-quic"), func() {
 		conf := clientTLS()
 		conf.RootCAs = x509.NewCertPool()
 		out := quicprobe.Handshake(timeoutCtx(timeout), l.Addr().String(), "", conf)
-		Expect(out.State).To(Equal(quicprobe.StateHandshakeFails))
+		Expect(out.State).To(Equal(wire.StateHandshakeFailed))
 		Expect(out.Reason).To(ContainSubstring("unknown authority"))
 	})
 
@@ -66,7 +67,7 @@ var _ = Describe("udp-quic handshake on loopback", Label("udp-quic"), func() {
 		conf := clientTLS()
 		conf.NextProtos = []string{"h3"}
 		out := quicprobe.Handshake(timeoutCtx(timeout), l.Addr().String(), "", conf)
-		Expect(out.State).To(Equal(quicprobe.StateHandshakeFails))
+		Expect(out.State).To(Equal(wire.StateHandshakeFailed))
 		Expect(out.Reason).To(ContainSubstring("no common ALPN"))
 		Eventually(rec.List).Should(ContainElement(And(
 			HaveField("Kind", journal.KindHandshake), HaveField("Outcome", journal.OutcomeFailed),
@@ -78,7 +79,7 @@ var _ = Describe("udp-quic handshake on loopback", Label("udp-quic"), func() {
 		// A UDP echo: it answers every datagram, so the path is open, but no handshake comes of it.
 		pc := udpEcho("127.0.60.1:0")
 		out := quicprobe.Handshake(timeoutCtx(time.Second), pc, "", clientTLS())
-		Expect(out.State).To(Equal(quicprobe.StateHandshakeFails), out.Reason)
+		Expect(out.State).To(Equal(wire.StateHandshakeFailed), out.Reason)
 	})
 
 	It("reads the h3 ALPN off an HTTP/3 listener with no identity stream", func() {
@@ -86,7 +87,7 @@ var _ = Describe("udp-quic handshake on loopback", Label("udp-quic"), func() {
 		conf := clientTLS()
 		conf.NextProtos = []string{"h3"}
 		out := quicprobe.Handshake(timeoutCtx(timeout), l.Addr().String(), "", conf)
-		Expect(out.State).To(Equal(quicprobe.StateOpen), out.Reason)
+		Expect(out.State).To(Equal(wire.StateOpen), out.Reason)
 		Expect(out.ALPN).To(Equal("h3"))
 		Expect(out.Identity).To(BeNil())
 		Expect(out.TLSVersion).To(Equal(tls.VersionName(tls.VersionTLS13)))
@@ -97,7 +98,7 @@ var _ = Describe("udp-quic handshake on loopback", Label("udp-quic"), func() {
 		bare := &tls.Config{ServerName: poolFQDN, RootCAs: probeID.Roots, NextProtos: []string{"h3"}}
 		out := quicprobe.Handshake(timeoutCtx(timeout), l.Addr().String(), "", bare)
 		GinkgoWriter.Printf("no client certificate: %s (%s)\n", out.State, out.Reason)
-		Expect(out.State).To(Equal(quicprobe.StateHandshakeFails))
+		Expect(out.State).To(Equal(wire.StateHandshakeFailed))
 		Expect(out.Reason).To(ContainSubstring("certificate"))
 		Eventually(rec.List).Should(ContainElement(And(
 			HaveField("Kind", journal.KindHandshake), HaveField("Outcome", journal.OutcomeFailed),
@@ -107,6 +108,6 @@ var _ = Describe("udp-quic handshake on loopback", Label("udp-quic"), func() {
 		withCert := clientTLS()
 		withCert.NextProtos = []string{"h3"}
 		out = quicprobe.Handshake(timeoutCtx(timeout), l.Addr().String(), "", withCert)
-		Expect(out.State).To(Equal(quicprobe.StateOpen), out.Reason)
+		Expect(out.State).To(Equal(wire.StateOpen), out.Reason)
 	})
 })

@@ -13,6 +13,7 @@ import (
 	. "github.com/onsi/gomega"
 	"golang.org/x/sys/unix"
 
+	"github.com/mockdirector/mockdirector/internal/wire"
 	"github.com/mockdirector/mockdirector/listeners"
 	"github.com/mockdirector/mockdirector/quicprobe"
 )
@@ -112,21 +113,21 @@ var _ = Describe("udp-quic through a firewall in a test namespace", Serial, Orde
 
 	It("is open where the firewall lets UDP through to a responder", func() {
 		out := probe(443)
-		Expect(out.State).To(Equal(quicprobe.StateOpen), out.Reason)
+		Expect(out.State).To(Equal(wire.StateOpen), out.Reason)
 		Expect(out.Identity).NotTo(BeNil())
 		Expect(out.Identity.RemoteIP).To(Equal(probeIP))
 	})
 
 	It("is filtered where the firewall drops, though a responder listens behind it", func() {
-		Expect(probe(4443).State).To(Equal(quicprobe.StateFiltered))
+		Expect(probe(4443).State).To(Equal(wire.StateFiltered))
 	})
 
 	It("is refused where the firewall rejects with ICMP port unreachable", func() {
-		Expect(probe(5061).State).To(Equal(quicprobe.StateRefused))
+		Expect(probe(5061).State).To(Equal(wire.StateRefused))
 	})
 
 	It("is refused where the host answers but nothing listens", func() {
-		Expect(probe(3478).State).To(Equal(quicprobe.StateRefused))
+		Expect(probe(3478).State).To(Equal(wire.StateRefused))
 	})
 
 	It("gets an h3 answer through, and the h3 check sees the drop as filtered", func() {
@@ -145,6 +146,6 @@ var _ = Describe("udp-quic through a firewall in a test namespace", Serial, Orde
 		Expect(status).To(Equal(200))
 		Expect(id.Listener).To(Equal("https-444"))
 		Expect(dropErr).To(HaveOccurred())
-		Expect(quicprobe.StateOf(dropErr)).To(Equal(quicprobe.StateFiltered), dropErr.Error())
+		Expect(quicprobe.StateOf(dropErr)).To(Equal(wire.StateFiltered), dropErr.Error())
 	})
 })

@@ -9,6 +9,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/mockdirector/mockdirector/certs"
+	"github.com/mockdirector/mockdirector/internal/wire"
 	"github.com/mockdirector/mockdirector/journal"
 	"github.com/mockdirector/mockdirector/listeners"
 	"github.com/mockdirector/mockdirector/quicprobe"
@@ -56,7 +57,7 @@ var _ = Describe("UDP listeners from the topology", Label("udp-quic", "h3", "top
 			Expect(addrs).To(HaveKey(name))
 			Expect(addrs[name].Network()).To(Equal("udp"))
 			out := quicprobe.Handshake(timeoutCtx(2*time.Second), addrs[name].String(), "127.0.60.207", probe.ClientConfig(poolFQDN))
-			Expect(out.State).To(Equal(quicprobe.StateOpen), name+": "+out.Reason)
+			Expect(out.State).To(Equal(wire.StateOpen), name+": "+out.Reason)
 			Expect(out.Identity.Listener).To(Equal(name))
 		}
 		Expect(addrs["udp-quic-3478"].String()).To(Equal("127.0.60.7:13478"))

@@ -14,7 +14,9 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
+	"github.com/mockdirector/mockdirector/internal/wire"
 	"github.com/mockdirector/mockdirector/probe"
 	"github.com/mockdirector/mockdirector/scenarios"
 	"github.com/mockdirector/mockdirector/topology"
@@ -28,6 +30,8 @@ type probeFlags struct {
 	concurrency, retries, portOffset    int
 	format, output, only                string
 	expectSourceSeen, skipDeny, noColor bool
+	strict, guards                      bool
+	holdBisect                          int
 }
 
 func init() {
@@ -57,12 +61,33 @@ A tls or mtls row records the server's whole chain and lints it against the dest
 certificate requirements (certs inspect); "lint: pass" or "lint: [SAN_MISSING, ...]" on the row
 makes the findings part of the verdict.
 
+Deny rows are proven, not assumed. A refusal (TCP reset, ICMP unreachable) or a drop proves the
+firewall denies a port only when something listens there: otherwise the destination host itself
+(nothing bound, or its own firewall such as Windows Defender) refuses or drops just the same. A
+deny row passes when the destination is known to listen on that port: the mock's well-known
+identity, learnt from the allow rows of the same run (deny rows run after them), lists its
+ports; or --guards says the destinations run mockdirector serve with its default guard listeners.
+An answer from a mock's guard on a denied port fails the row: the path is open. Without proof
+the row is UNPROVEN: counted apart in the table, the summary line, the JSON summary and JUnit
+(as a skip that says so). Unproven rows do not fail the exit code unless --strict is given.
+
+Interception: every TLS row verifies the server chain before its name and records the chain
+presented (subject, issuer, SHA-256). When the mock's identity names a leaf other than the one
+presented, the row fails with code interception naming both fingerprints.
+
+Every row has a reason code (the JSON "code": refused, filtered, unproven, guard, interception,
+unknown-authority, source-unknown, cut, ...) beside the prose reason.
+
 Rows from "any" run for every --as role. Without --as each row runs once, as its own source.
 The source address is --source, else the role's address in the topology, else the kernel's choice.
 The client certificate is the role's from --certs DIR (first pool member, or "probe" for roles
 without a pool), or --cert/--key-file (with --ca as the trust).
 
-Exit codes: 0 every expectation held, 1 some did not, 2 bad scenario, flags or certificate files.
+--hold-bisect N opens N connections per hold row, their proofs staggered over the hold, and
+reports the idle cut-off of the path (between the longest idle answered and the shortest not).
+
+Exit codes: 0 no row failed (unproven rows count only with --strict), 1 some did, 2 bad scenario,
+flags or certificate files.
 
 Examples:
   mockdirector probe --as edge-internal --target director=192.0.2.10 --certs ./certs
@@ -94,6 +119,9 @@ Examples:
 	fl.BoolVar(&f.expectSourceSeen, "expect-source-seen", false, "demand that the destination saw the address probe sent from (no NAT in the path)")
 	fl.BoolVar(&f.skipDeny, "skip-deny", false, "skip deny rows (no firewall between this host and the destination)")
 	fl.BoolVar(&f.noColor, "no-color", false, "never colour the table")
+	fl.BoolVar(&f.strict, "strict", false, "fail deny rows that nothing proves (unproven: refused or dropped where nothing is known to listen)")
+	fl.BoolVar(&f.guards, "guards", false, "assert the destinations run mockdirector serve with its default guard listeners, so refused or filtered deny rows are the path's doing")
+	fl.IntVar(&f.holdBisect, "hold-bisect", 0, "hold rows open N connections with staggered proofs and report the path's idle cut-off (N >= 2)")
 	rootCmd.AddCommand(cmd)
 }
 
@@ -107,6 +135,9 @@ func runProbe(cmd *cobra.Command, f probeFlags) error {
 	}
 	if f.hold < 0 {
 		return usageErr(fmt.Errorf("--hold %s: give a positive duration such as 30s (or leave it out for the rows' own)", f.hold))
+	}
+	if f.holdBisect == 1 || f.holdBisect < 0 {
+		return usageErr(fmt.Errorf("--hold-bisect %d: give at least 2 connections (e.g. --hold-bisect 8 with --hold 16s finds the cut-off within 2 s)", f.holdBisect))
 	}
 	if f.retries < 0 || f.concurrency < 0 {
 		return usageErr(errors.New("--retries and --concurrency cannot be negative"))
@@ -149,7 +180,7 @@ func runProbe(cmd *cobra.Command, f probeFlags) error {
 	opts := probe.Options{
 		Scenario: scn, Topology: topo, As: f.as, Targets: targets, Addresses: book, Source: src, PortOffset: f.portOffset,
 		Timeout: f.timeout, Retries: f.retries, Only: f.only, Credentials: creds, ExpectSourceSeen: f.expectSourceSeen,
-		Hold: f.hold,
+		Hold: f.hold, Strict: f.strict, Guards: f.guards, HoldBisect: f.holdBisect,
 	}
 	if f.skipDeny {
 		opts.SkipDenyReason = probe.FirewallSkipReason
@@ -187,6 +218,7 @@ func runJobs(ctx context.Context, cmd *cobra.Command, name string, jobs []probe.
 	var (
 		mu          sync.Mutex
 		done, fails int
+		unproven    int
 		last        string
 		finished    bool
 	)
@@ -196,6 +228,9 @@ func runJobs(ctx context.Context, cmd *cobra.Command, name string, jobs []probe.
 			return
 		}
 		line := fmt.Sprintf("%s %d/%d rows, %d failing", bar(done, len(jobs), 20), done, len(jobs), fails)
+		if unproven > 0 {
+			line += fmt.Sprintf(", %d unproven", unproven)
+		}
 		if hold > 0 && done < len(jobs) {
 			line += fmt.Sprintf(", holding idle %s of %s", time.Since(started).Truncate(time.Second), hold)
 		}
@@ -225,8 +260,11 @@ func runJobs(ctx context.Context, cmd *cobra.Command, name string, jobs []probe.
 		mu.Lock()
 		defer mu.Unlock()
 		done, last = n, r.ID
-		if r.Verdict == probe.VerdictFail {
+		switch r.Verdict {
+		case wire.VerdictFail:
 			fails++
+		case wire.VerdictUnproven:
+			unproven++
 		}
 		if progress {
 			draw()
@@ -275,13 +313,9 @@ func writeReport(stdout io.Writer, out probe.Output, format, file string, rep *p
 	return nil
 }
 
-// isTerminal reports whether w is a character device (a terminal), so colours and progress
-// lines never end up in files or pipes.
+// isTerminal reports whether w is a terminal (golang.org/x/term: /dev/null, a character device,
+// is not one), so colours and progress lines never end up in files or pipes.
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	return ok && term.IsTerminal(int(f.Fd()))
 }

@@ -25,6 +25,7 @@ import (
 
 	"github.com/mockdirector/mockdirector/certs"
 	"github.com/mockdirector/mockdirector/firewall"
+	"github.com/mockdirector/mockdirector/internal/wire"
 	"github.com/mockdirector/mockdirector/probe"
 	"github.com/mockdirector/mockdirector/scenarios"
 	"github.com/mockdirector/mockdirector/topology"
@@ -325,7 +326,7 @@ func annotate(rep *probe.Report, rs *firewall.RuleSet, siteFile string) {
 	}
 	for i := range rep.Results {
 		r := &rep.Results[i]
-		if r.Verdict != probe.VerdictFail {
+		if r.Verdict != wire.VerdictFail {
 			continue
 		}
 		rule, ok := rs.Rule(r.ID)

@@ -17,6 +17,7 @@ import (
 	"github.com/onsi/gomega/gexec"
 
 	"github.com/mockdirector/mockdirector/internal/netlab"
+	"github.com/mockdirector/mockdirector/internal/wire"
 	"github.com/mockdirector/mockdirector/probe"
 	"github.com/mockdirector/mockdirector/scenarios"
 )
@@ -35,7 +36,7 @@ func run(firewall string) *netlab.Result {
 func failing(rep *probe.Report) []string {
 	var ids []string
 	for _, r := range rep.Results {
-		if r.Verdict != probe.VerdictPass {
+		if r.Verdict != wire.VerdictPass {
 			ids = append(ids, r.From+" as "+r.ID+": "+r.Reason)
 		}
 	}
@@ -76,7 +77,7 @@ var _ = Describe("the namespace lab", Ordered, Serial, Label("netns"), func() {
 				Expect(r.Identity).NotTo(BeNil(), r.ID)
 			} else {
 				deny++
-				Expect(r.Observed).To(Equal(probe.ObservedFiltered), "%s: dropped by the router, not refused by a host", r.ID)
+				Expect(r.Observed).To(Equal(wire.StateFiltered), "%s: dropped by the router, not refused by a host", r.ID)
 			}
 		}
 		// Every allow row of the table from its source role, the allow rows from any from every
@@ -94,9 +95,9 @@ var _ = Describe("the namespace lab", Ordered, Serial, Label("netns"), func() {
 		Expect(res.Exported).To(BeFalse())
 		var ids []string
 		for _, r := range res.Report.Results {
-			if r.Verdict != probe.VerdictPass {
+			if r.Verdict != wire.VerdictPass {
 				ids = append(ids, r.ID)
-				Expect(r.Observed).To(Equal(probe.ObservedFiltered), r.ID)
+				Expect(r.Observed).To(Equal(wire.StateFiltered), r.ID)
 				Expect(r.Reason).To(ContainSubstring("should let it through"), r.ID)
 				Expect(r.Reason).To(ContainSubstring("site.nft has no rule for it"), r.ID)
 			}
@@ -113,7 +114,7 @@ var _ = Describe("the namespace lab", Ordered, Serial, Label("netns"), func() {
 		res := run(fw)
 		var ids []string
 		for _, r := range res.Report.Results {
-			if r.Verdict != probe.VerdictPass {
+			if r.Verdict != wire.VerdictPass {
 				ids = append(ids, r.ID)
 			}
 		}

@@ -3,6 +3,8 @@ package wire
 import (
 	"fmt"
 	"net"
+	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -35,6 +37,10 @@ type Identity struct {
 	// Guard is set when the listener is a guard: the table denies this port to every source
 	// that reached it, so an answer means a denied path is open.
 	Guard bool `json:"guard,omitempty"`
+	// Listening lists what the member listens on, as "tcp/444" and "udp/443" (the JSON document
+	// only): a prober that learnt it knows a refused or filtered deny row toward one of these
+	// ports was denied by the path, not by a host with nothing listening.
+	Listening []string `json:"listening,omitempty"`
 }
 
 // CertInfo names a peer certificate and whether it verified against the listener's trust.
@@ -83,4 +89,15 @@ func (id *Identity) Summary() string {
 		}
 	}
 	return b.String()
+}
+
+// ListenKey is how Identity.Listening names a port: "tcp/444", "udp/443".
+func ListenKey(t Transport, port int) string { return string(t) + "/" + strconv.Itoa(port) }
+
+// Listens reports whether the identity lists the port among what its member listens on.
+func (id *Identity) Listens(t Transport, port int) bool {
+	if id == nil {
+		return false
+	}
+	return slices.Contains(id.Listening, ListenKey(t, port))
 }

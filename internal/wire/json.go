@@ -43,6 +43,16 @@ func (id *Identity) AppendJSON(b []byte) []byte {
 	if id.Guard {
 		b = append(b, `,"guard":true`...)
 	}
+	if len(id.Listening) > 0 {
+		b = append(b, `,"listening":[`...)
+		for i, l := range id.Listening {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = jsonw.AppendString(b, l)
+		}
+		b = append(b, ']')
+	}
 	return append(b, '}')
 }
 
@@ -85,7 +95,7 @@ const identityLayout = `Identity{Service string "service";Role string "role";Mem
 	`RemoteIP string "remote_ip";Host string "host,omitempty";SNI string "sni,omitempty";` +
 	`XForwardedFor string "x_forwarded_for,omitempty";TLSVersion string "tls_version,omitempty";ALPN string "alpn,omitempty";` +
 	`ClientCert *wire.CertInfo "client_cert,omitempty";Method string "method,omitempty";Path string "path,omitempty";` +
-	`CertSHA256 string "cert_sha256,omitempty";Guard bool "guard,omitempty";}` +
+	`CertSHA256 string "cert_sha256,omitempty";Guard bool "guard,omitempty";Listening []string "listening,omitempty";}` +
 	`CertInfo{Subject string "subject";Issuer string "issuer";Serial string "serial";Verified bool "verified";SHA256 string "sha256,omitempty";}`
 
 var identityFast = jsonw.Layout(reflect.TypeFor[Identity](), reflect.TypeFor[CertInfo]()) == identityLayout

@@ -25,6 +25,17 @@ func fillValue(v reflect.Value, r *rand.Rand) {
 			f.SetInt([]int64{0, 443, 50003, -1}[r.IntN(4)])
 		case reflect.Bool:
 			f.SetBool(r.IntN(2) == 1)
+		case reflect.Slice:
+			n := r.IntN(4) - 1 // nil, empty or up to two elements
+			if n < 0 {
+				f.SetZero()
+				continue
+			}
+			sl := reflect.MakeSlice(f.Type(), n, n)
+			for k := range n {
+				sl.Index(k).SetString(strs[r.IntN(len(strs))])
+			}
+			f.Set(sl)
 		case reflect.Pointer:
 			if r.IntN(3) == 0 {
 				f.SetZero()

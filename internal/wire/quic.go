@@ -2,6 +2,13 @@ package wire
 
 import "bytes"
 
+// QUICALPN is the application protocol the mock's QUIC responder negotiates; QUICRequest is the
+// line a client writes on the first stream it opens to be answered with the identity line.
+const (
+	QUICALPN    = "mockdirector"
+	QUICRequest = "IDENTITY\n"
+)
+
 // QUICLine is the identity line the mock's QUIC responder writes on the first stream a client
 // opens (ALPN "mockdirector"): the JSON document and a newline.
 func (id *Identity) QUICLine() []byte {

@@ -8,6 +8,8 @@ type Code string
 // Reason codes. The prose reason says the detail; the code says the class.
 const (
 	CodeNone Code = ""
+	// CodeOK is a row whose expectation held with nothing to remark.
+	CodeOK Code = "ok"
 
 	// Path states.
 	CodeOpen     Code = "open"     // the path is open (a deny row that connected)

@@ -17,7 +17,7 @@ func sample() wire.Identity {
 		Host: "director.contoso.local", SNI: "director.contoso.local", XForwardedFor: "192.0.2.10",
 		TLSVersion: "TLS 1.2", ALPN: "h2", Method: "OPTIONS", Path: "/",
 		ClientCert: &wire.CertInfo{Subject: "CN=edge01", Issuer: "CN=ca", Serial: "1f", Verified: true, SHA256: "ab12"},
-		CertSHA256: "0123abcd", Guard: true,
+		CertSHA256: "0123abcd", Guard: true, Listening: []string{"tcp/443", "tcp/5061", "udp/443"},
 	}
 }
 
