@@ -3,7 +3,9 @@ package listeners_test
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
 	"crypto/tls"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -16,10 +18,17 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/mockdirector/mockdirector/internal/wire"
 	"github.com/mockdirector/mockdirector/journal"
 	"github.com/mockdirector/mockdirector/listeners"
 	"github.com/mockdirector/mockdirector/scenarios"
 )
+
+// leafSHA256 is the fingerprint of the leaf certificate the server presented on c.
+func leafSHA256(c *tls.Conn) string {
+	sum := sha256.Sum256(c.ConnectionState().PeerCertificates[0].Raw)
+	return hex.EncodeToString(sum[:])
+}
 
 // Every listener of every role, generated from the seed table before the specs run.
 var _ = Describe("every listener of every role answers with its identity", func() {
@@ -30,7 +39,7 @@ var _ = Describe("every listener of every role answers with its identity", func(
 			BeforeAll(func() { r = startRole(roleName, bind) })
 
 			for _, row := range scenarios.Default().ServedBy(roleName) {
-				name := listeners.ListenerName(row.Protocol, row.Port)
+				name := listeners.ListenerName(wire.Protocol(row.Protocol), row.Port)
 				It(row.ID()+" ("+name+")", Label(row.Protocol), func() {
 					addr := r.addrs[name]
 					Expect(addr).NotTo(BeEmpty(), "listener %s not bound", name)
@@ -207,8 +216,15 @@ func expectCLSIdentity(r *role, name string, port int, addr string) {
 	br := bufio.NewReader(c)
 	banner, err := br.ReadString('\n')
 	Expect(err).NotTo(HaveOccurred())
-	Expect(banner).To(Equal(fmt.Sprintf("%s role=%s member=%s listener=%s port=%d\r\n",
-		listeners.CLSBannerPrefix, r.name, r.member, name, port)))
+	Expect(banner).To(HavePrefix(fmt.Sprintf("%s role=%s member=%s listener=%s port=%d ",
+		wire.CLSBannerPrefix, r.name, r.member, name, port)))
+	Expect(banner).To(HaveSuffix("\r\n"))
+	// The banner names the source the mock saw and the leaf it serves.
+	id, ok := wire.ParseCLSBanner(strings.TrimSpace(banner))
+	Expect(ok).To(BeTrue())
+	Expect(id.Remote).To(Equal(c.LocalAddr().String()))
+	Expect(id.CertSHA256).To(Equal(leafSHA256(c)))
+	Expect(id.Guard).To(BeFalse())
 	fmt.Fprint(c, "PING 42abc\r\n")
 	Expect(br.ReadString('\n')).To(Equal("PONG 42abc\r\n"))
 	fmt.Fprint(c, "HELLO\r\n")

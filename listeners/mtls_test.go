@@ -10,6 +10,7 @@ import (
 	"github.com/onsi/gomega/types"
 
 	"github.com/mockdirector/mockdirector/certs"
+	"github.com/mockdirector/mockdirector/internal/wire"
 	"github.com/mockdirector/mockdirector/journal"
 	"github.com/mockdirector/mockdirector/listeners"
 	"github.com/mockdirector/mockdirector/scenarios"
@@ -56,7 +57,7 @@ var _ = Describe("mutual TLS on SIP (5061) and CLS (50001-50003)", Label("mtls")
 				if row.Protocol != scenarios.ProtoSIPMTLS && row.Protocol != scenarios.ProtoCLSMTLS {
 					continue
 				}
-				name := listeners.ListenerName(row.Protocol, row.Port)
+				name := listeners.ListenerName(wire.Protocol(row.Protocol), row.Port)
 				for _, version := range []uint16{tls.VersionTLS12, tls.VersionTLS13} {
 					vname := tls.VersionName(version)
 					It(fmt.Sprintf("%s accepts a certificate from the CA (%s)", name, vname), func() {

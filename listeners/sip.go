@@ -11,6 +11,7 @@ import (
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 
+	"github.com/mockdirector/mockdirector/internal/wire"
 	"github.com/mockdirector/mockdirector/journal"
 )
 
@@ -18,8 +19,6 @@ import (
 const (
 	sipAllow     = "INVITE, BYE, ACK, CANCEL, INFO, UPDATE, REFER, NOTIFY, BENOTIFY, OPTIONS, SUBSCRIBE, MESSAGE, PRACK, SERVICE"
 	sipSupported = "ms-dialog-route-set-update, timer, histinfo, ms-safe-transfer, ms-sender, ms-early-media, Replaces, ms-conf-invite"
-	// HeaderSIPIdentity carries the identity on every SIP answer.
-	HeaderSIPIdentity = "X-MockDirector"
 )
 
 // sipListener is SIP over mutual TLS (5061) with sipgo: the client certificate is required and
@@ -33,13 +32,15 @@ type sipListener struct {
 	ua   *sipgo.UserAgent
 	srv  *sipgo.Server
 	once sync.Once
+	// certSHA256 is the served leaf's fingerprint, in every identity header.
+	certSHA256 string
 }
 
 func newSIP(spec Spec, env Env) (Listener, error) {
 	if env.TLS == nil {
-		return nil, fmt.Errorf("%s listener %s: no server certificate (run `mockdirector certs init` or pass --cert/--key/--ca)", spec.Role, spec.Name)
+		return nil, noServerCert(spec)
 	}
-	raw, err := listenTCP(spec)
+	raw, err := listenTCP(spec, env)
 	if err != nil {
 		return nil, err
 	}
@@ -56,7 +57,18 @@ func newSIP(spec Spec, env Env) (Listener, error) {
 		acc.Close()
 		return nil, fmt.Errorf("%s listener %s: %w", spec.Role, spec.Name, err)
 	}
-	l := &sipListener{spec: spec, env: env, acc: acc, ln: &sipConnListener{tlsAcceptor: acc}, ua: ua, srv: srv}
+	l := &sipListener{spec: spec, env: env, acc: acc, ln: &sipConnListener{tlsAcceptor: acc}, ua: ua, srv: srv, certSHA256: env.certSHA256()}
+	if spec.Guard {
+		// A guard forbids everything, saying why (the hit is journaled on accept).
+		forbid := l.answer(403, "Forbidden (mockdirector guard: the table denies this port)")
+		srv.OnOptions(forbid)
+		for _, m := range []sip.RequestMethod{sip.REGISTER, sip.INVITE, sip.SUBSCRIBE, sip.MESSAGE, sip.NOTIFY, sip.INFO, sip.REFER, sip.PUBLISH, sip.UPDATE, sip.PRACK, sip.BYE, sip.CANCEL, "SERVICE"} {
+			srv.OnRequest(m, forbid)
+		}
+		srv.OnAck(func(*sip.Request, sip.ServerTransaction) {})
+		srv.OnNoRoute(forbid)
+		return l, nil
+	}
 	srv.OnOptions(l.answer(200, "OK"))
 	// Unauthenticated peers are challenged, as a Lync registrar does.
 	for _, m := range []sip.RequestMethod{sip.REGISTER, sip.INVITE, sip.SUBSCRIBE, sip.MESSAGE, sip.NOTIFY, sip.INFO, sip.REFER, sip.PUBLISH, sip.UPDATE, sip.PRACK, "SERVICE"} {
@@ -75,11 +87,11 @@ func (l *sipListener) Addr() net.Addr { return l.acc.Addr() }
 func (l *sipListener) Serve(ctx context.Context) error {
 	stop := context.AfterFunc(ctx, func() { l.Close() })
 	defer stop()
-	err := l.srv.ServeTLS(l.ln)
-	if err == nil || errors.Is(err, net.ErrClosed) {
-		return nil
+	// sipgo's ServeTLS returns only once its listener fails; closing it is how it stops.
+	if err := l.srv.ServeTLS(l.ln); !errors.Is(err, net.ErrClosed) {
+		return fmt.Errorf("%s listener %s: %w", l.spec.Role, l.spec.Name, err)
 	}
-	return fmt.Errorf("%s listener %s: %w", l.spec.Role, l.spec.Name, err)
+	return nil
 }
 
 func (l *sipListener) Close() error {
@@ -96,7 +108,9 @@ func (l *sipListener) answer(code int, reason string) sipgo.RequestHandler {
 	return func(req *sip.Request, tx sip.ServerTransaction) {
 		res := sip.NewResponseFromRequest(req, code, reason, nil)
 		res.AppendHeader(sip.NewHeader("Server", "RTC/5.0 mockdirector "+l.spec.Role+" "+l.spec.Member))
-		res.AppendHeader(sip.NewHeader(HeaderSIPIdentity, fmt.Sprintf("role=%s;member=%s;listener=%s;source=%s", l.spec.Role, l.spec.Member, l.spec.Name, req.Source())))
+		id := l.spec.identity(l.certSHA256)
+		id.Remote = req.Source()
+		res.AppendHeader(sip.NewHeader(wire.HeaderSIP, id.SIPValue()))
 		switch code {
 		case 200:
 			res.AppendHeader(sip.NewHeader("Allow", sipAllow))
@@ -108,7 +122,9 @@ func (l *sipListener) answer(code int, reason string) sipgo.RequestHandler {
 		case 405:
 			res.AppendHeader(sip.NewHeader("Allow", sipAllow))
 		}
-		if err := l.record(req, code); err != nil {
+		if l.spec.Guard {
+			// The hit is journaled already.
+		} else if err := l.record(req, code); err != nil {
 			l.env.log().Error("journal write failed", "listener", l.spec.Name, "err", err)
 			res = sip.NewResponseFromRequest(req, 503, "Service Unavailable (journal write failed)", nil)
 		}

@@ -15,6 +15,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/mockdirector/mockdirector/certs"
+	"github.com/mockdirector/mockdirector/internal/wire"
 	"github.com/mockdirector/mockdirector/journal"
 	"github.com/mockdirector/mockdirector/listeners"
 	"github.com/mockdirector/mockdirector/scenarios"
@@ -58,7 +59,7 @@ type port struct {
 	clientCert string
 }
 
-func (p port) name() string { return listeners.ListenerName(p.protocol, p.number) }
+func (p port) name() string { return listeners.ListenerName(wire.Protocol(p.protocol), p.number) }
 
 // mtlsPorts are the ports the matrix covers: SIP 5061, CLS 50001-50003, and HTTPS 444 when a
 // topology override asks for client certificates there.
@@ -83,7 +84,7 @@ func startMock(p port, id *certs.Identity) *mock {
 	m.writer, err = journal.Open(m.journalPath)
 	Expect(err).NotTo(HaveOccurred())
 	spec := listeners.Spec{Role: scenarios.RoleDirector, Member: member, Pool: poolFQDN, Name: p.name(),
-		Protocol: p.protocol, Port: p.number, Addr: net.JoinHostPort(mockIP, "0"), ClientCert: p.clientCert}
+		Protocol: wire.Protocol(p.protocol), Port: p.number, Addr: net.JoinHostPort(mockIP, "0"), ClientCert: p.clientCert}
 	l, err := listeners.New(spec, listeners.Env{TLS: id, Journal: m.writer})
 	Expect(err).NotTo(HaveOccurred())
 	m.addr = l.Addr().String()

@@ -15,6 +15,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/mockdirector/mockdirector/certs"
+	"github.com/mockdirector/mockdirector/internal/roleprofile"
 	"github.com/mockdirector/mockdirector/journal"
 	"github.com/mockdirector/mockdirector/listeners"
 	"github.com/mockdirector/mockdirector/scenarios"
@@ -61,8 +62,8 @@ var _ = Describe("server.Start", func() {
 		var out bytes.Buffer
 		start := func(member string) *server.Instance {
 			inst, err := server.Start(server.Options{
-				Topology:    topo,
-				PlanOptions: listeners.PlanOptions{Role: scenarios.RoleDirector, Member: member, PortOffset: portOffset},
+				Scenario: scenarios.Default(), Topology: topo,
+				PlanOptions: roleprofile.PlanOptions{Role: scenarios.RoleDirector, Member: member, PortOffset: portOffset},
 				CertDir:     filepath.Join(dir, "certs"),
 				JournalPath: filepath.Join(dir, member+".jsonl"),
 				Out:         &out,
@@ -105,7 +106,8 @@ var _ = Describe("server.Start", func() {
 
 	It("names the missing certificate file and the command that makes one", func() {
 		_, err := server.Start(server.Options{
-			PlanOptions: listeners.PlanOptions{Role: scenarios.RoleEdgeInternal, Bind: "127.0.10.4"},
+			Scenario: scenarios.Default(), Topology: topology.Default(),
+			PlanOptions: roleprofile.PlanOptions{Role: scenarios.RoleEdgeInternal, Bind: "127.0.10.4"},
 			CertFile:    filepath.Join(dir, "site.crt"), KeyFile: filepath.Join(dir, "site.key"), CAFile: filepath.Join(dir, "ca.crt"),
 			JournalPath: filepath.Join(dir, "j.jsonl"),
 		})
@@ -114,7 +116,8 @@ var _ = Describe("server.Start", func() {
 
 	It("wants --cert, --key-file and --ca together, naming the flags", func() {
 		_, err := server.Start(server.Options{
-			PlanOptions: listeners.PlanOptions{Role: scenarios.RoleEdgeInternal, Bind: "127.0.10.4"},
+			Scenario: scenarios.Default(), Topology: topology.Default(),
+			PlanOptions: roleprofile.PlanOptions{Role: scenarios.RoleEdgeInternal, Bind: "127.0.10.4"},
 			CertFile:    filepath.Join(dir, "site.crt"), JournalPath: filepath.Join(dir, "j.jsonl"),
 		})
 		Expect(err).To(MatchError(ContainSubstring("--cert, --key-file and --ca go together")))
@@ -126,7 +129,8 @@ var _ = Describe("server.Start", func() {
 		Expect(err).NotTo(HaveOccurred())
 		jpath := filepath.Join(dir, "j.jsonl")
 		inst, err := server.Start(server.Options{
-			PlanOptions: listeners.PlanOptions{Role: scenarios.RoleEdgeInternal, Bind: "127.0.10.4", PortOffset: -5061},
+			Scenario: scenarios.Default(), Topology: topology.Default(),
+			PlanOptions: roleprofile.PlanOptions{Role: scenarios.RoleEdgeInternal, Bind: "127.0.10.4", PortOffset: -5061},
 			CertFile:    certs.CertPath(certDir, "edge01-int.contoso.local"), KeyFile: certs.KeyPath(certDir, "edge01-int.contoso.local"),
 			CAFile:      filepath.Join(certDir, certs.CACertFile),
 			JournalPath: jpath,
@@ -159,7 +163,8 @@ var _ = Describe("server.Start", func() {
 		defer busy.Close()
 		port := busy.Addr().(*net.TCPAddr).Port
 		_, err = server.Start(server.Options{
-			PlanOptions: listeners.PlanOptions{Role: scenarios.RoleEdgeInternal, Bind: "127.0.10.5", PortOffset: port - 5061},
+			Scenario: scenarios.Default(), Topology: topology.Default(),
+			PlanOptions: roleprofile.PlanOptions{Role: scenarios.RoleEdgeInternal, Bind: "127.0.10.5", PortOffset: port - 5061},
 			CertDir:     filepath.Join(dir, "certs"), JournalPath: filepath.Join(dir, "j.jsonl"),
 		})
 		Expect(err).To(MatchError(SatisfyAll(ContainSubstring("edge-internal listener sip-mtls-5061"), ContainSubstring("port "+strconv.Itoa(port)))))
