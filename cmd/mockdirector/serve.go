@@ -114,7 +114,7 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 	}
 	inst, err := server.Start(server.Options{
 		Scenario: scn, Topology: topo, PlanOptions: po,
-		CertDir:     f.certDir, KeyType: kt, CertFile: f.cert, KeyFile: f.keyFile, CAFile: f.ca, CertPassword: serveCertPassword,
+		CertDir: f.certDir, KeyType: kt, CertFile: f.cert, KeyFile: f.keyFile, CAFile: f.ca, CertPassword: serveCertPassword,
 		JournalPath: f.journal,
 		Log:         log,
 		Out:         out,
