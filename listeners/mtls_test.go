@@ -73,25 +73,26 @@ var _ = Describe("mutual TLS on SIP (5061) and CLS (50001-50003)", Label("mtls")
 					})
 
 					DescribeTable(fmt.Sprintf("%s refuses (%s)", name, vname),
-						func(id func() tlsIdentity, reason string, subject func() types.GomegaMatcher) {
+						func(id func() tlsIdentity, reason string, code wire.Code, subject func() types.GomegaMatcher) {
 							local, err := mtlsTry(id(), r.pool, r.addrs[name], version)
 							Expect(err).To(HaveOccurred(), "the handshake must fail")
 							Eventually(r.jr.Events).Should(ContainElement(SatisfyAll(
 								HaveField("Kind", journal.KindHandshake), HaveField("Listener", name),
 								HaveField("Remote", local), HaveField("Outcome", journal.OutcomeFailed),
 								HaveField("Reason", ContainSubstring(reason)),
+								HaveField("Code", code),
 								HaveField("TLS.SNI", r.pool),
 								HaveField("TLS.ClientCert", subject()),
 							)))
 						},
 						Entry("no client certificate", func() tlsIdentity { return noCert{} },
-							"no client certificate", func() types.GomegaMatcher { return BeNil() }),
+							"no client certificate", wire.CodeNoClientCert, func() types.GomegaMatcher { return BeNil() }),
 						Entry("a certificate from another CA", func() tlsIdentity { return keys.untrusted },
-							"unknown authority", func() types.GomegaMatcher { return certMatcher(keys.untrusted) }),
+							"unknown authority", wire.CodeUnknownAuthority, func() types.GomegaMatcher { return certMatcher(keys.untrusted) }),
 						Entry("an expired certificate", func() tlsIdentity { return keys.expired },
-							"expired", func() types.GomegaMatcher { return certMatcher(keys.expired) }),
+							"expired", wire.CodeExpired, func() types.GomegaMatcher { return certMatcher(keys.expired) }),
 						Entry("a certificate without the clientAuth EKU", func() tlsIdentity { return keys.noEKU },
-							"bad EKU", func() types.GomegaMatcher { return certMatcher(keys.noEKU) }),
+							"bad EKU", wire.CodeBadEKU, func() types.GomegaMatcher { return certMatcher(keys.noEKU) }),
 					)
 				}
 			}
@@ -107,6 +108,7 @@ var _ = Describe("mutual TLS on SIP (5061) and CLS (50001-50003)", Label("mtls")
 				Eventually(r.jr.Events).Should(ContainElement(SatisfyAll(
 					HaveField("Kind", journal.KindHandshake), HaveField("Remote", c.LocalAddr().String()),
 					HaveField("Outcome", journal.OutcomeFailed), HaveField("Reason", ContainSubstring("not TLS")),
+					HaveField("Code", wire.CodeNotTLS),
 				)))
 			})
 		})

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -170,3 +171,55 @@ var _ = Describe("server.Start", func() {
 		Expect(err).To(MatchError(SatisfyAll(ContainSubstring("edge-internal listener sip-mtls-5061"), ContainSubstring("port "+strconv.Itoa(port)))))
 	})
 })
+
+var _ = Describe("server.Start with guards", func() {
+	It("binds a guard on every denied port, and reports and skips one something else holds", func() {
+		dir := GinkgoT().TempDir()
+		const bind = "127.0.10.6"
+		busy, err := net.Listen("tcp", net.JoinHostPort(bind, strconv.Itoa(444+portOffset)))
+		Expect(err).NotTo(HaveOccurred())
+		defer busy.Close()
+		rec := &events{}
+		inst, err := server.Start(server.Options{
+			Scenario: scenarios.Default(), Topology: topology.Default(),
+			PlanOptions: roleprofile.PlanOptions{Role: scenarios.RoleDirector, Bind: bind, PortOffset: portOffset, Guards: true},
+			CertDir:     filepath.Join(dir, "certs"), Journal: rec,
+		})
+		Expect(err).NotTo(HaveOccurred(), "a busy guard port is not fatal")
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- inst.Serve(ctx) }()
+		DeferCleanup(func() { cancel(); Eventually(done, 10*time.Second).Should(Receive(BeNil())) })
+
+		Expect(inst.Unguarded).To(ConsistOf(SatisfyAll(HaveField("Port.Port", 444),
+			HaveField("Reason", ContainSubstring("another process holds port")))))
+		var guards []string
+		for _, s := range inst.Specs {
+			if s.Guard {
+				guards = append(guards, s.Name)
+			}
+		}
+		Expect(guards).To(ConsistOf("guard-udp-quic-443", "guard-udp-quic-444", "guard-udp-quic-4443", "guard-udp-quic-5061"))
+		Expect(inst.Addrs()).To(HaveKey("guard-udp-quic-5061"))
+	})
+
+	It("refuses to start without a scenario or a topology", func() {
+		_, err := server.Start(server.Options{Topology: topology.Default(), PlanOptions: roleprofile.PlanOptions{Role: scenarios.RoleDirector}})
+		Expect(err).To(MatchError(roleprofile.ErrNoScenario))
+		_, err = server.Start(server.Options{Scenario: scenarios.Default(), PlanOptions: roleprofile.PlanOptions{Role: scenarios.RoleDirector}})
+		Expect(err).To(MatchError(roleprofile.ErrNoTopology))
+	})
+})
+
+// events keeps journal events in memory.
+type events struct {
+	mu  sync.Mutex
+	evs []journal.Event
+}
+
+func (e *events) Record(ev journal.Event) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.evs = append(e.evs, ev)
+	return nil
+}

@@ -75,3 +75,114 @@ listeners:
 		Expect(err).To(MatchError(ContainSubstring(`no pool for role "frontend"`)))
 	})
 })
+
+var _ = Describe("the guard ports of a role", Label("guards"), func() {
+	ports := func(role string) []string {
+		var out []string
+		for _, p := range roleprofile.GuardPorts(scenarios.Default(), role) {
+			out = append(out, p.String()+" "+string(p.Protocol))
+		}
+		return out
+	}
+
+	It("are the table's ports the role does not serve, TCP and the UDP twins of HTTPS and SIP", func() {
+		Expect(ports("director")).To(Equal([]string{"tcp/444 https",
+			"udp/443 udp-quic", "udp/444 udp-quic", "udp/4443 udp-quic", "udp/5061 udp-quic"}))
+		Expect(ports("frontend")).To(Equal([]string{"tcp/80 http", "tcp/443 https", "tcp/50001 cls-mtls", "tcp/50002 cls-mtls", "tcp/50003 cls-mtls",
+			"udp/443 udp-quic", "udp/444 udp-quic", "udp/4443 udp-quic", "udp/5061 udp-quic"}))
+		Expect(ports("edge-internal")).To(Equal([]string{"tcp/80 http", "tcp/443 https", "tcp/444 https", "tcp/4443 https", "tcp/8080 http",
+			"tcp/50001 cls-mtls", "tcp/50002 cls-mtls", "tcp/50003 cls-mtls",
+			"udp/443 udp-quic", "udp/444 udp-quic", "udp/4443 udp-quic", "udp/5061 udp-quic"}))
+	})
+
+	It("become guard specs with --guards, on the member's address plus the offset, minus what it serves on UDP", func() {
+		topo, err := topology.Parse("site.yaml", []byte(`
+pools:
+  director:
+    fqdn: dir-pool.contoso.local
+    members:
+      - {name: dir01.contoso.local, address: 127.0.10.2}
+listeners:
+  - {role: director, port: 443, http3: true}
+  - {role: director, port: 5061, transport: udp-quic}
+`))
+		Expect(err).NotTo(HaveOccurred())
+		p, err := roleprofile.New(scenarios.Default(), topo, roleprofile.PlanOptions{Role: "director", PortOffset: 100, Guards: true})
+		Expect(err).NotTo(HaveOccurred())
+		got := map[string]string{}
+		for _, g := range p.Guards {
+			Expect(g.Guard).To(BeTrue())
+			Expect(g.Member).To(Equal("dir01.contoso.local"))
+			got[g.Name] = g.Addr
+		}
+		Expect(got).To(Equal(map[string]string{
+			"guard-https-444": "127.0.10.2:544", "guard-udp-quic-444": "127.0.10.2:544", "guard-udp-quic-4443": "127.0.10.2:4543",
+		}), "UDP 443 is the HTTPS listener's HTTP/3 and UDP 5061 the topology's QUIC responder: no guard there")
+		Expect(p.All()).To(HaveLen(len(p.Specs) + 3))
+
+		p, err = roleprofile.New(scenarios.Default(), topo, roleprofile.PlanOptions{Role: "director"})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(p.Guards).To(BeEmpty(), "guards only when asked for")
+	})
+
+	It("says which denied ports the port offset pushes out of range", func() {
+		p, err := roleprofile.New(scenarios.Default(), topology.Default(), roleprofile.PlanOptions{Role: "edge-internal", PortOffset: -5000, Guards: true})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(p.Unguarded).To(ContainElement(SatisfyAll(HaveField("Port.Port", 80), HaveField("Reason", ContainSubstring("out of range")))))
+		Expect(p.Guards).To(ContainElement(HaveField("Name", "guard-cls-mtls-50001")))
+	})
+})
+
+var _ = Describe("a member-specific override", Label("plan"), func() {
+	topo := func() *topology.Topology {
+		t, err := topology.Parse("site.yaml", []byte(`
+pools:
+  director:
+    fqdn: dir-pool.contoso.local
+    members:
+      - {name: dir01.contoso.local, address: 127.0.10.2}
+      - {name: dir02.contoso.local, address: 127.0.10.3}
+listeners:
+  - {role: director, member: dir02.contoso.local, port: 80, disabled: true}
+  - {role: director, member: dir01, port: 8080, disabled: true}
+`))
+		Expect(err).NotTo(HaveOccurred())
+		return t
+	}
+	row := func(port int) scenarios.Row {
+		for _, r := range scenarios.Default().Rows {
+			if r.To == "director" && r.Port == port && r.Allowed() {
+				return r
+			}
+		}
+		Fail("no row")
+		return scenarios.Row{}
+	}
+
+	It("turns the listener off for the member it names (full or short name) only", func() {
+		one, err := roleprofile.New(scenarios.Default(), topo(), roleprofile.PlanOptions{Role: "director", Member: "dir01"})
+		Expect(err).NotTo(HaveOccurred())
+		two, err := roleprofile.New(scenarios.Default(), topo(), roleprofile.PlanOptions{Role: "director", Member: "dir02"})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(one.Serves(row(80))).To(BeTrue())
+		Expect(two.Serves(row(80))).To(BeFalse())
+		Expect(one.Serves(row(8080))).To(BeFalse())
+		Expect(two.Serves(row(8080))).To(BeTrue())
+		Expect(two.Disabled).To(ConsistOf(HaveField("Port", 80)))
+	})
+
+	It("leaves a row served while any member of the pool serves it", func() {
+		t := topo()
+		Expect(roleprofile.Served(scenarios.Default(), t, row(80), "")).To(BeTrue())
+		Expect(roleprofile.Served(scenarios.Default(), t, row(80), "dir02.contoso.local")).To(BeFalse())
+		t.Listeners = append(t.Listeners, topology.Override{Role: "director", Member: "dir01.contoso.local", Port: 80, Disabled: true})
+		Expect(roleprofile.Served(scenarios.Default(), t, row(80), "")).To(BeFalse())
+	})
+
+	It("is an error without a scenario or a topology: the caller chooses the default", func() {
+		_, err := roleprofile.New(nil, topo(), roleprofile.PlanOptions{Role: "director"})
+		Expect(err).To(MatchError(roleprofile.ErrNoScenario))
+		_, err = roleprofile.New(scenarios.Default(), nil, roleprofile.PlanOptions{Role: "director"})
+		Expect(err).To(MatchError(roleprofile.ErrNoTopology))
+	})
+})
