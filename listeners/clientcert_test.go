@@ -9,6 +9,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/mockdirector/mockdirector/internal/wire"
 	"github.com/mockdirector/mockdirector/journal"
 	"github.com/mockdirector/mockdirector/listeners"
 	"github.com/mockdirector/mockdirector/scenarios"
@@ -25,9 +26,9 @@ var _ = Describe("an HTTPS listener that asks for client certificates (topology 
 		done := make(chan error, 1)
 		go func() { done <- g.Serve(ctx) }()
 		DeferCleanup(func() { cancel(); Eventually(done, 10*time.Second).Should(Receive()) })
-		return "https://" + g.Listeners[0].Addr().String() + listeners.WellKnownPath, jr
+		return "https://" + g.Listeners[0].Addr().String() + wire.WellKnownPath, jr
 	}
-	get := func(url string, id tlsIdentity) (*listeners.Identity, error) {
+	get := func(url string, id tlsIdentity) (*wire.Identity, error) {
 		cl := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
 			DialContext: dialer().DialContext, TLSClientConfig: id.ClientConfig("dir-pool.contoso.local")}}
 		res, err := cl.Get(url)
@@ -35,7 +36,7 @@ var _ = Describe("an HTTPS listener that asks for client certificates (topology 
 			return nil, err
 		}
 		defer res.Body.Close()
-		var got listeners.Identity
+		var got wire.Identity
 		Expect(json.NewDecoder(res.Body).Decode(&got)).To(Succeed())
 		return &got, nil
 	}

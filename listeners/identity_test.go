@@ -84,7 +84,7 @@ func expectWebIdentity(r *role, name, proto string, port int, addr string) {
 		if h2 && proto == scenarios.ProtoHTTP {
 			continue
 		}
-		req, err := http.NewRequest("GET", scheme+"://"+addr+listeners.WellKnownPath, nil)
+		req, err := http.NewRequest("GET", scheme+"://"+addr+wire.WellKnownPath, nil)
 		Expect(err).NotTo(HaveOccurred())
 		req.Host = r.pool // what a reverse proxy forwarding the Host header sends
 		req.Header.Set("X-Forwarded-For", "203.0.113.7")
@@ -98,9 +98,9 @@ func expectWebIdentity(r *role, name, proto string, port int, addr string) {
 			Expect(res.ProtoMajor).To(Equal(2))
 		}
 
-		var id listeners.Identity
+		var id wire.Identity
 		Expect(json.Unmarshal(body, &id)).To(Succeed(), string(body))
-		Expect(id.Service).To(Equal(listeners.ServiceName))
+		Expect(id.Service).To(Equal(wire.ServiceName))
 		Expect(id.Role).To(Equal(r.name))
 		Expect(id.Member).To(Equal(r.member))
 		Expect(id.Pool).To(Equal(r.pool))
@@ -112,30 +112,30 @@ func expectWebIdentity(r *role, name, proto string, port int, addr string) {
 		Expect(id.Host).To(Equal(r.pool))
 		Expect(id.XForwardedFor).To(Equal("203.0.113.7"))
 
-		Expect(res.Header.Get(listeners.HeaderRole)).To(Equal(r.name))
-		Expect(res.Header.Get(listeners.HeaderMember)).To(Equal(r.member))
-		Expect(res.Header.Get(listeners.HeaderListener)).To(Equal(name))
-		Expect(res.Header.Get(listeners.HeaderSource)).To(HavePrefix(clientIP + ":"))
-		Expect(res.Header.Get(listeners.HeaderHost)).To(Equal(r.pool))
-		Expect(res.Header.Get(listeners.HeaderXFF)).To(Equal("203.0.113.7"))
+		Expect(res.Header.Get(wire.HeaderRole)).To(Equal(r.name))
+		Expect(res.Header.Get(wire.HeaderMember)).To(Equal(r.member))
+		Expect(res.Header.Get(wire.HeaderListener)).To(Equal(name))
+		Expect(res.Header.Get(wire.HeaderSource)).To(HavePrefix(clientIP + ":"))
+		Expect(res.Header.Get(wire.HeaderHost)).To(Equal(r.pool))
+		Expect(res.Header.Get(wire.HeaderXFF)).To(Equal("203.0.113.7"))
 		if proto == scenarios.ProtoHTTPS {
 			Expect(id.SNI).To(Equal(r.pool))
 			Expect(id.TLSVersion).To(Equal("TLS 1.3"))
-			Expect(res.Header.Get(listeners.HeaderSNI)).To(Equal(r.pool))
+			Expect(res.Header.Get(wire.HeaderSNI)).To(Equal(r.pool))
 			if h2 {
 				Expect(id.ALPN).To(Equal("h2"))
 			} else {
 				Expect(id.ALPN).To(Equal("http/1.1"))
 			}
 		} else {
-			Expect(res.Header.Get(listeners.HeaderSNI)).To(BeEmpty())
+			Expect(res.Header.Get(wire.HeaderSNI)).To(BeEmpty())
 		}
 
 		// The journal has the request, with what the listener saw.
 		Expect(r.jr.Events()).To(ContainElement(SatisfyAll(
 			HaveField("Kind", journal.KindHTTP),
 			HaveField("Listener", name),
-			HaveField("Remote", res.Header.Get(listeners.HeaderSource)),
+			HaveField("Remote", res.Header.Get(wire.HeaderSource)),
 			HaveField("HTTP.Host", r.pool),
 			HaveField("HTTP.XForwardedFor", "203.0.113.7"),
 			HaveField("HTTP.Status", 200),
@@ -172,7 +172,7 @@ func expectSIPIdentity(r *role, name, addr string) {
 	Expect(res.GetHeader("Allow").Value()).To(ContainSubstring("OPTIONS"))
 	Expect(res.GetHeader("Supported").Value()).To(ContainSubstring("ms-dialog-route-set-update"))
 	Expect(res.GetHeader("Server").Value()).To(ContainSubstring("RTC/5.0"))
-	Expect(res.GetHeader(listeners.HeaderSIPIdentity).Value()).To(SatisfyAll(
+	Expect(res.GetHeader(wire.HeaderSIP).Value()).To(SatisfyAll(
 		ContainSubstring("role="+r.name), ContainSubstring("member="+r.member),
 		ContainSubstring("listener="+name)))
 

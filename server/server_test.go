@@ -17,8 +17,8 @@ import (
 
 	"github.com/mockdirector/mockdirector/certs"
 	"github.com/mockdirector/mockdirector/internal/roleprofile"
+	"github.com/mockdirector/mockdirector/internal/wire"
 	"github.com/mockdirector/mockdirector/journal"
-	"github.com/mockdirector/mockdirector/listeners"
 	"github.com/mockdirector/mockdirector/scenarios"
 	"github.com/mockdirector/mockdirector/server"
 	"github.com/mockdirector/mockdirector/topology"
@@ -40,7 +40,7 @@ pools:
 // (32768-60999), so no client socket of a concurrent test can hold one.
 const portOffset = 13000
 
-func get(url, host string) (listeners.Identity, *http.Response) {
+func get(url, host string) (wire.Identity, *http.Response) {
 	cl := &http.Client{Timeout: 10 * time.Second}
 	req, err := http.NewRequest("GET", url, nil)
 	Expect(err).NotTo(HaveOccurred())
@@ -48,7 +48,7 @@ func get(url, host string) (listeners.Identity, *http.Response) {
 	res, err := cl.Do(req)
 	Expect(err).NotTo(HaveOccurred())
 	defer res.Body.Close()
-	var id listeners.Identity
+	var id wire.Identity
 	Expect(json.NewDecoder(res.Body).Decode(&id)).To(Succeed())
 	return id, res
 }
@@ -88,7 +88,7 @@ var _ = Describe("server.Start", func() {
 			Expect(two.Addrs()[name].String()).To(Equal("127.0.10.3:"+strconv.Itoa(addr.(*net.TCPAddr).Port)), name)
 		}
 		for _, m := range []struct{ ip, member string }{{"127.0.10.2", "dir01.contoso.local"}, {"127.0.10.3", "dir02.contoso.local"}} {
-			id, res := get("http://"+m.ip+":"+strconv.Itoa(8080+portOffset)+listeners.WellKnownPath, "dir-pool.contoso.local")
+			id, res := get("http://"+m.ip+":"+strconv.Itoa(8080+portOffset)+wire.WellKnownPath, "dir-pool.contoso.local")
 			Expect(res.StatusCode).To(Equal(200))
 			Expect(id.Member).To(Equal(m.member))
 			Expect(id.Local).To(Equal(m.ip + ":" + strconv.Itoa(8080+portOffset)))

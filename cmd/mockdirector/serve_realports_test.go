@@ -15,8 +15,8 @@ import (
 	"github.com/onsi/gomega/gexec"
 
 	"github.com/mockdirector/mockdirector/certs"
+	"github.com/mockdirector/mockdirector/internal/wire"
 	"github.com/mockdirector/mockdirector/journal"
-	"github.com/mockdirector/mockdirector/listeners"
 )
 
 // listening returns the TCP ports `ss -ltn` shows listening on addr.
@@ -81,10 +81,10 @@ var _ = Describe("mockdirector serve on the table's real ports", Serial, Label("
 		})
 
 		It("answers curl -sk on 4443 and curl on 80 with its identity", func() {
-			for _, url := range []string{"https://" + bind + ":4443" + listeners.WellKnownPath, "http://" + bind + ":80" + listeners.WellKnownPath} {
+			for _, url := range []string{"https://" + bind + ":4443" + wire.WellKnownPath, "http://" + bind + ":80" + wire.WellKnownPath} {
 				s := tool("", "curl", "-sk", "--max-time", "10", "-H", "X-Forwarded-For: 198.51.100.9", url)
 				Expect(s).To(gexec.Exit(0))
-				var id listeners.Identity
+				var id wire.Identity
 				Expect(json.Unmarshal(s.Out.Contents(), &id)).To(Succeed(), string(s.Out.Contents()))
 				Expect(id.Role).To(Equal("director"))
 				Expect(id.Member).To(Equal("dir01.contoso.local"))
