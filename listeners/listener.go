@@ -60,6 +60,18 @@ type Env struct {
 	Journal journal.Recorder
 	// Log receives operational messages; nil discards.
 	Log *slog.Logger
+	// Conns caps the open TCP connections of every listener that shares it, in total and per
+	// source (server.Start makes one per process); nil caps nothing. Its Limits also set the
+	// SIP timeouts (nil: the defaults).
+	Conns *ConnLimiter
+}
+
+// limits are the process's limits, defaults filled in.
+func (e Env) limits() Limits {
+	if e.Conns == nil {
+		return Limits{}.withDefaults()
+	}
+	return e.Conns.Limits()
 }
 
 func (e Env) journal() journal.Recorder {
@@ -172,6 +184,9 @@ func listenTCP(spec Spec, env Env) (net.Listener, error) {
 	l, err := net.Listen("tcp", spec.Addr)
 	if err != nil {
 		return nil, &BindError{Spec: spec, Err: err}
+	}
+	if env.Conns != nil {
+		l = &limitListener{Listener: l, spec: spec, env: env}
 	}
 	if spec.Guard {
 		return &guardListener{Listener: l, spec: spec, env: env}, nil

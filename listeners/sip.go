@@ -1,12 +1,14 @@
 package listeners
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
 	"sync"
+	"time"
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
@@ -65,7 +67,7 @@ func newSIP(spec Spec, env Env) (Listener, error) {
 		for _, m := range []sip.RequestMethod{sip.REGISTER, sip.INVITE, sip.SUBSCRIBE, sip.MESSAGE, sip.NOTIFY, sip.INFO, sip.REFER, sip.PUBLISH, sip.UPDATE, sip.PRACK, sip.BYE, sip.CANCEL, "SERVICE"} {
 			srv.OnRequest(m, forbid)
 		}
-		srv.OnAck(func(*sip.Request, sip.ServerTransaction) {})
+		srv.OnAck(func(req *sip.Request, _ sip.ServerTransaction) { l.ln.answered(req.Source()) })
 		srv.OnNoRoute(forbid)
 		return l, nil
 	}
@@ -76,7 +78,10 @@ func newSIP(spec Spec, env Env) (Listener, error) {
 	}
 	srv.OnBye(l.answer(481, "Call Leg/Transaction Does Not Exist"))
 	srv.OnCancel(l.answer(481, "Call Leg/Transaction Does Not Exist"))
-	srv.OnAck(func(req *sip.Request, tx sip.ServerTransaction) { l.record(req, 0) })
+	srv.OnAck(func(req *sip.Request, tx sip.ServerTransaction) {
+		l.record(req, 0)
+		l.ln.answered(req.Source())
+	})
 	srv.OnNoRoute(l.answer(405, "Method Not Allowed"))
 	return l, nil
 }
@@ -131,6 +136,7 @@ func (l *sipListener) answer(code int, reason string) sipgo.RequestHandler {
 		if err := tx.Respond(res); err != nil {
 			l.env.log().Debug("SIP respond failed", "listener", l.spec.Name, "err", err)
 		}
+		l.ln.answered(req.Source())
 	}
 }
 
@@ -165,6 +171,7 @@ type sipConnListener struct {
 type sipConnInfo struct {
 	local string
 	tls   *journal.TLSInfo
+	conn  *sipConn
 }
 
 func (s *sipConnListener) Accept() (net.Conn, error) {
@@ -177,20 +184,84 @@ func (s *sipConnListener) Accept() (net.Conn, error) {
 	var peer *journal.CertInfo
 	if len(st.PeerCertificates) > 0 {
 		peer = certInfo(st.PeerCertificates[0])
-		peer.Verified = true // the acceptor refuses any other on this listener
+		peer.Verified = !s.spec.Guard // the acceptor refuses any other on this listener
 	}
 	remote := c.RemoteAddr().String()
-	s.conns.Store(remote, &sipConnInfo{local: c.LocalAddr().String(), tls: tlsInfo(st, peer)})
-	return &forgetConn{Conn: c, forget: func() { s.conns.Delete(remote) }}, nil
+	sc := &sipConn{Conn: c, spec: s.spec, env: s.env, limits: s.env.limits(), forget: func() { s.conns.Delete(remote) }}
+	s.conns.Store(remote, &sipConnInfo{local: c.LocalAddr().String(), tls: tlsInfo(st, peer), conn: sc})
+	return sc, nil
 }
 
-type forgetConn struct {
+// answered marks the connection a request came from as between requests again.
+func (s *sipConnListener) answered(remote string) {
+	if c, ok := s.conns.Load(remote); ok {
+		c.(*sipConnInfo).conn.idle()
+	}
+}
+
+// sipConn is a SIP connection with the mock's read timeouts: a request must arrive whole within
+// Limits.SIPRequestTimeout of its first byte; a connection that sends neither a request nor a
+// CRLF keep-alive for Limits.SIPIdleTimeout is closed. (A read that ends one request and starts
+// the next counts the next from its answer: bytes, not messages, are what a read sees.)
+type sipConn struct {
 	net.Conn
+	spec   Spec
+	env    Env
+	limits Limits
 	once   sync.Once
 	forget func()
+
+	mu      sync.Mutex
+	started time.Time // first byte of a request not answered yet; zero between requests
 }
 
-func (c *forgetConn) Close() error {
+func (c *sipConn) deadline() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.started.IsZero() {
+		return time.Now().Add(c.limits.SIPIdleTimeout)
+	}
+	return c.started.Add(c.limits.SIPRequestTimeout)
+}
+
+func (c *sipConn) Read(b []byte) (int, error) {
+	c.Conn.SetReadDeadline(c.deadline())
+	n, err := c.Conn.Read(b)
+	if n > 0 && len(bytes.Trim(b[:n], "\r\n")) > 0 {
+		c.mu.Lock()
+		if c.started.IsZero() {
+			c.started = time.Now()
+		}
+		c.mu.Unlock()
+	}
+	var ne net.Error
+	if err != nil && errors.As(err, &ne) && ne.Timeout() {
+		c.mu.Lock()
+		partial := !c.started.IsZero()
+		c.mu.Unlock()
+		if partial && !c.spec.Guard {
+			ev := baseEvent(c.spec, journal.KindSIP, c.LocalAddr(), c.RemoteAddr())
+			ev.Outcome, ev.Code = journal.OutcomeFailed, wire.CodeTimeout
+			ev.Reason = fmt.Sprintf("SIP request not complete %s after its first byte: connection closed", c.limits.SIPRequestTimeout)
+			ev.SIP = &journal.SIPInfo{}
+			_ = c.env.journal().Record(ev)
+		}
+	}
+	return n, err
+}
+
+// SetReadDeadline is the mock's own (see sipConn): sipgo's is ignored.
+func (c *sipConn) SetReadDeadline(time.Time) error { return nil }
+
+// idle marks the connection between requests: the idle timeout runs from now.
+func (c *sipConn) idle() {
+	c.mu.Lock()
+	c.started = time.Time{}
+	c.mu.Unlock()
+	c.Conn.SetReadDeadline(time.Now().Add(c.limits.SIPIdleTimeout))
+}
+
+func (c *sipConn) Close() error {
 	c.once.Do(c.forget)
 	return c.Conn.Close()
 }

@@ -44,6 +44,10 @@ type Options struct {
 	// Observers also see every event, after the journal has it (metrics, the live page).
 	Observers []journal.Recorder
 
+	// Limits cap the connections of all listeners (in total and per source) and set the SIP
+	// timeouts; zero fields take the listeners' defaults.
+	Limits listeners.Limits
+
 	Log *slog.Logger
 	// Out receives what a person should read on start (generated files, listeners).
 	Out io.Writer
@@ -97,7 +101,7 @@ func Start(o Options) (*Instance, error) {
 	if len(o.Observers) > 0 {
 		rec = observed{journal: rec, observers: o.Observers}
 	}
-	env := listeners.Env{TLS: id, Journal: rec, Log: o.Log}
+	env := listeners.Env{TLS: id, Journal: rec, Log: o.Log, Conns: listeners.NewConnLimiter(o.Limits)}
 	g, err := listeners.Bind(prof.Specs, env)
 	if err != nil {
 		inst.closeJournal()

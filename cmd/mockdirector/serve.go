@@ -30,6 +30,7 @@ type serveFlags struct {
 	certDir, key, cert, keyFile, ca      string
 	journal                              string
 	verbose, noGuards                    bool
+	limits                               listeners.Limits
 	adminFlags
 }
 
@@ -76,6 +77,10 @@ Examples:
 	fl.StringVar(&f.journal, "journal", "mockdirector-journal.jsonl", "journal file (JSON Lines, appended)")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "log protocol details to stderr")
 	fl.BoolVar(&f.noGuards, "no-guards", false, "bind no guard listeners on the ports the table denies toward the role")
+	fl.IntVar(&f.limits.MaxConns, "max-conns", listeners.DefaultMaxConns, "open TCP connections across all listeners; more are refused and journaled as over-limit (-1: no cap)")
+	fl.IntVar(&f.limits.MaxConnsPerSource, "max-conns-per-source", listeners.DefaultMaxConnsPerSource, "open TCP connections from one source address (-1: no cap)")
+	fl.DurationVar(&f.limits.SIPRequestTimeout, "sip-request-timeout", listeners.DefaultSIPRequestTimeout, "a SIP request must arrive whole this long after its first byte")
+	fl.DurationVar(&f.limits.SIPIdleTimeout, "sip-idle-timeout", listeners.DefaultSIPIdleTimeout, "close a SIP connection without a request or CRLF keep-alive for this long")
 	addAdminFlags(fl, &f.adminFlags)
 	cmd.MarkFlagRequired("role")
 	rootCmd.AddCommand(cmd)
@@ -115,10 +120,10 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 	inst, err := server.Start(server.Options{
 		Scenario: scn, Topology: topo, PlanOptions: po,
 		CertDir: f.certDir, KeyType: kt, CertFile: f.cert, KeyFile: f.keyFile, CAFile: f.ca, CertPassword: serveCertPassword,
-		JournalPath: f.journal,
-		Log:         log,
-		Out:         out,
-		Observers:   adm.observers(),
+		JournalPath: f.journal, Limits: f.limits,
+		Log:       log,
+		Out:       out,
+		Observers: adm.observers(),
 	})
 	if err != nil {
 		adm.close()
