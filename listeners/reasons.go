@@ -47,7 +47,7 @@ func verifyClient(rawCerts [][]byte, roots *x509.CertPool) (*journal.CertInfo, *
 	_, err := chain[0].Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}})
 	if err != nil && weakSignature(chain) {
 		// crypto/x509 reports a SHA-1 signature as an unknown authority; the chain says why.
-		err = &weakSignatureError{err: err, alg: chain[0].SignatureAlgorithm}
+		err = &weakSignatureError{err: err, alg: weakAlg(chain)}
 	}
 	info.Verified = err == nil
 	return info, chain[0], err
@@ -63,16 +63,32 @@ type weakSignatureError struct {
 func (e *weakSignatureError) Error() string { return e.err.Error() }
 func (e *weakSignatureError) Unwrap() error { return e.err }
 
-// weakSignature reports whether a certificate of the chain (the root aside) is signed with an
-// algorithm current TLS stacks refuse.
-func weakSignature(chain []*x509.Certificate) bool {
+// hashName names the hash of a weak signature algorithm the way people say it.
+func hashName(alg x509.SignatureAlgorithm) string {
+	switch alg {
+	case x509.SHA1WithRSA, x509.DSAWithSHA1, x509.ECDSAWithSHA1:
+		return "SHA-1"
+	case x509.MD5WithRSA:
+		return "MD5"
+	case x509.MD2WithRSA:
+		return "MD2"
+	}
+	return alg.String()
+}
+
+// weakSignature reports whether a certificate of the chain is signed with an algorithm current
+// TLS stacks refuse.
+func weakSignature(chain []*x509.Certificate) bool { return weakAlg(chain) != x509.UnknownSignatureAlgorithm }
+
+// weakAlg is the first weak signature algorithm of the chain (UnknownSignatureAlgorithm: none).
+func weakAlg(chain []*x509.Certificate) x509.SignatureAlgorithm {
 	for _, c := range chain {
 		switch c.SignatureAlgorithm {
 		case x509.MD2WithRSA, x509.MD5WithRSA, x509.SHA1WithRSA, x509.DSAWithSHA1, x509.ECDSAWithSHA1:
-			return true
+			return c.SignatureAlgorithm
 		}
 	}
-	return false
+	return x509.UnknownSignatureAlgorithm
 }
 
 func certInfo(c *x509.Certificate) *journal.CertInfo {
@@ -88,7 +104,7 @@ func certProblem(err error, leaf *x509.Certificate) (wire.Code, string) {
 	case errors.Is(err, errNoClientCert):
 		return wire.CodeNoClientCert, "no client certificate (this listener requires mutual TLS)"
 	case errors.As(err, &ws):
-		return wire.CodeWeakSignature, fmt.Sprintf("signed with an insecure algorithm (%s): re-issue it from a CA that signs with SHA-256", ws.alg)
+		return wire.CodeWeakSignature, fmt.Sprintf("signed with an insecure algorithm (%s): re-issue it from a CA that signs with SHA-256", hashName(ws.alg))
 	case errors.As(err, &ua):
 		return wire.CodeUnknownAuthority, "unknown authority (not issued by a CA this listener trusts)"
 	case errors.As(err, &ci):
