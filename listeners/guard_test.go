@@ -107,6 +107,8 @@ var _ = Describe("guard listeners on the ports the table denies toward a role", 
 			Expect(id.RemoteIP).To(Equal(clientIP))
 			if strings.HasPrefix(url, "https") {
 				Expect(id.CertSHA256).To(Equal(servedSHA256(env)))
+			} else {
+				Expect(id.CertSHA256).To(BeEmpty(), "a plain port serves no certificate")
 			}
 
 			res, err = cl.Get(url + "/meet/")

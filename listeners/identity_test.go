@@ -111,6 +111,14 @@ func expectWebIdentity(r *role, name, proto string, port int, addr string) {
 		Expect(id.RemoteIP).To(Equal(clientIP))
 		Expect(id.Host).To(Equal(r.pool))
 		Expect(id.XForwardedFor).To(Equal("203.0.113.7"))
+		Expect(id.Guard).To(BeFalse())
+		if res.TLS != nil {
+			sum := sha256.Sum256(res.TLS.PeerCertificates[0].Raw)
+			Expect(id.CertSHA256).To(Equal(hex.EncodeToString(sum[:])), "the identity names the leaf served")
+			Expect(res.Header.Get(wire.HeaderCertSHA256)).To(Equal(id.CertSHA256))
+		} else {
+			Expect(id.CertSHA256).To(BeEmpty())
+		}
 
 		Expect(res.Header.Get(wire.HeaderRole)).To(Equal(r.name))
 		Expect(res.Header.Get(wire.HeaderMember)).To(Equal(r.member))

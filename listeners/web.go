@@ -23,7 +23,13 @@ type webHandler struct {
 }
 
 func newWebHandler(spec Spec, env Env) *webHandler {
-	return &webHandler{spec: spec, env: env, certSHA256: env.certSHA256()}
+	h := &webHandler{spec: spec, env: env}
+	if spec.Protocol.TLS() {
+		// Only where this listener serves it: a plain port names no certificate (a reverse
+		// proxy that bridges external 443 to 8080 presents its own, legitimately).
+		h.certSHA256 = env.certSHA256()
+	}
+	return h
 }
 
 func (h *webHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {

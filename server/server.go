@@ -27,6 +27,9 @@ type Options struct {
 	Scenario *scenarios.Scenario
 	Topology *topology.Topology
 	roleprofile.PlanOptions
+	// Profile, when set, is the member's profile already computed from Scenario, Topology and
+	// PlanOptions (serve computes it first to name the member on the admin page).
+	Profile *roleprofile.Profile
 
 	// CertDir holds generated certificates; missing ones are generated on start.
 	CertDir string
@@ -78,9 +81,12 @@ func Start(o Options) (*Instance, error) {
 	if o.Out == nil {
 		o.Out = io.Discard
 	}
-	prof, err := roleprofile.New(o.Scenario, o.Topology, o.PlanOptions)
-	if err != nil {
-		return nil, err
+	prof := o.Profile
+	if prof == nil {
+		var err error
+		if prof, err = roleprofile.New(o.Scenario, o.Topology, o.PlanOptions); err != nil {
+			return nil, err
+		}
 	}
 	id, err := Identity(o)
 	if err != nil {

@@ -118,7 +118,7 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 		return err
 	}
 	inst, err := server.Start(server.Options{
-		Scenario: scn, Topology: topo, PlanOptions: po,
+		Scenario: scn, Topology: topo, PlanOptions: po, Profile: prof,
 		CertDir: f.certDir, KeyType: kt, CertFile: f.cert, KeyFile: f.keyFile, CAFile: f.ca, CertPassword: serveCertPassword,
 		JournalPath: f.journal, Limits: f.limits,
 		Log:       log,
