@@ -24,11 +24,11 @@ import (
 // The generic QUIC responder proves a UDP path with a real handshake, on any UDP port a topology
 // names (transport udp-quic): plain UDP probing cannot tell "open and silent" from "filtered",
 // a QUIC handshake can. After the handshake the client opens one bidirectional stream and sends
-// a line (anything, at most QUICMaxLine bytes, "IDENTITY\n" by convention); the responder answers
+// a line (anything, at most QUICMaxLine bytes, wire.QUICIdentityRequest by convention); the responder answers
 // the Identity as one JSON line and closes the stream. Garbage datagrams are dropped by quic-go.
 const (
-	// QUICALPN is the application protocol the responder negotiates.
-	QUICALPN = "mockdirector"
+	// QUICALPN is the application protocol the responder negotiates (wire.QUICALPN).
+	QUICALPN = wire.QUICALPN
 	// QUICMaxLine bounds the request line on the identity stream.
 	QUICMaxLine = 1024
 	// QUICIdleTimeout closes a QUIC connection that sends nothing for this long.
