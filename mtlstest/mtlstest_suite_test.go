@@ -155,7 +155,7 @@ func exchange(p port, addr string, conf *tls.Config) (string, *tls.ConnectionSta
 		if err != nil {
 			return local, &st, err
 		}
-		if !strings.HasPrefix(line, listeners.CLSBannerPrefix) {
+		if !strings.HasPrefix(line, wire.CLSBannerPrefix) {
 			return local, &st, fmt.Errorf("unexpected CLS banner %q", line)
 		}
 	case scenarios.ProtoSIPMTLS:
@@ -175,7 +175,7 @@ func exchange(p port, addr string, conf *tls.Config) (string, *tls.ConnectionSta
 			return local, &st, fmt.Errorf("unexpected SIP answer %q", line)
 		}
 	case scenarios.ProtoHTTPS:
-		if _, err := fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", listeners.WellKnownPath, poolFQDN); err != nil {
+		if _, err := fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", wire.WellKnownPath, poolFQDN); err != nil {
 			return local, &st, err
 		}
 		line, err := r.ReadString('\n')
