@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"sync"
 	"time"
@@ -246,6 +247,8 @@ func (c *sipConn) Read(b []byte) (int, error) {
 			ev.SIP = &journal.SIPInfo{}
 			_ = c.env.journal().Record(ev)
 		}
+		// The mock's own timeout: to sipgo the connection ends (it logs a read error at ERROR).
+		return n, io.EOF
 	}
 	return n, err
 }

@@ -50,6 +50,11 @@ func newTLSAcceptor(raw net.Listener, spec Spec, env Env, conf *tls.Config, clie
 
 func (a *tlsAcceptor) acceptLoop() {
 	defer a.wg.Done()
+	// Accept errors (out of file descriptors) back off from 5 ms to 1 s, as net/http does, and
+	// are logged at most once a second with how many there were.
+	var delay time.Duration
+	var failed int
+	var logged time.Time
 	for {
 		c, err := a.raw.Accept()
 		if err != nil {
@@ -60,10 +65,20 @@ func (a *tlsAcceptor) acceptLoop() {
 			if errors.As(err, &ne) && ne.Timeout() {
 				continue
 			}
-			a.env.log().Warn("accept failed", "listener", a.spec.Name, "err", err)
-			time.Sleep(50 * time.Millisecond)
+			failed++
+			if time.Since(logged) >= time.Second {
+				a.env.log().Warn("accept failed", "listener", a.spec.Name, "err", err, "times", failed)
+				failed, logged = 0, time.Now()
+			}
+			delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+			select {
+			case <-time.After(delay):
+			case <-a.done:
+				return
+			}
 			continue
 		}
+		delay = 0
 		tc := &trackedConn{Conn: c, a: a}
 		a.mu.Lock()
 		a.conns[tc] = false
