@@ -78,7 +78,9 @@ func hashName(alg x509.SignatureAlgorithm) string {
 
 // weakSignature reports whether a certificate of the chain is signed with an algorithm current
 // TLS stacks refuse.
-func weakSignature(chain []*x509.Certificate) bool { return weakAlg(chain) != x509.UnknownSignatureAlgorithm }
+func weakSignature(chain []*x509.Certificate) bool {
+	return weakAlg(chain) != x509.UnknownSignatureAlgorithm
+}
 
 // weakAlg is the first weak signature algorithm of the chain (UnknownSignatureAlgorithm: none).
 func weakAlg(chain []*x509.Certificate) x509.SignatureAlgorithm {
