@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"slices"
 
 	"github.com/mockdirector/mockdirector/certs"
 	"github.com/mockdirector/mockdirector/internal/roleprofile"
@@ -92,7 +93,7 @@ func Start(o Options) (*Instance, error) {
 	if err != nil {
 		return nil, err
 	}
-	inst := &Instance{Options: o, Profile: prof, Specs: prof.Specs, Unguarded: prof.Unguarded}
+	inst := &Instance{Options: o, Profile: prof, Specs: slices.Clone(prof.Specs), Unguarded: slices.Clone(prof.Unguarded)}
 	rec := o.Journal
 	if rec == nil {
 		if o.JournalPath == "" {
