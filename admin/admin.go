@@ -39,6 +39,9 @@ type Options struct {
 	Topology *topology.Topology
 	// Roles are the destination roles the matrix holds to the table (serve: its own role).
 	Roles []string
+	// Member, when set, is the one member whose profile decides which rows are served (serve:
+	// its own member); empty: a row counts when any member of its pool serves it.
+	Member string
 	// Title names the instance on the page ("director dir01.contoso.local").
 	Title string
 	// Probe results shown beside the rows, if any.
@@ -92,10 +95,10 @@ func Listen(o Options) (*Server, error) {
 		return nil, err
 	}
 	if o.Scenario == nil {
-		o.Scenario = scenarios.Default()
+		return nil, errors.New("admin: no scenario given (the caller chooses the port table, for example scenarios.Default())")
 	}
 	if o.Topology == nil {
-		o.Topology = topology.Default()
+		return nil, errors.New("admin: no topology given (the caller chooses the site, for example topology.Default())")
 	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
@@ -104,7 +107,7 @@ func Listen(o Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("admin: cannot bind %s: %w (pick another with --admin 127.0.0.1:PORT, or leave --admin out)", o.Addr, err)
 	}
-	s := &Server{opts: o, builder: report.NewBuilder(o.Scenario, o.Topology, report.Options{Roles: o.Roles}),
+	s := &Server{opts: o, builder: report.NewBuilder(o.Scenario, o.Topology, report.Options{Roles: o.Roles, Member: o.Member}),
 		hub: newHub(), ln: ln, started: time.Now()}
 	s.metrics = newMetrics(s.builder)
 	s.srv = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second,

@@ -209,7 +209,7 @@ var _ = Describe("admin API on a Director with real traffic", Ordered, func() {
 		byKind := map[string]int{}
 		failedHS, http8080, sipOptions := 0, 0, 0
 		for _, e := range evs {
-			byKind[e.Kind+"/"+e.Outcome]++
+			byKind[e.Kind+"/"+string(e.Outcome)]++
 			if e.Kind == journal.KindHandshake && e.Outcome == journal.OutcomeFailed {
 				failedHS++
 			}
@@ -243,7 +243,7 @@ var _ = Describe("admin API on a Director with real traffic", Ordered, func() {
 		Expect(sum(fams, "mockdirector_sip_requests_total", map[string]string{"method": "OPTIONS", "status": "200"})).To(Equal(sipOptions))
 		Expect(sipOptions).To(Equal(2))
 		Expect(sum(fams, "mockdirector_tls_handshakes_total", map[string]string{"outcome": "failed"})).To(Equal(failedHS))
-		Expect(sum(fams, "mockdirector_tls_handshake_failures_total", map[string]string{"listener": "cls-mtls-50002", "reason": "no client certificate"})).To(Equal(1))
+		Expect(sum(fams, "mockdirector_tls_handshake_failures_total", map[string]string{"listener": "cls-mtls-50002", "code": "no-client-cert"})).To(Equal(1))
 		Expect(sum(fams, "mockdirector_tls_handshake_duration_seconds", nil)).To(Equal(byKind["handshake/ok"] + byKind["handshake/failed"]))
 		Expect(sum(fams, "mockdirector_http_request_duration_seconds", nil)).To(Equal(byKind["http/ok"]))
 		Expect(sum(fams, "mockdirector_connections_total", nil)).To(Equal(byKind["handshake/ok"] + byKind["handshake/failed"]))
@@ -298,7 +298,7 @@ var _ = Describe("admin listener safety", func() {
 		_, err = admin.Listen(admin.Options{Addr: ":9180"})
 		Expect(err).To(MatchError(ContainSubstring("every address is not a loopback address")))
 		By("with both, the check passes and the bind itself is tried (192.0.2.10 is on no interface)")
-		_, err = admin.Listen(admin.Options{Addr: "192.0.2.10:9180", AllowRemote: true, Token: "t"})
+		_, err = admin.Listen(admin.Options{Addr: "192.0.2.10:9180", AllowRemote: true, Token: "t", Scenario: scenarios.Default(), Topology: topology.Default()})
 		Expect(err).To(MatchError(ContainSubstring("cannot bind 192.0.2.10:9180")))
 	})
 

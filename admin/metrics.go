@@ -2,10 +2,10 @@ package admin
 
 import (
 	"strconv"
-	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/mockdirector/mockdirector/internal/wire"
 	"github.com/mockdirector/mockdirector/journal"
 	"github.com/mockdirector/mockdirector/report"
 )
@@ -32,13 +32,13 @@ var latencyBuckets = []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25
 func newMetrics(b *report.Builder) *metrics {
 	m := &metrics{reg: prometheus.NewRegistry()}
 	m.events = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mockdirector_events_total",
-		Help: "Journal events recorded, by kind (handshake, http, sip, cls, connect) and outcome."}, []string{"kind", "outcome"})
+		Help: "Journal events recorded, by kind (handshake, http, sip, cls, quic, connect, guard) and outcome (ok, failed, connect-only)."}, []string{"kind", "outcome"})
 	m.connections = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mockdirector_connections_total",
-		Help: "TCP connections accepted on TLS listeners (one per handshake attempt) and bare connects, by listener."}, []string{"role", "listener"})
+		Help: "TCP connections accepted on TLS listeners (one per handshake attempt), bare connects (connect-only) and guard hits, by listener."}, []string{"role", "listener"})
 	m.handshakes = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mockdirector_tls_handshakes_total",
 		Help: "TLS handshakes, by listener and outcome (ok, failed)."}, []string{"role", "listener", "outcome"})
 	m.hsFailures = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mockdirector_tls_handshake_failures_total",
-		Help: "Failed TLS handshakes, by listener and reason (the report's words, details cut)."}, []string{"role", "listener", "reason"})
+		Help: "Failed TLS handshakes, by listener and reason code (no-client-cert, unknown-authority, expired, not-tls ...)."}, []string{"role", "listener", "code"})
 	m.sipRequests = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mockdirector_sip_requests_total",
 		Help: "SIP requests answered, by listener, method and response status."}, []string{"role", "listener", "method", "status"})
 	m.httpRequests = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mockdirector_http_requests_total",
@@ -55,15 +55,15 @@ func newMetrics(b *report.Builder) *metrics {
 }
 
 func (m *metrics) observe(e journal.Event) {
-	m.events.WithLabelValues(e.Kind, e.Outcome).Inc()
+	m.events.WithLabelValues(e.Kind, string(e.Outcome)).Inc()
 	switch e.Kind {
-	case journal.KindConnect:
+	case journal.KindConnect, journal.KindGuard:
 		m.connections.WithLabelValues(e.Role, e.Listener).Inc()
 	case journal.KindHandshake:
 		m.connections.WithLabelValues(e.Role, e.Listener).Inc()
-		m.handshakes.WithLabelValues(e.Role, e.Listener, e.Outcome).Inc()
+		m.handshakes.WithLabelValues(e.Role, e.Listener, string(e.Outcome)).Inc()
 		if e.Outcome == journal.OutcomeFailed {
-			m.hsFailures.WithLabelValues(e.Role, e.Listener, ReasonClass(e.Reason)).Inc()
+			m.hsFailures.WithLabelValues(e.Role, e.Listener, codeLabel(e.Code)).Inc()
 		}
 		m.hsSeconds.WithLabelValues(e.Role, e.Listener).Observe(e.DurationMS / 1000)
 	case journal.KindSIP:
@@ -84,25 +84,13 @@ func (m *metrics) observe(e journal.Event) {
 	}
 }
 
-// ReasonClass cuts a failure reason to its stable head, so a label does not carry times, serial
-// numbers or addresses: "client certificate refused: expired or not yet valid: ..." becomes
-// "client certificate refused: expired or not yet valid".
-func ReasonClass(reason string) string {
-	if reason == "" {
+// codeLabel is an event's reason code as a label value ("unknown" for an event without one,
+// such as a journal written before codes existed).
+func codeLabel(c wire.Code) string {
+	if c == wire.CodeNone {
 		return "unknown"
 	}
-	parts := strings.SplitN(reason, ": ", 3)
-	head := parts[0]
-	if len(parts) > 1 && strings.HasPrefix(head, "client certificate") {
-		head += ": " + parts[1]
-	}
-	if i := strings.Index(head, " ("); i > 0 {
-		head = head[:i]
-	}
-	if len(head) > 80 {
-		head = head[:80]
-	}
-	return head
+	return string(c)
 }
 
 // matrixCollector exposes the matrix at scrape time: one series per row, 1 when seen ok, and the

@@ -15,9 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mockdirector/mockdirector/internal/roleprofile"
 	"github.com/mockdirector/mockdirector/internal/wire"
 	"github.com/mockdirector/mockdirector/journal"
-	"github.com/mockdirector/mockdirector/listeners"
 	"github.com/mockdirector/mockdirector/probe"
 	"github.com/mockdirector/mockdirector/probe/probetest"
 	"github.com/mockdirector/mockdirector/scenarios"
@@ -155,7 +155,7 @@ func startServers(b *testing.B) (*topology.Topology, string) {
 	b.Cleanup(func() { cancel(); wg.Wait(); jw.Close() })
 	for _, role := range scenarios.ServerRoles {
 		inst, err := server.Start(server.Options{
-			Topology: topo, PlanOptions: listeners.PlanOptions{Role: role, PortOffset: matrixOffset},
+			Scenario: scenarios.Default(), Topology: topo, PlanOptions: roleprofile.PlanOptions{Role: role, PortOffset: matrixOffset},
 			CertDir: certDir, Journal: jw, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		})
 		if err != nil {

@@ -26,10 +26,10 @@ func AppendJSON(b []byte, e *Event) ([]byte, error) {
 	b = jsonw.AppendField(b, "role", e.Role)
 	b = jsonw.AppendField(b, "member", e.Member)
 	b = jsonw.AppendField(b, "listener", e.Listener)
-	b = jsonw.AppendField(b, "protocol", e.Protocol)
+	b = jsonw.AppendField(b, "protocol", string(e.Protocol))
 	b = append(b, `,"port":`...)
 	b = strconv.AppendInt(b, int64(e.Port), 10)
-	b = jsonw.AppendField(b, "transport", e.Transport)
+	b = jsonw.AppendField(b, "transport", string(e.Transport))
 	b = jsonw.AppendField(b, "local", e.Local)
 	b = jsonw.AppendField(b, "remote", e.Remote)
 	if t := e.TLS; t != nil {
@@ -75,8 +75,9 @@ func AppendJSON(b []byte, e *Event) ([]byte, error) {
 		b = strconv.AppendInt(b, int64(c.Echoed), 10)
 		b = append(b, '}')
 	}
-	b = jsonw.AppendField(b, "outcome", e.Outcome)
+	b = jsonw.AppendField(b, "outcome", string(e.Outcome))
 	b = jsonw.AppendOmit(b, "reason", e.Reason)
+	b = jsonw.AppendOmit(b, "code", string(e.Code))
 	if e.DurationMS != 0 {
 		b = append(b, `,"duration_ms":`...)
 		b = jsonw.AppendFloat(b, e.DurationMS)
@@ -87,10 +88,10 @@ func AppendJSON(b []byte, e *Event) ([]byte, error) {
 // encodedLayout is the layout of the event types AppendJSON was written for; fastEncoding is
 // whether they still have it.
 const encodedLayout = `Event{Time time.Time "time";Kind string "kind";Role string "role";Member string "member";` +
-	`Listener string "listener";Protocol string "protocol";Port int "port";Transport string "transport";` +
+	`Listener string "listener";Protocol wire.Protocol "protocol";Port int "port";Transport wire.JournalTransport "transport";` +
 	`Local string "local";Remote string "remote";TLS *journal.TLSInfo "tls,omitempty";` +
 	`HTTP *journal.HTTPInfo "http,omitempty";SIP *journal.SIPInfo "sip,omitempty";CLS *journal.CLSInfo "cls,omitempty";` +
-	`Outcome string "outcome";Reason string "reason,omitempty";DurationMS float64 "duration_ms,omitempty";}` +
+	`Outcome wire.Outcome "outcome";Reason string "reason,omitempty";Code wire.Code "code,omitempty";DurationMS float64 "duration_ms,omitempty";}` +
 	`TLSInfo{Version string "version,omitempty";Cipher string "cipher,omitempty";SNI string "sni,omitempty";` +
 	`ALPN string "alpn,omitempty";ClientCert *wire.CertInfo "client_cert,omitempty";QUICVersion string "quic_version,omitempty";}` +
 	`CertInfo{Subject string "subject";Issuer string "issuer";Serial string "serial";Verified bool "verified";SHA256 string "sha256,omitempty";}` +

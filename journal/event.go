@@ -14,37 +14,50 @@ const (
 	KindHTTP      = "http"      // an HTTP request was answered
 	KindSIP       = "sip"       // a SIP request was answered
 	KindCLS       = "cls"       // a CLS banner exchange finished
-	KindConnect   = "connect"   // a plain TCP connection was accepted
+	KindConnect   = "connect"   // a TCP connection that sent nothing a listener could answer (connect-only, a plain-port connect)
 	KindQUIC      = "quic"      // a QUIC responder answered its identity on a stream
+	// KindGuard is a hit on a guard listener: something reached a port the table denies toward
+	// this role (outcome ok: the guard answered; code guard). The report counts it as "a denied
+	// path is open", with the source.
+	KindGuard = "guard"
 )
 
-// TransportUDPQUIC is Event.Transport for QUIC (HTTP/3 and the udp-quic responder); TCP events say "tcp".
-const TransportUDPQUIC = "udp/quic"
-
-// Outcomes.
+// Transports of an event: TransportTCP, and TransportUDPQUIC for QUIC (HTTP/3 and the udp-quic
+// responder). They are wire's words.
 const (
-	OutcomeOK     = "ok"
-	OutcomeFailed = "failed"
+	TransportTCP     = wire.JournalTCP
+	TransportUDPQUIC = wire.JournalUDPQUIC
+)
+
+// Outcomes of an event (wire's words): ok, failed, and connect-only (a TCP connection on a TLS
+// port that closed or idled without a ClientHello: a health monitor or a scanner).
+const (
+	OutcomeOK          = wire.OutcomeOK
+	OutcomeFailed      = wire.OutcomeFailed
+	OutcomeConnectOnly = wire.OutcomeConnectOnly
 )
 
 // Event is one observation: who came from where, with which certificate, asking what.
 type Event struct {
-	Time      time.Time `json:"time"`
-	Kind      string    `json:"kind"`
-	Role      string    `json:"role"`
-	Member    string    `json:"member"`
-	Listener  string    `json:"listener"`
-	Protocol  string    `json:"protocol"`
-	Port      int       `json:"port"`
-	Transport string    `json:"transport"`
-	Local     string    `json:"local"`
-	Remote    string    `json:"remote"`
-	TLS       *TLSInfo  `json:"tls,omitempty"`
-	HTTP      *HTTPInfo `json:"http,omitempty"`
-	SIP       *SIPInfo  `json:"sip,omitempty"`
-	CLS       *CLSInfo  `json:"cls,omitempty"`
-	Outcome   string    `json:"outcome"`
-	Reason    string    `json:"reason,omitempty"`
+	Time      time.Time             `json:"time"`
+	Kind      string                `json:"kind"`
+	Role      string                `json:"role"`
+	Member    string                `json:"member"`
+	Listener  string                `json:"listener"`
+	Protocol  wire.Protocol         `json:"protocol"`
+	Port      int                   `json:"port"`
+	Transport wire.JournalTransport `json:"transport"`
+	Local     string                `json:"local"`
+	Remote    string                `json:"remote"`
+	TLS       *TLSInfo              `json:"tls,omitempty"`
+	HTTP      *HTTPInfo             `json:"http,omitempty"`
+	SIP       *SIPInfo              `json:"sip,omitempty"`
+	CLS       *CLSInfo              `json:"cls,omitempty"`
+	Outcome   wire.Outcome          `json:"outcome"`
+	Reason    string                `json:"reason,omitempty"`
+	// Code is the reason's stable class (no-client-cert, unknown-authority, connect-only,
+	// guard ...): metrics, tables and the report group on it, never on the sentence.
+	Code wire.Code `json:"code,omitempty"`
 	// DurationMS is how long the step took (handshake, request), in milliseconds.
 	DurationMS float64 `json:"duration_ms,omitempty"`
 }

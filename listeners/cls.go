@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mockdirector/mockdirector/internal/wire"
 	"github.com/mockdirector/mockdirector/journal"
 )
 
@@ -17,15 +18,15 @@ import (
 // documented, so the mock speaks a small line protocol after the mutual TLS handshake, enough
 // for a prober to tell "the right service answered" from "a port is open":
 //
-//	server: MOCKDIRECTOR-CLS/1 role=<role> member=<member> listener=<name> port=<port>\r\n
+//	server: MOCKDIRECTOR-CLS/1 role=<role> member=<member> listener=<name> port=<port> source=<ip:port> cert=<sha256>\r\n
 //	client: PING <token>\r\n        server: PONG <token>\r\n
 //	client: QUIT\r\n                server: BYE\r\n (and closes)
 //	anything else                   server: ERR unknown command\r\n
 //
-// Lines are at most CLSMaxLine bytes; an idle connection is closed after CLSIdleTimeout.
+// (wire.Identity.CLSBanner writes the banner; a guard's adds guard=true.) Lines are at most
+// CLSMaxLine bytes; an idle connection is closed after CLSIdleTimeout.
 const (
-	CLSBannerPrefix = "MOCKDIRECTOR-CLS/1"
-	CLSMaxLine      = 1024
+	CLSMaxLine = 1024
 	// CLSIdleTimeout matches the 1800 s idle timeout the Lync HLB guidance asks for.
 	CLSIdleTimeout = 1800 * time.Second
 )
@@ -35,17 +36,20 @@ type clsListener struct {
 	env  Env
 	acc  *tlsAcceptor
 	wg   sync.WaitGroup
+	// certSHA256 is the served leaf's fingerprint, in every banner.
+	certSHA256 string
 }
 
 func newCLS(spec Spec, env Env) (Listener, error) {
 	if env.TLS == nil {
-		return nil, fmt.Errorf("%s listener %s: no server certificate (run `mockdirector certs init` or pass --cert/--key/--ca)", spec.Role, spec.Name)
+		return nil, noServerCert(spec)
 	}
-	raw, err := listenTCP(spec)
+	raw, err := listenTCP(spec, env)
 	if err != nil {
 		return nil, err
 	}
-	return &clsListener{spec: spec, env: env, acc: newTLSAcceptor(raw, spec, env, env.TLS.ServerConfig(true), "require")}, nil
+	return &clsListener{spec: spec, env: env, acc: newTLSAcceptor(raw, spec, env, env.TLS.ServerConfig(true), "require"),
+		certSHA256: env.certSHA256()}, nil
 }
 
 func (l *clsListener) Spec() Spec     { return l.spec }
@@ -58,9 +62,11 @@ func (l *clsListener) Close() error {
 	return err
 }
 
-// Banner is the first line the CLS listener sends.
-func (l *clsListener) Banner() string {
-	return fmt.Sprintf("%s role=%s member=%s listener=%s port=%d", CLSBannerPrefix, l.spec.Role, l.spec.Member, l.spec.Name, l.spec.Port)
+// banner is the first line the CLS listener sends to a client at remote.
+func (l *clsListener) banner(remote string) string {
+	id := l.spec.identity(l.certSHA256)
+	id.Remote = remote
+	return id.CLSBanner()
 }
 
 func (l *clsListener) Serve(ctx context.Context) error {
@@ -91,13 +97,16 @@ func (l *clsListener) session(c *tls.Conn) {
 	}
 	ev.TLS = tlsInfo(st, peer)
 	ev.Outcome = journal.OutcomeOK
-	ev.CLS = &journal.CLSInfo{Banner: l.Banner()}
-	if err := l.env.journal().Record(ev); err != nil {
+	banner := l.banner(c.RemoteAddr().String())
+	ev.CLS = &journal.CLSInfo{Banner: banner}
+	if l.spec.Guard {
+		// The hit is journaled already (on accept).
+	} else if err := l.env.journal().Record(ev); err != nil {
 		l.env.log().Error("journal write failed", "listener", l.spec.Name, "err", err)
 		return
 	}
 	c.SetDeadline(time.Now().Add(CLSIdleTimeout))
-	if _, err := fmt.Fprintf(c, "%s\r\n", l.Banner()); err != nil {
+	if _, err := fmt.Fprintf(c, "%s\r\n", banner); err != nil {
 		return
 	}
 	sc := bufio.NewScanner(c)
@@ -108,13 +117,13 @@ func (l *clsListener) session(c *tls.Conn) {
 		cmd, arg, _ := strings.Cut(line, " ")
 		var reply string
 		switch strings.ToUpper(cmd) {
-		case "PING":
-			reply = "PONG " + arg
-		case "QUIT":
-			fmt.Fprint(c, "BYE\r\n")
+		case wire.CLSPing:
+			reply = wire.CLSPong + " " + arg
+		case wire.CLSQuit:
+			fmt.Fprint(c, wire.CLSBye+"\r\n")
 			return
 		default:
-			reply = "ERR unknown command"
+			reply = wire.CLSErr + " unknown command"
 		}
 		if _, err := fmt.Fprintf(c, "%s\r\n", reply); err != nil {
 			return

@@ -15,6 +15,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/mockdirector/mockdirector/certs"
+	"github.com/mockdirector/mockdirector/internal/roleprofile"
 	"github.com/mockdirector/mockdirector/journal"
 	"github.com/mockdirector/mockdirector/listeners"
 	"github.com/mockdirector/mockdirector/scenarios"
@@ -39,7 +40,7 @@ var _ = Describe("binding a role's listeners", Label("bind"), func() {
 	const host = "127.0.10.30"
 
 	It("binds all or none: a busy later port closes the ones already bound and names itself", func() {
-		specs, err := listeners.Plan(scenarios.Default(), topology.Default(), listeners.PlanOptions{Role: scenarios.RoleDirector, Bind: host})
+		specs, err := plan(scenarios.Default(), topology.Default(), roleprofile.PlanOptions{Role: scenarios.RoleDirector, Bind: host})
 		Expect(err).NotTo(HaveOccurred())
 		Expect(len(specs)).To(BeNumerically(">", 3))
 		busy, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
@@ -76,14 +77,14 @@ var _ = Describe("binding a role's listeners", Label("bind"), func() {
 	})
 
 	It("says when no interface has the address", func() {
-		specs, err := listeners.Plan(scenarios.Default(), topology.Default(), listeners.PlanOptions{Role: scenarios.RoleEdgeInternal, Bind: "192.0.2.1"})
+		specs, err := plan(scenarios.Default(), topology.Default(), roleprofile.PlanOptions{Role: scenarios.RoleEdgeInternal, Bind: "192.0.2.1"})
 		Expect(err).NotTo(HaveOccurred())
 		_, err = listeners.Bind(specs, directorEnv(nil))
 		Expect(err).To(MatchError(SatisfyAll(ContainSubstring("192.0.2.1:5061"), ContainSubstring("no interface has that address"))))
 	})
 
 	It("refuses a port offset that leaves the port range, naming the listener", func() {
-		_, err := listeners.Plan(scenarios.Default(), topology.Default(), listeners.PlanOptions{Role: scenarios.RoleDirector, Bind: host, PortOffset: 20000})
+		_, err := plan(scenarios.Default(), topology.Default(), roleprofile.PlanOptions{Role: scenarios.RoleDirector, Bind: host, PortOffset: 20000})
 		Expect(err).To(MatchError(SatisfyAll(ContainSubstring("cls-mtls-50001"), ContainSubstring("--port-offset 20000"),
 			ContainSubstring("use an offset from -80 to 15532"))))
 	})

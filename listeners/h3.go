@@ -59,7 +59,7 @@ func newHTTPS3(spec Spec, env Env) (Listener, error) {
 	}
 	h := &h3Listener{tcp: tcp, sock: sock, ln: ln}
 	h.srv = &http3.Server{
-		Handler:     &h3Handler{spec: spec, env: env},
+		Handler:     &h3Handler{web: newWebHandler(spec, env)},
 		IdleTimeout: QUICIdleTimeout,
 		Logger:      env.log(),
 		ConnContext: func(ctx context.Context, c *quic.Conn) context.Context {
@@ -145,20 +145,19 @@ func (l *h3Listener) drainUDP() {
 // h3Handler is the web handler on the HTTP/3 side: the same answers, journaled as udp/quic with
 // the QUIC version.
 type h3Handler struct {
-	spec Spec
-	env  Env
+	web *webHandler
 }
 
 func (h *h3Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	version, _ := r.Context().Value(quicVersionKey{}).(string)
-	rec := h.env.journal()
-	env := h.env
-	env.Journal = journal.RecorderFunc(func(ev journal.Event) error {
+	rec := h.web.env.journal()
+	web := *h.web
+	web.env.Journal = journal.RecorderFunc(func(ev journal.Event) error {
 		ev.Transport = journal.TransportUDPQUIC
 		if ev.TLS != nil {
 			ev.TLS.QUICVersion = version
 		}
 		return rec.Record(ev)
 	})
-	(&webHandler{spec: h.spec, env: env}).ServeHTTP(w, r)
+	web.ServeHTTP(w, r)
 }

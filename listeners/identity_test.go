@@ -3,7 +3,9 @@ package listeners_test
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
 	"crypto/tls"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -16,10 +18,17 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/mockdirector/mockdirector/internal/wire"
 	"github.com/mockdirector/mockdirector/journal"
 	"github.com/mockdirector/mockdirector/listeners"
 	"github.com/mockdirector/mockdirector/scenarios"
 )
+
+// leafSHA256 is the fingerprint of the leaf certificate the server presented on c.
+func leafSHA256(c *tls.Conn) string {
+	sum := sha256.Sum256(c.ConnectionState().PeerCertificates[0].Raw)
+	return hex.EncodeToString(sum[:])
+}
 
 // Every listener of every role, generated from the seed table before the specs run.
 var _ = Describe("every listener of every role answers with its identity", func() {
@@ -30,7 +39,7 @@ var _ = Describe("every listener of every role answers with its identity", func(
 			BeforeAll(func() { r = startRole(roleName, bind) })
 
 			for _, row := range scenarios.Default().ServedBy(roleName) {
-				name := listeners.ListenerName(row.Protocol, row.Port)
+				name := listeners.ListenerName(wire.Protocol(row.Protocol), row.Port)
 				It(row.ID()+" ("+name+")", Label(row.Protocol), func() {
 					addr := r.addrs[name]
 					Expect(addr).NotTo(BeEmpty(), "listener %s not bound", name)
@@ -75,7 +84,7 @@ func expectWebIdentity(r *role, name, proto string, port int, addr string) {
 		if h2 && proto == scenarios.ProtoHTTP {
 			continue
 		}
-		req, err := http.NewRequest("GET", scheme+"://"+addr+listeners.WellKnownPath, nil)
+		req, err := http.NewRequest("GET", scheme+"://"+addr+wire.WellKnownPath, nil)
 		Expect(err).NotTo(HaveOccurred())
 		req.Host = r.pool // what a reverse proxy forwarding the Host header sends
 		req.Header.Set("X-Forwarded-For", "203.0.113.7")
@@ -89,9 +98,9 @@ func expectWebIdentity(r *role, name, proto string, port int, addr string) {
 			Expect(res.ProtoMajor).To(Equal(2))
 		}
 
-		var id listeners.Identity
+		var id wire.Identity
 		Expect(json.Unmarshal(body, &id)).To(Succeed(), string(body))
-		Expect(id.Service).To(Equal(listeners.ServiceName))
+		Expect(id.Service).To(Equal(wire.ServiceName))
 		Expect(id.Role).To(Equal(r.name))
 		Expect(id.Member).To(Equal(r.member))
 		Expect(id.Pool).To(Equal(r.pool))
@@ -102,31 +111,39 @@ func expectWebIdentity(r *role, name, proto string, port int, addr string) {
 		Expect(id.RemoteIP).To(Equal(clientIP))
 		Expect(id.Host).To(Equal(r.pool))
 		Expect(id.XForwardedFor).To(Equal("203.0.113.7"))
+		Expect(id.Guard).To(BeFalse())
+		if res.TLS != nil {
+			sum := sha256.Sum256(res.TLS.PeerCertificates[0].Raw)
+			Expect(id.CertSHA256).To(Equal(hex.EncodeToString(sum[:])), "the identity names the leaf served")
+			Expect(res.Header.Get(wire.HeaderCertSHA256)).To(Equal(id.CertSHA256))
+		} else {
+			Expect(id.CertSHA256).To(BeEmpty())
+		}
 
-		Expect(res.Header.Get(listeners.HeaderRole)).To(Equal(r.name))
-		Expect(res.Header.Get(listeners.HeaderMember)).To(Equal(r.member))
-		Expect(res.Header.Get(listeners.HeaderListener)).To(Equal(name))
-		Expect(res.Header.Get(listeners.HeaderSource)).To(HavePrefix(clientIP + ":"))
-		Expect(res.Header.Get(listeners.HeaderHost)).To(Equal(r.pool))
-		Expect(res.Header.Get(listeners.HeaderXFF)).To(Equal("203.0.113.7"))
+		Expect(res.Header.Get(wire.HeaderRole)).To(Equal(r.name))
+		Expect(res.Header.Get(wire.HeaderMember)).To(Equal(r.member))
+		Expect(res.Header.Get(wire.HeaderListener)).To(Equal(name))
+		Expect(res.Header.Get(wire.HeaderSource)).To(HavePrefix(clientIP + ":"))
+		Expect(res.Header.Get(wire.HeaderHost)).To(Equal(r.pool))
+		Expect(res.Header.Get(wire.HeaderXFF)).To(Equal("203.0.113.7"))
 		if proto == scenarios.ProtoHTTPS {
 			Expect(id.SNI).To(Equal(r.pool))
 			Expect(id.TLSVersion).To(Equal("TLS 1.3"))
-			Expect(res.Header.Get(listeners.HeaderSNI)).To(Equal(r.pool))
+			Expect(res.Header.Get(wire.HeaderSNI)).To(Equal(r.pool))
 			if h2 {
 				Expect(id.ALPN).To(Equal("h2"))
 			} else {
 				Expect(id.ALPN).To(Equal("http/1.1"))
 			}
 		} else {
-			Expect(res.Header.Get(listeners.HeaderSNI)).To(BeEmpty())
+			Expect(res.Header.Get(wire.HeaderSNI)).To(BeEmpty())
 		}
 
 		// The journal has the request, with what the listener saw.
 		Expect(r.jr.Events()).To(ContainElement(SatisfyAll(
 			HaveField("Kind", journal.KindHTTP),
 			HaveField("Listener", name),
-			HaveField("Remote", res.Header.Get(listeners.HeaderSource)),
+			HaveField("Remote", res.Header.Get(wire.HeaderSource)),
 			HaveField("HTTP.Host", r.pool),
 			HaveField("HTTP.XForwardedFor", "203.0.113.7"),
 			HaveField("HTTP.Status", 200),
@@ -163,7 +180,7 @@ func expectSIPIdentity(r *role, name, addr string) {
 	Expect(res.GetHeader("Allow").Value()).To(ContainSubstring("OPTIONS"))
 	Expect(res.GetHeader("Supported").Value()).To(ContainSubstring("ms-dialog-route-set-update"))
 	Expect(res.GetHeader("Server").Value()).To(ContainSubstring("RTC/5.0"))
-	Expect(res.GetHeader(listeners.HeaderSIPIdentity).Value()).To(SatisfyAll(
+	Expect(res.GetHeader(wire.HeaderSIP).Value()).To(SatisfyAll(
 		ContainSubstring("role="+r.name), ContainSubstring("member="+r.member),
 		ContainSubstring("listener="+name)))
 
@@ -207,8 +224,15 @@ func expectCLSIdentity(r *role, name string, port int, addr string) {
 	br := bufio.NewReader(c)
 	banner, err := br.ReadString('\n')
 	Expect(err).NotTo(HaveOccurred())
-	Expect(banner).To(Equal(fmt.Sprintf("%s role=%s member=%s listener=%s port=%d\r\n",
-		listeners.CLSBannerPrefix, r.name, r.member, name, port)))
+	Expect(banner).To(HavePrefix(fmt.Sprintf("%s role=%s member=%s listener=%s port=%d ",
+		wire.CLSBannerPrefix, r.name, r.member, name, port)))
+	Expect(banner).To(HaveSuffix("\r\n"))
+	// The banner names the source the mock saw and the leaf it serves.
+	id, ok := wire.ParseCLSBanner(strings.TrimSpace(banner))
+	Expect(ok).To(BeTrue())
+	Expect(id.Remote).To(Equal(c.LocalAddr().String()))
+	Expect(id.CertSHA256).To(Equal(leafSHA256(c)))
+	Expect(id.Guard).To(BeFalse())
 	fmt.Fprint(c, "PING 42abc\r\n")
 	Expect(br.ReadString('\n')).To(Equal("PONG 42abc\r\n"))
 	fmt.Fprint(c, "HELLO\r\n")

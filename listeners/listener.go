@@ -1,10 +1,14 @@
 // Package listeners binds and serves the ports of a role: one file per protocol. A Listener
 // knows its row, binds, serves, turns every handshake and request into a journal Event before it
-// answers, and closes cleanly. A Group binds all of a role's listeners or none.
+// answers, and closes cleanly. A Group binds all of a role's listeners or none. Which listeners
+// a role member has is decided elsewhere (internal/roleprofile); listeners import only the
+// certificates, the journal and the wire vocabulary.
 package listeners
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,17 +18,17 @@ import (
 	"syscall"
 
 	"github.com/mockdirector/mockdirector/certs"
+	"github.com/mockdirector/mockdirector/internal/wire"
 	"github.com/mockdirector/mockdirector/journal"
-	"github.com/mockdirector/mockdirector/scenarios"
 )
 
 // Spec is one listener to bind: what the table says (role, protocol, port) and where it goes.
 type Spec struct {
-	Role     string `json:"role"`
-	Member   string `json:"member"`
-	Pool     string `json:"pool"`
-	Name     string `json:"listener"`
-	Protocol string `json:"protocol"`
+	Role     string        `json:"role"`
+	Member   string        `json:"member"`
+	Pool     string        `json:"pool"`
+	Name     string        `json:"listener"`
+	Protocol wire.Protocol `json:"protocol"`
 	// Port is the table's port (what the journal and the report call it).
 	Port int `json:"port"`
 	// Addr is host:port to bind (after --bind, --port-offset and topology overrides).
@@ -33,6 +37,19 @@ type Spec struct {
 	ClientCert string `json:"client_cert,omitempty"`
 	// HTTP3 also serves HTTP/3 on the same UDP port (HTTPS only).
 	HTTP3 bool `json:"http3,omitempty"`
+	// Guard makes the listener a guard on a port the table denies toward the role: it journals
+	// every connection as a guard hit (kind guard, code guard) before anything else, then
+	// answers in the port's protocol with the identity marked guard (a 403 on HTTP(S) and SIP,
+	// the CLS banner with guard=true, the QUIC identity). It asks for no client certificate.
+	Guard bool `json:"guard,omitempty"`
+}
+
+// Transport is the spec's layer-4 transport: udp for a QUIC responder, else tcp.
+func (s Spec) Transport() wire.Transport {
+	if s.Protocol == wire.ProtoUDPQUIC {
+		return wire.TransportUDP
+	}
+	return wire.TransportTCP
 }
 
 // Env is what every listener of a process shares.
@@ -43,6 +60,18 @@ type Env struct {
 	Journal journal.Recorder
 	// Log receives operational messages; nil discards.
 	Log *slog.Logger
+	// Conns caps the open TCP connections of every listener that shares it, in total and per
+	// source (server.Start makes one per process); nil caps nothing. Its Limits also set the
+	// SIP timeouts (nil: the defaults).
+	Conns *ConnLimiter
+}
+
+// limits are the process's limits, defaults filled in.
+func (e Env) limits() Limits {
+	if e.Conns == nil {
+		return Limits{}.withDefaults()
+	}
+	return e.Conns.Limits()
 }
 
 func (e Env) journal() journal.Recorder {
@@ -50,6 +79,16 @@ func (e Env) journal() journal.Recorder {
 		return journal.Discard
 	}
 	return e.Journal
+}
+
+// certSHA256 is the SHA-256 fingerprint (hex) of the leaf certificate the listeners serve, so
+// every identity they send names it (a prober shown another met a TLS interceptor).
+func (e Env) certSHA256() string {
+	if e.TLS == nil || len(e.TLS.Cert.Certificate) == 0 {
+		return ""
+	}
+	sum := sha256.Sum256(e.TLS.Cert.Certificate[0])
+	return hex.EncodeToString(sum[:])
 }
 
 func (e Env) log() *slog.Logger {
@@ -72,28 +111,41 @@ type Listener interface {
 }
 
 // ListenerName is how a listener is named: protocol and table port, "sip-mtls-5061".
-func ListenerName(protocol string, port int) string {
-	return protocol + "-" + strconv.Itoa(port)
+func ListenerName(protocol wire.Protocol, port int) string {
+	return string(protocol) + "-" + strconv.Itoa(port)
+}
+
+// GuardName is how a guard listener is named: "guard-https-444", "guard-udp-quic-443".
+func GuardName(protocol wire.Protocol, port int) string {
+	return "guard-" + ListenerName(protocol, port)
 }
 
 // New binds the listener a spec describes.
 func New(spec Spec, env Env) (Listener, error) {
 	switch spec.Protocol {
-	case scenarios.ProtoHTTP:
+	case wire.ProtoHTTP:
 		return newHTTP(spec, env, false)
-	case scenarios.ProtoHTTPS:
-		if spec.HTTP3 {
+	case wire.ProtoHTTPS:
+		if spec.HTTP3 && !spec.Guard {
 			return newHTTPS3(spec, env) // h3.go: HTTP/3 on the same UDP port too
 		}
 		return newHTTP(spec, env, true)
-	case ProtoUDPQUIC:
+	case wire.ProtoUDPQUIC:
 		return newQUIC(spec, env) // quic.go: the generic QUIC responder
-	case scenarios.ProtoSIPMTLS:
+	case wire.ProtoSIPMTLS:
 		return newSIP(spec, env)
-	case scenarios.ProtoCLSMTLS:
+	case wire.ProtoCLSMTLS:
 		return newCLS(spec, env)
 	}
 	return nil, fmt.Errorf("%s listener %s: protocol %q cannot be served", spec.Role, spec.Name, spec.Protocol)
+}
+
+// ErrNoServerCert is what a TLS listener returns without a server certificate (Env.TLS nil);
+// the command line adds how to get one.
+var ErrNoServerCert = errors.New("no server certificate")
+
+func noServerCert(spec Spec) error {
+	return fmt.Errorf("%s listener %s: %w", spec.Role, spec.Name, ErrNoServerCert)
 }
 
 // BindError is a listener that could not bind, with the advice a person needs.
@@ -127,10 +179,17 @@ func (e *BindError) Error() string {
 
 func (e *BindError) Unwrap() error { return e.Err }
 
-func listenTCP(spec Spec) (net.Listener, error) {
+// listenTCP binds spec.Addr; a guard's socket journals every connection it accepts as a hit.
+func listenTCP(spec Spec, env Env) (net.Listener, error) {
 	l, err := net.Listen("tcp", spec.Addr)
 	if err != nil {
 		return nil, &BindError{Spec: spec, Err: err}
+	}
+	if env.Conns != nil {
+		l = &limitListener{Listener: l, spec: spec, env: env}
+	}
+	if spec.Guard {
+		return &guardListener{Listener: l, spec: spec, env: env}, nil
 	}
 	return l, nil
 }

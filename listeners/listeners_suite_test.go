@@ -14,6 +14,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/mockdirector/mockdirector/certs"
+	"github.com/mockdirector/mockdirector/internal/roleprofile"
 	"github.com/mockdirector/mockdirector/journal"
 	"github.com/mockdirector/mockdirector/listeners"
 	"github.com/mockdirector/mockdirector/scenarios"
@@ -107,11 +108,20 @@ type role struct {
 	addrs  map[string]string // listener name -> host:port
 }
 
+// plan is the served listener specs of a member (the role profile's).
+func plan(scn *scenarios.Scenario, topo *topology.Topology, o roleprofile.PlanOptions) ([]listeners.Spec, error) {
+	p, err := roleprofile.New(scn, topo, o)
+	if err != nil {
+		return nil, err
+	}
+	return p.Specs, nil
+}
+
 // startRole plans the role's listeners from the seed table and the default topology, binds
 // them on ephemeral ports of bind and serves them until the spec (or container) ends.
 func startRole(name, bind string) *role {
 	topo := topology.Default()
-	specs, err := listeners.Plan(scenarios.Default(), topo, listeners.PlanOptions{Role: name, Bind: bind})
+	specs, err := plan(scenarios.Default(), topo, roleprofile.PlanOptions{Role: name, Bind: bind})
 	Expect(err).NotTo(HaveOccurred())
 	for i := range specs {
 		Expect(specs[i].Addr).To(HavePrefix(bind + ":"))

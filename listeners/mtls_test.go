@@ -10,6 +10,7 @@ import (
 	"github.com/onsi/gomega/types"
 
 	"github.com/mockdirector/mockdirector/certs"
+	"github.com/mockdirector/mockdirector/internal/wire"
 	"github.com/mockdirector/mockdirector/journal"
 	"github.com/mockdirector/mockdirector/listeners"
 	"github.com/mockdirector/mockdirector/scenarios"
@@ -56,7 +57,7 @@ var _ = Describe("mutual TLS on SIP (5061) and CLS (50001-50003)", Label("mtls")
 				if row.Protocol != scenarios.ProtoSIPMTLS && row.Protocol != scenarios.ProtoCLSMTLS {
 					continue
 				}
-				name := listeners.ListenerName(row.Protocol, row.Port)
+				name := listeners.ListenerName(wire.Protocol(row.Protocol), row.Port)
 				for _, version := range []uint16{tls.VersionTLS12, tls.VersionTLS13} {
 					vname := tls.VersionName(version)
 					It(fmt.Sprintf("%s accepts a certificate from the CA (%s)", name, vname), func() {
@@ -72,25 +73,26 @@ var _ = Describe("mutual TLS on SIP (5061) and CLS (50001-50003)", Label("mtls")
 					})
 
 					DescribeTable(fmt.Sprintf("%s refuses (%s)", name, vname),
-						func(id func() tlsIdentity, reason string, subject func() types.GomegaMatcher) {
+						func(id func() tlsIdentity, reason string, code wire.Code, subject func() types.GomegaMatcher) {
 							local, err := mtlsTry(id(), r.pool, r.addrs[name], version)
 							Expect(err).To(HaveOccurred(), "the handshake must fail")
 							Eventually(r.jr.Events).Should(ContainElement(SatisfyAll(
 								HaveField("Kind", journal.KindHandshake), HaveField("Listener", name),
 								HaveField("Remote", local), HaveField("Outcome", journal.OutcomeFailed),
 								HaveField("Reason", ContainSubstring(reason)),
+								HaveField("Code", code),
 								HaveField("TLS.SNI", r.pool),
 								HaveField("TLS.ClientCert", subject()),
 							)))
 						},
 						Entry("no client certificate", func() tlsIdentity { return noCert{} },
-							"no client certificate", func() types.GomegaMatcher { return BeNil() }),
+							"no client certificate", wire.CodeNoClientCert, func() types.GomegaMatcher { return BeNil() }),
 						Entry("a certificate from another CA", func() tlsIdentity { return keys.untrusted },
-							"unknown authority", func() types.GomegaMatcher { return certMatcher(keys.untrusted) }),
+							"unknown authority", wire.CodeUnknownAuthority, func() types.GomegaMatcher { return certMatcher(keys.untrusted) }),
 						Entry("an expired certificate", func() tlsIdentity { return keys.expired },
-							"expired", func() types.GomegaMatcher { return certMatcher(keys.expired) }),
+							"expired", wire.CodeExpired, func() types.GomegaMatcher { return certMatcher(keys.expired) }),
 						Entry("a certificate without the clientAuth EKU", func() tlsIdentity { return keys.noEKU },
-							"bad EKU", func() types.GomegaMatcher { return certMatcher(keys.noEKU) }),
+							"bad EKU", wire.CodeBadEKU, func() types.GomegaMatcher { return certMatcher(keys.noEKU) }),
 					)
 				}
 			}
@@ -106,6 +108,7 @@ var _ = Describe("mutual TLS on SIP (5061) and CLS (50001-50003)", Label("mtls")
 				Eventually(r.jr.Events).Should(ContainElement(SatisfyAll(
 					HaveField("Kind", journal.KindHandshake), HaveField("Remote", c.LocalAddr().String()),
 					HaveField("Outcome", journal.OutcomeFailed), HaveField("Reason", ContainSubstring("not TLS")),
+					HaveField("Code", wire.CodeNotTLS),
 				)))
 			})
 		})

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -18,19 +17,18 @@ import (
 
 	"github.com/quic-go/quic-go"
 
+	"github.com/mockdirector/mockdirector/internal/wire"
 	"github.com/mockdirector/mockdirector/journal"
 )
 
 // The generic QUIC responder proves a UDP path with a real handshake, on any UDP port a topology
 // names (transport udp-quic): plain UDP probing cannot tell "open and silent" from "filtered",
 // a QUIC handshake can. After the handshake the client opens one bidirectional stream and sends
-// a line (anything, at most QUICMaxLine bytes, "IDENTITY\n" by convention); the responder answers
+// a line (anything, at most QUICMaxLine bytes, wire.QUICIdentityRequest by convention); the responder answers
 // the Identity as one JSON line and closes the stream. Garbage datagrams are dropped by quic-go.
 const (
-	// ProtoUDPQUIC is the protocol (and topology transport) of the generic QUIC responder.
-	ProtoUDPQUIC = "udp-quic"
-	// QUICALPN is the application protocol the responder negotiates.
-	QUICALPN = "mockdirector"
+	// QUICALPN is the application protocol the responder negotiates (wire.QUICALPN).
+	QUICALPN = wire.QUICALPN
 	// QUICMaxLine bounds the request line on the identity stream.
 	QUICMaxLine = 1024
 	// QUICIdleTimeout closes a QUIC connection that sends nothing for this long.
@@ -100,30 +98,41 @@ func quicTLS(spec Spec, env Env, alpn []string) *tls.Config {
 		if hello.Conn != nil {
 			local, remote = hello.Conn.LocalAddr(), hello.Conn.RemoteAddr()
 		}
-		refuse := func(reason string, peer *journal.CertInfo) {
+		if spec.Guard {
+			// A ClientHello on a guard is the hit: the path is open, whatever follows.
+			ev := quicEvent(spec, journal.KindGuard, local, remote)
+			ev.TLS = &journal.TLSInfo{SNI: hello.ServerName, ALPN: strings.Join(hello.SupportedProtos, ",")}
+			if err := recordGuardHit(spec, env, ev); err != nil {
+				return nil, fmt.Errorf("journal write failed: %w", err)
+			}
+		}
+		refuse := func(code wire.Code, reason string, peer *journal.CertInfo) {
+			if spec.Guard {
+				return // journaled as the hit already
+			}
 			ev := quicEvent(spec, journal.KindHandshake, local, remote)
-			ev.Outcome, ev.Reason = journal.OutcomeFailed, reason
+			ev.Outcome, ev.Code, ev.Reason = journal.OutcomeFailed, code, reason
 			ev.TLS = &journal.TLSInfo{SNI: hello.ServerName, ClientCert: peer}
 			_ = env.journal().Record(ev)
 		}
 		if !slices.ContainsFunc(hello.SupportedProtos, func(p string) bool { return slices.Contains(alpn, p) }) {
-			refuse(fmt.Sprintf("no common ALPN: client offered [%s], this listener speaks [%s]",
+			refuse(wire.CodeHandshake, fmt.Sprintf("no common ALPN: client offered [%s], this listener speaks [%s]",
 				strings.Join(hello.SupportedProtos, " "), strings.Join(alpn, " ")), nil)
 			return nil, nil // crypto/tls sends no_application_protocol
 		}
-		if spec.ClientCert != "require" {
+		if spec.ClientCert != "require" || spec.Guard {
 			return nil, nil
 		}
 		c := conf.Clone()
 		c.GetConfigForClient = nil
 		c.VerifyPeerCertificate = func(raw [][]byte, _ [][]*x509.Certificate) error {
-			if len(raw) == 0 {
-				refuse("no client certificate (this listener requires mutual TLS)", nil)
-				return errors.New("no client certificate")
-			}
-			peer, err := verifyClient(raw, roots)
+			peer, leaf, err := verifyClient(raw, roots)
 			if err != nil {
-				refuse("client certificate refused: "+certReason(err), peer)
+				code, why := certProblem(err, leaf)
+				if code != wire.CodeNoClientCert {
+					why = "client certificate refused: " + why
+				}
+				refuse(code, why, peer)
 			}
 			return err
 		}
@@ -141,30 +150,37 @@ func quicEvent(spec Spec, kind string, local, remote net.Addr) journal.Event {
 
 // quicTLSInfo is the journal's TLS side of a QUIC connection, with the client certificate (if
 // any) verified against the listener's trust.
-func quicTLSInfo(st quic.ConnectionState, env Env) (*journal.TLSInfo, string) {
+func quicTLSInfo(st quic.ConnectionState, env Env) (*journal.TLSInfo, wire.Code, string) {
 	var peer *journal.CertInfo
+	var code wire.Code
 	var reason string
 	if certs := st.TLS.PeerCertificates; len(certs) > 0 && env.TLS != nil {
 		var raw [][]byte
 		for _, c := range certs {
 			raw = append(raw, c.Raw)
 		}
+		var leaf *x509.Certificate
 		var err error
-		peer, err = verifyClient(raw, env.TLS.Roots)
+		peer, leaf, err = verifyClient(raw, env.TLS.Roots)
 		if err != nil {
-			reason = "client certificate not verified: " + certReason(err)
+			code, reason = certProblem(err, leaf)
+			reason = "client certificate not verified: " + reason
 		}
 	}
 	info := tlsInfo(st.TLS, peer)
 	info.QUICVersion = st.Version.String()
-	return info, reason
+	return info, code, reason
 }
 
-// journalQUICHandshake records a finished QUIC handshake.
+// journalQUICHandshake records a finished QUIC handshake (a guard's hit is journaled at its
+// ClientHello instead).
 func journalQUICHandshake(spec Spec, env Env, c *quic.Conn) error {
+	if spec.Guard {
+		return nil
+	}
 	ev := quicEvent(spec, journal.KindHandshake, c.LocalAddr(), c.RemoteAddr())
 	ev.Outcome = journal.OutcomeOK
-	ev.TLS, ev.Reason = quicTLSInfo(c.ConnectionState(), env)
+	ev.TLS, ev.Code, ev.Reason = quicTLSInfo(c.ConnectionState(), env)
 	return env.journal().Record(ev)
 }
 
@@ -180,11 +196,13 @@ type quicListener struct {
 	quit     context.Context
 	stopQuit context.CancelFunc
 	closing  atomic.Bool
+	// certSHA256 is the served leaf's fingerprint, in every identity.
+	certSHA256 string
 }
 
 func newQUIC(spec Spec, env Env) (Listener, error) {
 	if env.TLS == nil {
-		return nil, fmt.Errorf("%s listener %s: no server certificate (run `mockdirector certs init` or pass --cert/--key/--ca)", spec.Role, spec.Name)
+		return nil, noServerCert(spec)
 	}
 	sock, err := listenQUIC(spec, "")
 	if err != nil {
@@ -196,7 +214,7 @@ func newQUIC(spec Spec, env Env) (Listener, error) {
 		return nil, fmt.Errorf("%s listener %s: quic: %w", spec.Role, spec.Name, err)
 	}
 	quit, stopQuit := context.WithCancel(context.Background())
-	return &quicListener{spec: spec, env: env, sock: sock, ln: ln, quit: quit, stopQuit: stopQuit}, nil
+	return &quicListener{spec: spec, env: env, sock: sock, ln: ln, quit: quit, stopQuit: stopQuit, certSHA256: env.certSHA256()}, nil
 }
 
 func (l *quicListener) Spec() Spec     { return l.spec }
@@ -273,22 +291,23 @@ func (l *quicListener) session(c *quic.Conn) {
 	st.SetDeadline(time.Now().Add(QUICStreamTimeout))
 	line, readErr := bufio.NewReaderSize(io.LimitReader(st, QUICMaxLine), QUICMaxLine).ReadString('\n')
 	ev := quicEvent(l.spec, journal.KindQUIC, c.LocalAddr(), c.RemoteAddr())
-	ev.TLS, _ = quicTLSInfo(c.ConnectionState(), l.env)
+	ev.TLS, _, _ = quicTLSInfo(c.ConnectionState(), l.env)
 	ev.Outcome = journal.OutcomeOK
 	if readErr != nil && !errors.Is(readErr, io.EOF) {
-		ev.Outcome, ev.Reason = journal.OutcomeFailed, "reading the identity request: "+readErr.Error()
+		ev.Outcome, ev.Code, ev.Reason = journal.OutcomeFailed, wire.CodeMalformed, "reading the identity request: "+readErr.Error()
 	}
 	ev.DurationMS = float64(time.Since(start).Microseconds()) / 1000
-	if err := l.env.journal().Record(ev); err != nil {
-		l.env.log().Error("journal write failed", "listener", l.spec.Name, "err", err)
-		st.CancelWrite(1)
-		c.CloseWithError(1, "mockdirector: journal write failed")
-		return
+	if !l.spec.Guard { // a guard journaled its hit at the ClientHello
+		if err := l.env.journal().Record(ev); err != nil {
+			l.env.log().Error("journal write failed", "listener", l.spec.Name, "err", err)
+			st.CancelWrite(1)
+			c.CloseWithError(1, "mockdirector: journal write failed")
+			return
+		}
 	}
 	if ev.Outcome == journal.OutcomeOK {
 		id := l.identity(c, strings.TrimSpace(line))
-		b, _ := json.Marshal(id)
-		st.Write(append(b, '\n'))
+		st.Write(id.QUICLine())
 	}
 	st.Close()
 	// Let the peer read the answer and close first; the idle timeout ends a silent one.
@@ -301,19 +320,16 @@ func (l *quicListener) session(c *quic.Conn) {
 	}
 }
 
-func (l *quicListener) identity(c *quic.Conn, request string) Identity {
+func (l *quicListener) identity(c *quic.Conn, request string) *wire.Identity {
 	st := c.ConnectionState()
-	id := Identity{
-		Service: ServiceName, Role: l.spec.Role, Member: l.spec.Member, Pool: l.spec.Pool,
-		Listener: l.spec.Name, Protocol: l.spec.Protocol, Port: l.spec.Port,
-		Local: c.LocalAddr().String(), Remote: c.RemoteAddr().String(), RemoteIP: hostOnly(c.RemoteAddr().String()),
-		SNI: st.TLS.ServerName, TLSVersion: tls.VersionName(st.TLS.Version), ALPN: st.TLS.NegotiatedProtocol,
-		Method: request,
-	}
+	id := l.spec.identity(l.certSHA256)
+	id.Local, id.Remote, id.RemoteIP = c.LocalAddr().String(), c.RemoteAddr().String(), wire.HostOnly(c.RemoteAddr().String())
+	id.SNI, id.TLSVersion, id.ALPN = st.TLS.ServerName, tls.VersionName(st.TLS.Version), st.TLS.NegotiatedProtocol
+	id.Method = request
 	if len(request) > 64 {
 		id.Method = request[:64]
 	}
-	if info, _ := quicTLSInfo(st, l.env); info.ClientCert != nil {
+	if info, _, _ := quicTLSInfo(st, l.env); info.ClientCert != nil {
 		id.ClientCert = info.ClientCert
 	}
 	return id

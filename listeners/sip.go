@@ -1,16 +1,20 @@
 package listeners
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"sync"
+	"time"
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 
+	"github.com/mockdirector/mockdirector/internal/wire"
 	"github.com/mockdirector/mockdirector/journal"
 )
 
@@ -18,8 +22,6 @@ import (
 const (
 	sipAllow     = "INVITE, BYE, ACK, CANCEL, INFO, UPDATE, REFER, NOTIFY, BENOTIFY, OPTIONS, SUBSCRIBE, MESSAGE, PRACK, SERVICE"
 	sipSupported = "ms-dialog-route-set-update, timer, histinfo, ms-safe-transfer, ms-sender, ms-early-media, Replaces, ms-conf-invite"
-	// HeaderSIPIdentity carries the identity on every SIP answer.
-	HeaderSIPIdentity = "X-MockDirector"
 )
 
 // sipListener is SIP over mutual TLS (5061) with sipgo: the client certificate is required and
@@ -33,13 +35,15 @@ type sipListener struct {
 	ua   *sipgo.UserAgent
 	srv  *sipgo.Server
 	once sync.Once
+	// certSHA256 is the served leaf's fingerprint, in every identity header.
+	certSHA256 string
 }
 
 func newSIP(spec Spec, env Env) (Listener, error) {
 	if env.TLS == nil {
-		return nil, fmt.Errorf("%s listener %s: no server certificate (run `mockdirector certs init` or pass --cert/--key/--ca)", spec.Role, spec.Name)
+		return nil, noServerCert(spec)
 	}
-	raw, err := listenTCP(spec)
+	raw, err := listenTCP(spec, env)
 	if err != nil {
 		return nil, err
 	}
@@ -56,7 +60,18 @@ func newSIP(spec Spec, env Env) (Listener, error) {
 		acc.Close()
 		return nil, fmt.Errorf("%s listener %s: %w", spec.Role, spec.Name, err)
 	}
-	l := &sipListener{spec: spec, env: env, acc: acc, ln: &sipConnListener{tlsAcceptor: acc}, ua: ua, srv: srv}
+	l := &sipListener{spec: spec, env: env, acc: acc, ln: &sipConnListener{tlsAcceptor: acc}, ua: ua, srv: srv, certSHA256: env.certSHA256()}
+	if spec.Guard {
+		// A guard forbids everything, saying why (the hit is journaled on accept).
+		forbid := l.answer(403, "Forbidden (mockdirector guard: the table denies this port)")
+		srv.OnOptions(forbid)
+		for _, m := range []sip.RequestMethod{sip.REGISTER, sip.INVITE, sip.SUBSCRIBE, sip.MESSAGE, sip.NOTIFY, sip.INFO, sip.REFER, sip.PUBLISH, sip.UPDATE, sip.PRACK, sip.BYE, sip.CANCEL, "SERVICE"} {
+			srv.OnRequest(m, forbid)
+		}
+		srv.OnAck(func(req *sip.Request, _ sip.ServerTransaction) { l.ln.answered(req.Source()) })
+		srv.OnNoRoute(forbid)
+		return l, nil
+	}
 	srv.OnOptions(l.answer(200, "OK"))
 	// Unauthenticated peers are challenged, as a Lync registrar does.
 	for _, m := range []sip.RequestMethod{sip.REGISTER, sip.INVITE, sip.SUBSCRIBE, sip.MESSAGE, sip.NOTIFY, sip.INFO, sip.REFER, sip.PUBLISH, sip.UPDATE, sip.PRACK, "SERVICE"} {
@@ -64,7 +79,10 @@ func newSIP(spec Spec, env Env) (Listener, error) {
 	}
 	srv.OnBye(l.answer(481, "Call Leg/Transaction Does Not Exist"))
 	srv.OnCancel(l.answer(481, "Call Leg/Transaction Does Not Exist"))
-	srv.OnAck(func(req *sip.Request, tx sip.ServerTransaction) { l.record(req, 0) })
+	srv.OnAck(func(req *sip.Request, tx sip.ServerTransaction) {
+		l.record(req, 0)
+		l.ln.answered(req.Source())
+	})
 	srv.OnNoRoute(l.answer(405, "Method Not Allowed"))
 	return l, nil
 }
@@ -75,11 +93,11 @@ func (l *sipListener) Addr() net.Addr { return l.acc.Addr() }
 func (l *sipListener) Serve(ctx context.Context) error {
 	stop := context.AfterFunc(ctx, func() { l.Close() })
 	defer stop()
-	err := l.srv.ServeTLS(l.ln)
-	if err == nil || errors.Is(err, net.ErrClosed) {
-		return nil
+	// sipgo's ServeTLS returns only once its listener fails; closing it is how it stops.
+	if err := l.srv.ServeTLS(l.ln); !errors.Is(err, net.ErrClosed) {
+		return fmt.Errorf("%s listener %s: %w", l.spec.Role, l.spec.Name, err)
 	}
-	return fmt.Errorf("%s listener %s: %w", l.spec.Role, l.spec.Name, err)
+	return nil
 }
 
 func (l *sipListener) Close() error {
@@ -96,7 +114,9 @@ func (l *sipListener) answer(code int, reason string) sipgo.RequestHandler {
 	return func(req *sip.Request, tx sip.ServerTransaction) {
 		res := sip.NewResponseFromRequest(req, code, reason, nil)
 		res.AppendHeader(sip.NewHeader("Server", "RTC/5.0 mockdirector "+l.spec.Role+" "+l.spec.Member))
-		res.AppendHeader(sip.NewHeader(HeaderSIPIdentity, fmt.Sprintf("role=%s;member=%s;listener=%s;source=%s", l.spec.Role, l.spec.Member, l.spec.Name, req.Source())))
+		id := l.spec.identity(l.certSHA256)
+		id.Remote = req.Source()
+		res.AppendHeader(sip.NewHeader(wire.HeaderSIP, id.SIPValue()))
 		switch code {
 		case 200:
 			res.AppendHeader(sip.NewHeader("Allow", sipAllow))
@@ -108,13 +128,16 @@ func (l *sipListener) answer(code int, reason string) sipgo.RequestHandler {
 		case 405:
 			res.AppendHeader(sip.NewHeader("Allow", sipAllow))
 		}
-		if err := l.record(req, code); err != nil {
+		if l.spec.Guard {
+			// The hit is journaled already.
+		} else if err := l.record(req, code); err != nil {
 			l.env.log().Error("journal write failed", "listener", l.spec.Name, "err", err)
 			res = sip.NewResponseFromRequest(req, 503, "Service Unavailable (journal write failed)", nil)
 		}
 		if err := tx.Respond(res); err != nil {
 			l.env.log().Debug("SIP respond failed", "listener", l.spec.Name, "err", err)
 		}
+		l.ln.answered(req.Source())
 	}
 }
 
@@ -149,6 +172,7 @@ type sipConnListener struct {
 type sipConnInfo struct {
 	local string
 	tls   *journal.TLSInfo
+	conn  *sipConn
 }
 
 func (s *sipConnListener) Accept() (net.Conn, error) {
@@ -161,20 +185,86 @@ func (s *sipConnListener) Accept() (net.Conn, error) {
 	var peer *journal.CertInfo
 	if len(st.PeerCertificates) > 0 {
 		peer = certInfo(st.PeerCertificates[0])
-		peer.Verified = true // the acceptor refuses any other on this listener
+		peer.Verified = !s.spec.Guard // the acceptor refuses any other on this listener
 	}
 	remote := c.RemoteAddr().String()
-	s.conns.Store(remote, &sipConnInfo{local: c.LocalAddr().String(), tls: tlsInfo(st, peer)})
-	return &forgetConn{Conn: c, forget: func() { s.conns.Delete(remote) }}, nil
+	sc := &sipConn{Conn: c, spec: s.spec, env: s.env, limits: s.env.limits(), forget: func() { s.conns.Delete(remote) }}
+	s.conns.Store(remote, &sipConnInfo{local: c.LocalAddr().String(), tls: tlsInfo(st, peer), conn: sc})
+	return sc, nil
 }
 
-type forgetConn struct {
+// answered marks the connection a request came from as between requests again.
+func (s *sipConnListener) answered(remote string) {
+	if c, ok := s.conns.Load(remote); ok {
+		c.(*sipConnInfo).conn.idle()
+	}
+}
+
+// sipConn is a SIP connection with the mock's read timeouts: a request must arrive whole within
+// Limits.SIPRequestTimeout of its first byte; a connection that sends neither a request nor a
+// CRLF keep-alive for Limits.SIPIdleTimeout is closed. (A read that ends one request and starts
+// the next counts the next from its answer: bytes, not messages, are what a read sees.)
+type sipConn struct {
 	net.Conn
+	spec   Spec
+	env    Env
+	limits Limits
 	once   sync.Once
 	forget func()
+
+	mu      sync.Mutex
+	started time.Time // first byte of a request not answered yet; zero between requests
 }
 
-func (c *forgetConn) Close() error {
+func (c *sipConn) deadline() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.started.IsZero() {
+		return time.Now().Add(c.limits.SIPIdleTimeout)
+	}
+	return c.started.Add(c.limits.SIPRequestTimeout)
+}
+
+func (c *sipConn) Read(b []byte) (int, error) {
+	c.Conn.SetReadDeadline(c.deadline())
+	n, err := c.Conn.Read(b)
+	if n > 0 && len(bytes.Trim(b[:n], "\r\n")) > 0 {
+		c.mu.Lock()
+		if c.started.IsZero() {
+			c.started = time.Now()
+		}
+		c.mu.Unlock()
+	}
+	var ne net.Error
+	if err != nil && errors.As(err, &ne) && ne.Timeout() {
+		c.mu.Lock()
+		partial := !c.started.IsZero()
+		c.mu.Unlock()
+		if partial && !c.spec.Guard {
+			ev := baseEvent(c.spec, journal.KindSIP, c.LocalAddr(), c.RemoteAddr())
+			ev.Outcome, ev.Code = journal.OutcomeFailed, wire.CodeTimeout
+			ev.Reason = fmt.Sprintf("SIP request not complete %s after its first byte: connection closed", c.limits.SIPRequestTimeout)
+			ev.SIP = &journal.SIPInfo{}
+			_ = c.env.journal().Record(ev)
+		}
+		// The mock's own timeout: to sipgo the connection ends (it logs a read error at ERROR).
+		return n, io.EOF
+	}
+	return n, err
+}
+
+// SetReadDeadline is the mock's own (see sipConn): sipgo's is ignored.
+func (c *sipConn) SetReadDeadline(time.Time) error { return nil }
+
+// idle marks the connection between requests: the idle timeout runs from now.
+func (c *sipConn) idle() {
+	c.mu.Lock()
+	c.started = time.Time{}
+	c.mu.Unlock()
+	c.Conn.SetReadDeadline(time.Now().Add(c.limits.SIPIdleTimeout))
+}
+
+func (c *sipConn) Close() error {
 	c.once.Do(c.forget)
 	return c.Conn.Close()
 }

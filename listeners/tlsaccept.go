@@ -5,12 +5,13 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
-	"fmt"
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/mockdirector/mockdirector/internal/wire"
 	"github.com/mockdirector/mockdirector/journal"
 )
 
@@ -21,11 +22,13 @@ const HandshakeTimeout = 10 * time.Second
 // its outcome (with the client certificate and why it was refused) and hands finished
 // connections to Accept. It is a net.Listener, so net/http and sipgo serve on it unchanged.
 type tlsAcceptor struct {
-	raw   net.Listener
-	spec  Spec
-	env   Env
-	conf  *tls.Config
-	mtls  string // "", "request", "require"
+	raw  net.Listener
+	spec Spec
+	env  Env
+	conf *tls.Config
+	mtls string // "", "request", "require"
+	// guard: a guard's acceptor (the hit is journaled on accept; no handshake lines, any client).
+	guard bool
 	ready chan *tls.Conn
 	done  chan struct{}
 	once  sync.Once
@@ -38,7 +41,7 @@ type tlsAcceptor struct {
 }
 
 func newTLSAcceptor(raw net.Listener, spec Spec, env Env, conf *tls.Config, clientCert string) *tlsAcceptor {
-	a := &tlsAcceptor{raw: raw, spec: spec, env: env, conf: conf, mtls: clientCert,
+	a := &tlsAcceptor{raw: raw, spec: spec, env: env, conf: conf, mtls: clientCert, guard: spec.Guard,
 		ready: make(chan *tls.Conn), done: make(chan struct{}), conns: map[*trackedConn]bool{}}
 	a.wg.Add(1)
 	go a.acceptLoop()
@@ -47,6 +50,11 @@ func newTLSAcceptor(raw net.Listener, spec Spec, env Env, conf *tls.Config, clie
 
 func (a *tlsAcceptor) acceptLoop() {
 	defer a.wg.Done()
+	// Accept errors (out of file descriptors) back off from 5 ms to 1 s, as net/http does, and
+	// are logged at most once a second with how many there were.
+	var delay time.Duration
+	var failed int
+	var logged time.Time
 	for {
 		c, err := a.raw.Accept()
 		if err != nil {
@@ -57,10 +65,20 @@ func (a *tlsAcceptor) acceptLoop() {
 			if errors.As(err, &ne) && ne.Timeout() {
 				continue
 			}
-			a.env.log().Warn("accept failed", "listener", a.spec.Name, "err", err)
-			time.Sleep(50 * time.Millisecond)
+			failed++
+			if time.Since(logged) >= time.Second {
+				a.env.log().Warn("accept failed", "listener", a.spec.Name, "err", err, "times", failed)
+				failed, logged = 0, time.Now()
+			}
+			delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+			select {
+			case <-time.After(delay):
+			case <-a.done:
+				return
+			}
 			continue
 		}
+		delay = 0
 		tc := &trackedConn{Conn: c, a: a}
 		a.mu.Lock()
 		a.conns[tc] = false
@@ -91,16 +109,21 @@ func (a *tlsAcceptor) handOver(c *trackedConn) bool {
 }
 
 // handshake runs the server handshake with our own client-certificate verification, so that the
-// journal can name the certificate that was refused and why.
+// journal can name the certificate that was refused and why. A connection that sends nothing
+// before it closes or idles out is journaled as connect-only (a TCP health monitor or a
+// scanner), not as a failed handshake.
 func (a *tlsAcceptor) handshake(raw *trackedConn) {
 	start := time.Now()
 	var peer *journal.CertInfo
+	var leaf *x509.Certificate
 	var verifyErr error
 	conf := a.conf.Clone()
-	switch a.mtls {
-	case "require":
+	switch {
+	case a.guard:
+		conf.ClientAuth = tls.RequestClientCert // a guard shows the path is open: any client will do
+	case a.mtls == "require":
 		conf.ClientAuth = tls.RequireAnyClientCert
-	case "request":
+	case a.mtls == "request":
 		conf.ClientAuth = tls.RequestClientCert
 	default:
 		conf.ClientAuth = tls.NoClientCert
@@ -117,27 +140,45 @@ func (a *tlsAcceptor) handshake(raw *trackedConn) {
 		}
 		return nil, nil
 	}
-	conf.VerifyPeerCertificate = func(rawCerts [][]byte, _ [][]*x509.Certificate) error {
-		peer, verifyErr = verifyClient(rawCerts, roots)
-		if verifyErr != nil && a.mtls == "require" {
-			return verifyErr
+	if !a.guard {
+		conf.VerifyPeerCertificate = func(rawCerts [][]byte, _ [][]*x509.Certificate) error {
+			peer, leaf, verifyErr = verifyClient(rawCerts, roots)
+			if verifyErr != nil && a.mtls == "require" {
+				return verifyErr
+			}
+			return nil
 		}
-		return nil
 	}
 	tc := tls.Server(raw, conf)
 	ctx, cancel := context.WithTimeout(context.Background(), HandshakeTimeout)
 	err := tc.HandshakeContext(ctx)
 	cancel()
+	if a.guard {
+		// The guard hit is journaled already; a handshake that fails ends the connection.
+		if err != nil {
+			raw.Close()
+			return
+		}
+		a.handOut(raw, tc)
+		return
+	}
 	ev := a.event(raw, journal.KindHandshake)
 	ev.DurationMS = float64(time.Since(start).Microseconds()) / 1000
 	if err != nil {
-		ev.Outcome, ev.Reason = journal.OutcomeFailed, handshakeReason(err, verifyErr)
+		ev.Outcome = journal.OutcomeFailed
+		ev.Code, ev.Reason = handshakeProblem(err, verifyErr, leaf)
+		if raw.read.Load() == 0 {
+			ev.Kind, ev.Outcome = journal.KindConnect, journal.OutcomeConnectOnly
+			ev.Code, ev.Reason = wire.CodeConnectOnly, connectOnlyReason(err)
+		}
 		select {
 		case <-a.done:
 			ev.Reason = "listener stopped during the handshake"
 		default:
 		}
-		ev.TLS = &journal.TLSInfo{SNI: sni, ALPN: strings.Join(offered, ","), ClientCert: peer}
+		if ev.Kind == journal.KindHandshake {
+			ev.TLS = &journal.TLSInfo{SNI: sni, ALPN: strings.Join(offered, ","), ClientCert: peer}
+		}
 		_ = a.env.journal().Record(ev)
 		raw.Close()
 		return
@@ -145,11 +186,16 @@ func (a *tlsAcceptor) handshake(raw *trackedConn) {
 	ev.Outcome = journal.OutcomeOK
 	ev.TLS = tlsInfo(tc.ConnectionState(), peer)
 	if verifyErr != nil {
-		ev.Reason = "client certificate not verified: " + certReason(verifyErr)
+		code, why := certProblem(verifyErr, leaf)
+		ev.Code, ev.Reason = code, "client certificate not verified: "+why
 	}
 	_ = a.env.journal().Record(ev)
-	// From here the connection belongs to whoever accepts it (Close leaves it to them), or is
-	// closed here when the acceptor stops first.
+	a.handOut(raw, tc)
+}
+
+// handOut gives a finished connection to whoever accepts it (Close leaves it to them), or
+// closes it here when the acceptor stops first.
+func (a *tlsAcceptor) handOut(raw *trackedConn, tc *tls.Conn) {
 	if !a.handOver(raw) {
 		tc.Close()
 		return
@@ -228,80 +274,19 @@ type trackedConn struct {
 	net.Conn
 	a    *tlsAcceptor
 	once sync.Once
+	// read counts the bytes read: none at all before the handshake failed is a bare connect.
+	read atomic.Int64
+}
+
+func (c *trackedConn) Read(b []byte) (int, error) {
+	n, err := c.Conn.Read(b)
+	c.read.Add(int64(n))
+	return n, err
 }
 
 func (c *trackedConn) Close() error {
 	c.once.Do(func() { c.a.forget(c) })
 	return c.Conn.Close()
-}
-
-func verifyClient(rawCerts [][]byte, roots *x509.CertPool) (*journal.CertInfo, error) {
-	if len(rawCerts) == 0 {
-		return nil, errors.New("no client certificate")
-	}
-	var chain []*x509.Certificate
-	for _, r := range rawCerts {
-		c, err := x509.ParseCertificate(r)
-		if err != nil {
-			return nil, fmt.Errorf("client certificate does not parse: %w", err)
-		}
-		chain = append(chain, c)
-	}
-	info := certInfo(chain[0])
-	inter := x509.NewCertPool()
-	for _, c := range chain[1:] {
-		inter.AddCert(c)
-	}
-	_, err := chain[0].Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}})
-	info.Verified = err == nil
-	return info, err
-}
-
-func certInfo(c *x509.Certificate) *journal.CertInfo {
-	return &journal.CertInfo{Subject: c.Subject.String(), Issuer: c.Issuer.String(), Serial: c.SerialNumber.Text(16)}
-}
-
-// certReason says in a few words why a certificate was not accepted.
-func certReason(err error) string {
-	var ua x509.UnknownAuthorityError
-	var ci x509.CertificateInvalidError
-	switch {
-	case strings.Contains(err.Error(), "insecure algorithm"):
-		// crypto/x509 reports a SHA-1 signature as an unknown authority with this hint.
-		return "signed with an insecure algorithm (SHA-1): re-issue it from a CA that signs with SHA-256"
-	case errors.As(err, &ua):
-		return "unknown authority (not issued by a CA this listener trusts)"
-	case errors.As(err, &ci):
-		switch ci.Reason {
-		case x509.Expired:
-			return "expired or not yet valid: " + ci.Detail
-		case x509.IncompatibleUsage:
-			return "bad EKU (the certificate is not valid for client authentication)"
-		case x509.NotAuthorizedToSign:
-			return "issuer is not a CA"
-		}
-		return ci.Error()
-	}
-	return err.Error()
-}
-
-// handshakeReason explains a failed handshake the way the report prints it.
-func handshakeReason(err, verifyErr error) string {
-	if verifyErr != nil {
-		return "client certificate refused: " + certReason(verifyErr)
-	}
-	msg := err.Error()
-	switch {
-	case strings.Contains(msg, "client didn't provide a certificate"):
-		return "no client certificate (this listener requires mutual TLS)"
-	case errors.Is(err, context.DeadlineExceeded):
-		return fmt.Sprintf("handshake not finished in %s", HandshakeTimeout)
-	case strings.Contains(msg, "first record does not look like a TLS handshake"):
-		return "not TLS (plain text on a TLS port)"
-	case strings.Contains(msg, "EOF") || strings.Contains(msg, "connection reset"):
-		return "client closed the connection during the handshake (it may have refused our certificate): " + msg
-	}
-	return msg
 }
 
 // cipherNames caches tls.CipherSuiteName, which builds the whole suite list on every call (15
@@ -335,7 +320,7 @@ func tlsInfo(st tls.ConnectionState, peer *journal.CertInfo) *journal.TLSInfo {
 func baseEvent(spec Spec, kind string, local, remote net.Addr) journal.Event {
 	ev := journal.Event{
 		Time: time.Now().UTC(), Kind: kind, Role: spec.Role, Member: spec.Member, Listener: spec.Name,
-		Protocol: spec.Protocol, Port: spec.Port, Transport: "tcp",
+		Protocol: spec.Protocol, Port: spec.Port, Transport: journal.TransportTCP,
 	}
 	if local != nil {
 		ev.Local = local.String()

@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
-	"net/textproto"
 	"strings"
 	"time"
 
+	"github.com/mockdirector/mockdirector/internal/wire"
 	"github.com/mockdirector/mockdirector/journal"
 )
 
@@ -18,12 +18,32 @@ import (
 type webHandler struct {
 	spec Spec
 	env  Env
+	// certSHA256 is the served leaf's fingerprint, in every identity.
+	certSHA256 string
+}
+
+func newWebHandler(spec Spec, env Env) *webHandler {
+	h := &webHandler{spec: spec, env: env}
+	if spec.Protocol.TLS() {
+		// Only where this listener serves it: a plain port names no certificate (a reverse
+		// proxy that bridges external 443 to 8080 presents its own, legitimately).
+		h.certSHA256 = env.certSHA256()
+	}
+	return h
 }
 
 func (h *webHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	id := h.identity(r)
-	setIdentityHeaders(w.Header(), id)
+	hd := w.Header()
+	id.SetHeaders(hd)
+	hd["Server"] = serverHeaderValue
+	if h.spec.Guard {
+		// The hit is journaled already (on accept); the answer says it is a guard.
+		_, write := h.guard(w, r, id)
+		write()
+		return
+	}
 	status, write := h.route(w, r, id)
 
 	ev := baseEvent(h.spec, journal.KindHTTP, nil, nil)
@@ -43,46 +63,16 @@ func (h *webHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	write()
 }
 
-// Canonical forms of the identity headers, so an answer sets them without canonicalizing each.
-var (
-	hdrRole     = textproto.CanonicalMIMEHeaderKey(HeaderRole)
-	hdrMember   = textproto.CanonicalMIMEHeaderKey(HeaderMember)
-	hdrListener = textproto.CanonicalMIMEHeaderKey(HeaderListener)
-	hdrSource   = textproto.CanonicalMIMEHeaderKey(HeaderSource)
-	hdrHost     = textproto.CanonicalMIMEHeaderKey(HeaderHost)
-	hdrSNI      = textproto.CanonicalMIMEHeaderKey(HeaderSNI)
-	hdrXFF      = textproto.CanonicalMIMEHeaderKey(HeaderXFF)
-)
-
 // serverHeader is the Server of every web answer: IIS, as a Lync web server says.
 const serverHeader = "Microsoft-IIS/8.5 (mockdirector)"
 
-// setIdentityHeaders sets the X-MockDirector-* headers (and Server) of an answer, all values in
-// one allocation: it runs on every request.
-func setIdentityHeaders(hd http.Header, id Identity) {
-	v := []string{id.Role, id.Member, id.Listener, id.Remote, id.Host, id.SNI, id.XForwardedFor, serverHeader}
-	hd[hdrRole] = v[0:1:1]
-	hd[hdrMember] = v[1:2:2]
-	hd[hdrListener] = v[2:3:3]
-	hd[hdrSource] = v[3:4:4]
-	hd[hdrHost] = v[4:5:5]
-	if id.SNI != "" {
-		hd[hdrSNI] = v[5:6:6]
-	}
-	if id.XForwardedFor != "" {
-		hd[hdrXFF] = v[6:7:7]
-	}
-	hd["Server"] = v[7:8:8]
-}
+var serverHeaderValue = []string{serverHeader}
 
-func (h *webHandler) identity(r *http.Request) Identity {
-	id := Identity{
-		Service: ServiceName, Role: h.spec.Role, Member: h.spec.Member, Pool: h.spec.Pool,
-		Listener: h.spec.Name, Protocol: h.spec.Protocol, Port: h.spec.Port,
-		Remote: r.RemoteAddr, RemoteIP: hostOnly(r.RemoteAddr), Host: r.Host,
-		XForwardedFor: strings.Join(r.Header.Values("X-Forwarded-For"), ", "),
-		Method:        r.Method, Path: r.URL.RequestURI(),
-	}
+func (h *webHandler) identity(r *http.Request) *wire.Identity {
+	id := h.spec.identity(h.certSHA256)
+	id.Remote, id.RemoteIP, id.Host = r.RemoteAddr, wire.HostOnly(r.RemoteAddr), r.Host
+	id.XForwardedFor = strings.Join(r.Header.Values("X-Forwarded-For"), ", ")
+	id.Method, id.Path = r.Method, r.URL.RequestURI()
 	if la, ok := r.Context().Value(http.LocalAddrContextKey).(interface{ String() string }); ok {
 		id.Local = la.String()
 	}
@@ -107,13 +97,13 @@ func (h *webHandler) verified(r *http.Request) bool {
 	for _, c := range r.TLS.PeerCertificates {
 		raw = append(raw, c.Raw)
 	}
-	_, err := verifyClient(raw, h.env.TLS.Roots)
+	_, _, err := verifyClient(raw, h.env.TLS.Roots)
 	return err == nil
 }
 
 // route picks the answer; it returns the status and a function that writes it, so the journal
 // line is written before the client sees anything.
-func (h *webHandler) route(w http.ResponseWriter, r *http.Request, id Identity) (int, func()) {
+func (h *webHandler) route(w http.ResponseWriter, r *http.Request, id *wire.Identity) (int, func()) {
 	if h.env.TLS != nil && h.env.TLS.PKI != nil { // the CDP and AIA URLs of the certificates, for any Host
 		if status, write, ok := h.env.TLS.PKI.Prepare(w, r); ok {
 			return status, write
@@ -121,13 +111,8 @@ func (h *webHandler) route(w http.ResponseWriter, r *http.Request, id Identity) 
 	}
 	p := strings.ToLower(r.URL.Path) // IIS paths are case-insensitive
 	switch {
-	case p == WellKnownPath:
-		w.Header().Set("Content-Type", "application/json")
-		b := append(id.AppendJSON(make([]byte, 0, 1024)), '\n')
-		return http.StatusOK, func() {
-			w.WriteHeader(http.StatusOK)
-			w.Write(b)
-		}
+	case p == wire.WellKnownPath:
+		return h.wellKnown(w, id)
 	case strings.HasPrefix(p, "/autodiscover/autodiscoverservice.svc/root"):
 		// Lync 2013 autodiscover answers JSON links to the user and xframe resources.
 		base := baseURL(r)
@@ -137,7 +122,7 @@ func (h *webHandler) route(w http.ResponseWriter, r *http.Request, id Identity) 
 				"user":   map[string]string{"href": base + "/Autodiscover/AutodiscoverService.svc/root/oauth/user"},
 				"xframe": map[string]string{"href": base + "/Autodiscover/XFrame/XFrame.html"},
 			},
-			"_mockdirector": id,
+			wire.WrappedKey: id,
 		}
 		w.Header().Set("Content-Type", "application/vnd.microsoft.rtc.autodiscover+xml; v=1")
 		return h.json(w, http.StatusOK, body)
@@ -159,6 +144,25 @@ func (h *webHandler) route(w http.ResponseWriter, r *http.Request, id Identity) 
 	return h.text(w, http.StatusNotFound, id, "no such Lync web service")
 }
 
+// guard answers every request of a guard listener: the identity document on the well-known
+// path, a 403 that says why everywhere else (both carry the identity headers, guard: true).
+func (h *webHandler) guard(w http.ResponseWriter, r *http.Request, id *wire.Identity) (int, func()) {
+	if strings.ToLower(r.URL.Path) == wire.WellKnownPath {
+		return h.wellKnown(w, id)
+	}
+	return h.text(w, http.StatusForbidden, id, guardReason(h.spec))
+}
+
+// wellKnown answers the identity document.
+func (h *webHandler) wellKnown(w http.ResponseWriter, id *wire.Identity) (int, func()) {
+	w.Header().Set("Content-Type", "application/json")
+	b := append(id.AppendJSON(make([]byte, 0, 1024)), '\n')
+	return http.StatusOK, func() {
+		w.WriteHeader(http.StatusOK)
+		w.Write(b)
+	}
+}
+
 // baseURL is scheme://host of the request, for links in answers.
 func baseURL(r *http.Request) string {
 	if r.TLS != nil {
@@ -172,7 +176,7 @@ func (h *webHandler) json(w http.ResponseWriter, status int, v any) (int, func()
 	// the path of every probe (pipe it to jq to read it).
 	b, err := json.Marshal(v)
 	if err != nil {
-		return h.text(w, http.StatusInternalServerError, Identity{}, err.Error())
+		return h.text(w, http.StatusInternalServerError, &wire.Identity{}, err.Error())
 	}
 	if w.Header().Get("Content-Type") == "" {
 		w.Header().Set("Content-Type", "application/json")
@@ -183,7 +187,7 @@ func (h *webHandler) json(w http.ResponseWriter, status int, v any) (int, func()
 	}
 }
 
-func (h *webHandler) text(w http.ResponseWriter, status int, id Identity, msg string) (int, func()) {
+func (h *webHandler) text(w http.ResponseWriter, status int, id *wire.Identity, msg string) (int, func()) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	return status, func() {
 		w.WriteHeader(status)
@@ -202,7 +206,7 @@ var pageTpl = template.Must(template.New("page").Parse(`<!doctype html>
 </table></body></html>
 `))
 
-func (h *webHandler) page(w http.ResponseWriter, status int, id Identity) (int, func()) {
+func (h *webHandler) page(w http.ResponseWriter, status int, id *wire.Identity) (int, func()) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	return status, func() {
 		w.WriteHeader(status)

@@ -9,8 +9,8 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/mockdirector/mockdirector/internal/wire"
 	"github.com/mockdirector/mockdirector/journal"
-	"github.com/mockdirector/mockdirector/listeners"
 	"github.com/mockdirector/mockdirector/scenarios"
 )
 
@@ -29,7 +29,7 @@ var _ = Describe("the Lync web-service paths", Ordered, Label("web"), func() {
 			Expect(res.Header.Get("Content-Type")).To(HavePrefix(contentType))
 			Expect(string(b)).To(ContainSubstring(body))
 			Expect(strings.Join(res.Header.Values("WWW-Authenticate"), " | ")).To(ContainSubstring(authenticate))
-			Expect(res.Header.Get(listeners.HeaderListener)).To(Equal("https-4443"))
+			Expect(res.Header.Get(wire.HeaderListener)).To(Equal("https-4443"))
 			Expect(res.Header.Get("Server")).To(ContainSubstring("IIS"))
 			Expect(r.jr.Events()).To(ContainElement(SatisfyAll(HaveField("Kind", journal.KindHTTP),
 				HaveField("HTTP.Path", path), HaveField("HTTP.Status", status))))
@@ -76,6 +76,6 @@ var _ = Describe("SIP answers other methods as a Lync server does", Ordered, Lab
 		Expect(err).NotTo(HaveOccurred())
 		res.Body.Close()
 		Expect(res.StatusCode).To(Equal(200))
-		Expect(res.Header.Get(listeners.HeaderRole)).To(Equal("frontend"))
+		Expect(res.Header.Get(wire.HeaderRole)).To(Equal("frontend"))
 	})
 })

@@ -15,6 +15,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/mockdirector/mockdirector/certs"
+	"github.com/mockdirector/mockdirector/internal/wire"
 	"github.com/mockdirector/mockdirector/journal"
 	"github.com/mockdirector/mockdirector/listeners"
 	"github.com/mockdirector/mockdirector/scenarios"
@@ -58,7 +59,7 @@ type port struct {
 	clientCert string
 }
 
-func (p port) name() string { return listeners.ListenerName(p.protocol, p.number) }
+func (p port) name() string { return listeners.ListenerName(wire.Protocol(p.protocol), p.number) }
 
 // mtlsPorts are the ports the matrix covers: SIP 5061, CLS 50001-50003, and HTTPS 444 when a
 // topology override asks for client certificates there.
@@ -83,7 +84,7 @@ func startMock(p port, id *certs.Identity) *mock {
 	m.writer, err = journal.Open(m.journalPath)
 	Expect(err).NotTo(HaveOccurred())
 	spec := listeners.Spec{Role: scenarios.RoleDirector, Member: member, Pool: poolFQDN, Name: p.name(),
-		Protocol: p.protocol, Port: p.number, Addr: net.JoinHostPort(mockIP, "0"), ClientCert: p.clientCert}
+		Protocol: wire.Protocol(p.protocol), Port: p.number, Addr: net.JoinHostPort(mockIP, "0"), ClientCert: p.clientCert}
 	l, err := listeners.New(spec, listeners.Env{TLS: id, Journal: m.writer})
 	Expect(err).NotTo(HaveOccurred())
 	m.addr = l.Addr().String()
@@ -154,7 +155,7 @@ func exchange(p port, addr string, conf *tls.Config) (string, *tls.ConnectionSta
 		if err != nil {
 			return local, &st, err
 		}
-		if !strings.HasPrefix(line, listeners.CLSBannerPrefix) {
+		if !strings.HasPrefix(line, wire.CLSBannerPrefix) {
 			return local, &st, fmt.Errorf("unexpected CLS banner %q", line)
 		}
 	case scenarios.ProtoSIPMTLS:
@@ -174,7 +175,7 @@ func exchange(p port, addr string, conf *tls.Config) (string, *tls.ConnectionSta
 			return local, &st, fmt.Errorf("unexpected SIP answer %q", line)
 		}
 	case scenarios.ProtoHTTPS:
-		if _, err := fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", listeners.WellKnownPath, poolFQDN); err != nil {
+		if _, err := fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", wire.WellKnownPath, poolFQDN); err != nil {
 			return local, &st, err
 		}
 		line, err := r.ReadString('\n')

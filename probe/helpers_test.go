@@ -10,8 +10,8 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/mockdirector/mockdirector/internal/roleprofile"
 	"github.com/mockdirector/mockdirector/journal"
-	"github.com/mockdirector/mockdirector/listeners"
 	"github.com/mockdirector/mockdirector/probe"
 	"github.com/mockdirector/mockdirector/scenarios"
 	"github.com/mockdirector/mockdirector/server"
@@ -53,7 +53,7 @@ func startLabOn(topo *topology.Topology, offset int) *lab {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	for _, role := range scenarios.ServerRoles {
 		inst, err := server.Start(server.Options{
-			Topology: l.topo, PlanOptions: listeners.PlanOptions{Role: role, PortOffset: offset},
+			Scenario: scenarios.Default(), Topology: l.topo, PlanOptions: roleprofile.PlanOptions{Role: role, PortOffset: offset},
 			CertDir: l.certDir, Journal: jw, Log: log,
 		})
 		Expect(err).NotTo(HaveOccurred())

@@ -150,7 +150,7 @@ var _ = Describe("TLS interception", Label("interception"), func() {
 			DeferCleanup(func() { cancel(); Eventually(done).WithTimeout(15 * time.Second).Should(Receive()) })
 			return l.Addr().String()
 		}
-		web := serveReal(listeners.Spec{Name: "https-4443", Protocol: string(wire.ProtoHTTPS), Port: 4443})
+		web := serveReal(listeners.Spec{Name: "https-4443", Protocol: wire.ProtoHTTPS, Port: 4443})
 		straight := runRow(opts, httpsRow(web))
 		Expect(straight.Verdict).To(Equal(wire.VerdictPass), straight.Reason)
 		if straight.Identity == nil || straight.Identity.CertSHA256 == "" {
@@ -159,7 +159,7 @@ var _ = Describe("TLS interception", Label("interception"), func() {
 		res := runRow(opts, httpsRow(resigningProxy(proxyID, web)))
 		Expect(res.Code).To(Equal(wire.CodeInterception), res.Reason)
 
-		sip := serveReal(listeners.Spec{Name: "sip-mtls-5061", Protocol: string(wire.ProtoSIPMTLS), Port: 5061})
+		sip := serveReal(listeners.Spec{Name: "sip-mtls-5061", Protocol: wire.ProtoSIPMTLS, Port: 5061})
 		r := row(scenarios.RoleEdgeInternal, scenarios.RoleDirector, 5061, scenarios.ProtoSIPMTLS, "", scenarios.ExpectAllow)
 		r.Target = resigningProxy(proxyID, sip)
 		res = runRow(opts, r)

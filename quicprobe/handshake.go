@@ -132,7 +132,7 @@ func readIdentity(ctx context.Context, c *quic.Conn) (*wire.Identity, error) {
 	if dl, ok := ctx.Deadline(); ok {
 		st.SetDeadline(dl)
 	}
-	if _, err := io.WriteString(st, wire.QUICRequest); err != nil {
+	if _, err := io.WriteString(st, wire.QUICIdentityRequest); err != nil {
 		return nil, fmt.Errorf("writing the request: %w", err)
 	}
 	st.Close()

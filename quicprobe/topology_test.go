@@ -9,10 +9,11 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/mockdirector/mockdirector/certs"
+	"github.com/mockdirector/mockdirector/internal/roleprofile"
 	"github.com/mockdirector/mockdirector/internal/wire"
 	"github.com/mockdirector/mockdirector/journal"
-	"github.com/mockdirector/mockdirector/listeners"
 	"github.com/mockdirector/mockdirector/quicprobe"
+	"github.com/mockdirector/mockdirector/scenarios"
 	"github.com/mockdirector/mockdirector/server"
 	"github.com/mockdirector/mockdirector/topology"
 )
@@ -38,8 +39,8 @@ var _ = Describe("UDP listeners from the topology", Label("udp-quic", "h3", "top
 		Expect(err).NotTo(HaveOccurred())
 		dir := GinkgoT().TempDir()
 		rec := &events{}
-		inst, err := server.Start(server.Options{Topology: topo, CertDir: dir, Journal: rec,
-			PlanOptions: listeners.PlanOptions{Role: "director", PortOffset: 10000}})
+		inst, err := server.Start(server.Options{Scenario: scenarios.Default(), Topology: topo, CertDir: dir, Journal: rec,
+			PlanOptions: roleprofile.PlanOptions{Role: "director", PortOffset: 10000}})
 		Expect(err).NotTo(HaveOccurred())
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)

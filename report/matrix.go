@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mockdirector/mockdirector/internal/roleprofile"
 	"github.com/mockdirector/mockdirector/journal"
 	"github.com/mockdirector/mockdirector/scenarios"
 	"github.com/mockdirector/mockdirector/topology"
@@ -24,6 +25,10 @@ type Options struct {
 	// Roles are the destination roles held to the table. Empty: the roles the journal has events
 	// for, or, for an empty journal, every role of the scenario.
 	Roles []string
+	// Member, when set, is the member of each role whose profile decides which rows it serves
+	// (serve's admin page: its own member). Empty: a row is held to the table when any member
+	// of its pool serves it (a `disabled:` override turns a row off for the members it names).
+	Member string
 }
 
 // Matrix holds events (one journal, or several merged with journal.Merge) against the
@@ -92,7 +97,7 @@ func NewBuilder(scn *scenarios.Scenario, topo *topology.Topology, opts Options) 
 		if !r.Allowed() || r.Protocol == scenarios.ProtoTCP {
 			continue
 		}
-		if ov, ok := topo.OverrideFor(r.To, "", r.Port); ok && ov.Disabled {
+		if !roleprofile.Served(scn, topo, r, opts.Member) {
 			continue
 		}
 		_, declared := topo.Sources[r.From]
@@ -115,8 +120,12 @@ func (b *Builder) Add(e journal.Event) {
 	defer b.mu.Unlock()
 	b.events++
 	b.seenRoles[e.Role] = true
+	if e.Outcome == journal.OutcomeConnectOnly {
+		// A bare TCP connect (an HLB monitor, a scanner) proves no row and fails none.
+		return
+	}
 	ip := remoteIP(e.Remote)
-	cands := b.byDest[dest{e.Role, e.Port, baseTransport(e.Transport)}]
+	cands := b.byDest[dest{e.Role, e.Port, baseTransport(string(e.Transport))}]
 	if len(cands) == 0 {
 		b.addUnexpected(KindUnexpectedPort, e, ip, nil, nil)
 		return
@@ -158,10 +167,10 @@ func (a *acc) add(e journal.Event, ip netip.Addr) {
 
 func (b *Builder) addUnexpected(kind string, e journal.Event, ip netip.Addr, roles, rows []string) {
 	src := addrString(ip, e.Remote)
-	k := uKey{kind, e.Role, src, baseTransport(e.Transport), e.Port}
+	k := uKey{kind, e.Role, src, baseTransport(string(e.Transport)), e.Port}
 	u, ok := b.unexpected[k]
 	if !ok {
-		u = &uAcc{u: Unexpected{Kind: kind, To: e.Role, Port: e.Port, Transport: baseTransport(e.Transport), Protocol: e.Protocol, Listener: e.Listener,
+		u = &uAcc{u: Unexpected{Kind: kind, To: e.Role, Port: e.Port, Transport: baseTransport(string(e.Transport)), Protocol: string(e.Protocol), Listener: e.Listener,
 			Source: src, SourceRoles: roles, Rows: rows, Denied: b.denyRow(e, roles), FirstSeen: e.Time, LastSeen: e.Time}}
 		b.unexpected[k] = u
 		b.uOrder = append(b.uOrder, k)
@@ -184,7 +193,7 @@ func (b *Builder) addUnexpected(kind string, e journal.Event, ip netip.Addr, rol
 // denyRow finds the table's deny row for traffic from roles to the event's role and port.
 func (b *Builder) denyRow(e journal.Event, roles []string) string {
 	for _, r := range b.scn.Rows {
-		if strings.HasPrefix(r.Expect, scenarios.ExpectDeny) && r.To == e.Role && r.Port == e.Port && baseTransport(r.Transport) == baseTransport(e.Transport) &&
+		if strings.HasPrefix(r.Expect, scenarios.ExpectDeny) && r.To == e.Role && r.Port == e.Port && baseTransport(r.Transport) == baseTransport(string(e.Transport)) &&
 			(r.From == scenarios.RoleAny || slices.Contains(roles, r.From)) {
 			return r.ID()
 		}

@@ -1,6 +1,7 @@
 // Package server turns a role's profile into running listeners: it resolves the certificates
-// (generated or the site's own), plans the listeners from the port table and the topology, binds
-// them all or none, and journals what they see. cmd/mockdirector serve and lab both use it.
+// (generated or the site's own), takes the member's listeners from its role profile, binds the
+// served ones all or none and the guards one by one (a guard port something else holds is
+// reported and skipped), and journals what they see. cmd/mockdirector serve and lab both use it.
 package server
 
 import (
@@ -10,8 +11,10 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"slices"
 
 	"github.com/mockdirector/mockdirector/certs"
+	"github.com/mockdirector/mockdirector/internal/roleprofile"
 	"github.com/mockdirector/mockdirector/journal"
 	"github.com/mockdirector/mockdirector/listeners"
 	"github.com/mockdirector/mockdirector/scenarios"
@@ -20,9 +23,14 @@ import (
 
 // Options is everything serve needs to stand in for one member of one role.
 type Options struct {
+	// Scenario and Topology are required: the caller chooses the defaults
+	// (scenarios.Default(), topology.Default()), never this package.
 	Scenario *scenarios.Scenario
 	Topology *topology.Topology
-	listeners.PlanOptions
+	roleprofile.PlanOptions
+	// Profile, when set, is the member's profile already computed from Scenario, Topology and
+	// PlanOptions (serve computes it first to name the member on the admin page).
+	Profile *roleprofile.Profile
 
 	// CertDir holds generated certificates; missing ones are generated on start.
 	CertDir string
@@ -40,6 +48,10 @@ type Options struct {
 	// Observers also see every event, after the journal has it (metrics, the live page).
 	Observers []journal.Recorder
 
+	// Limits cap the connections of all listeners (in total and per source) and set the SIP
+	// timeouts; zero fields take the listeners' defaults.
+	Limits listeners.Limits
+
 	Log *slog.Logger
 	// Out receives what a person should read on start (generated files, listeners).
 	Out io.Writer
@@ -48,32 +60,40 @@ type Options struct {
 // Instance is a running member: its listeners and journal.
 type Instance struct {
 	Options
-	Specs  []listeners.Spec
-	Group  *listeners.Group
-	writer *journal.Writer
+	Profile *roleprofile.Profile
+	// Specs are the listeners bound: the served ones, then the guards that could bind.
+	Specs []listeners.Spec
+	Group *listeners.Group
+	// Unguarded are the denied ports without a guard, and why (out of range with the port
+	// offset, held by something else on the host, privileged).
+	Unguarded []roleprofile.Unguarded
+	writer    *journal.Writer
 }
 
 // Start resolves certificates, binds every listener and opens the journal. Nothing is left
 // bound or open when it fails.
 func Start(o Options) (*Instance, error) {
 	if o.Scenario == nil {
-		o.Scenario = scenarios.Default()
+		return nil, fmt.Errorf("server: %w", roleprofile.ErrNoScenario)
 	}
 	if o.Topology == nil {
-		o.Topology = topology.Default()
+		return nil, fmt.Errorf("server: %w", roleprofile.ErrNoTopology)
 	}
 	if o.Out == nil {
 		o.Out = io.Discard
 	}
-	specs, err := listeners.Plan(o.Scenario, o.Topology, o.PlanOptions)
-	if err != nil {
-		return nil, err
+	prof := o.Profile
+	if prof == nil {
+		var err error
+		if prof, err = roleprofile.New(o.Scenario, o.Topology, o.PlanOptions); err != nil {
+			return nil, err
+		}
 	}
 	id, err := Identity(o)
 	if err != nil {
 		return nil, err
 	}
-	inst := &Instance{Options: o, Specs: specs}
+	inst := &Instance{Options: o, Profile: prof, Specs: slices.Clone(prof.Specs), Unguarded: slices.Clone(prof.Unguarded)}
 	rec := o.Journal
 	if rec == nil {
 		if o.JournalPath == "" {
@@ -88,10 +108,23 @@ func Start(o Options) (*Instance, error) {
 	if len(o.Observers) > 0 {
 		rec = observed{journal: rec, observers: o.Observers}
 	}
-	g, err := listeners.Bind(specs, listeners.Env{TLS: id, Journal: rec, Log: o.Log})
+	env := listeners.Env{TLS: id, Journal: rec, Log: o.Log, Conns: listeners.NewConnLimiter(o.Limits)}
+	g, err := listeners.Bind(prof.Specs, env)
 	if err != nil {
 		inst.closeJournal()
 		return nil, err
+	}
+	// The guards come after the served listeners (a moved listen_port wins over a guard) and
+	// each on its own: a guard that cannot bind is reported, not fatal.
+	for _, gs := range prof.Guards {
+		l, err := listeners.New(gs, env)
+		if err != nil {
+			inst.Unguarded = append(inst.Unguarded, roleprofile.Unguarded{
+				Port: roleprofile.Port{Transport: gs.Transport(), Port: gs.Port, Protocol: gs.Protocol}, Addr: gs.Addr, Reason: err.Error()})
+			continue
+		}
+		g.Listeners = append(g.Listeners, l)
+		inst.Specs = append(inst.Specs, gs)
 	}
 	inst.Group = g
 	return inst, nil

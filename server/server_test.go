@@ -9,14 +9,16 @@ import (
 	"net/http"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
 	"github.com/mockdirector/mockdirector/certs"
+	"github.com/mockdirector/mockdirector/internal/roleprofile"
+	"github.com/mockdirector/mockdirector/internal/wire"
 	"github.com/mockdirector/mockdirector/journal"
-	"github.com/mockdirector/mockdirector/listeners"
 	"github.com/mockdirector/mockdirector/scenarios"
 	"github.com/mockdirector/mockdirector/server"
 	"github.com/mockdirector/mockdirector/topology"
@@ -38,7 +40,7 @@ pools:
 // (32768-60999), so no client socket of a concurrent test can hold one.
 const portOffset = 13000
 
-func get(url, host string) (listeners.Identity, *http.Response) {
+func get(url, host string) (wire.Identity, *http.Response) {
 	cl := &http.Client{Timeout: 10 * time.Second}
 	req, err := http.NewRequest("GET", url, nil)
 	Expect(err).NotTo(HaveOccurred())
@@ -46,7 +48,7 @@ func get(url, host string) (listeners.Identity, *http.Response) {
 	res, err := cl.Do(req)
 	Expect(err).NotTo(HaveOccurred())
 	defer res.Body.Close()
-	var id listeners.Identity
+	var id wire.Identity
 	Expect(json.NewDecoder(res.Body).Decode(&id)).To(Succeed())
 	return id, res
 }
@@ -61,8 +63,8 @@ var _ = Describe("server.Start", func() {
 		var out bytes.Buffer
 		start := func(member string) *server.Instance {
 			inst, err := server.Start(server.Options{
-				Topology:    topo,
-				PlanOptions: listeners.PlanOptions{Role: scenarios.RoleDirector, Member: member, PortOffset: portOffset},
+				Scenario: scenarios.Default(), Topology: topo,
+				PlanOptions: roleprofile.PlanOptions{Role: scenarios.RoleDirector, Member: member, PortOffset: portOffset},
 				CertDir:     filepath.Join(dir, "certs"),
 				JournalPath: filepath.Join(dir, member+".jsonl"),
 				Out:         &out,
@@ -86,7 +88,7 @@ var _ = Describe("server.Start", func() {
 			Expect(two.Addrs()[name].String()).To(Equal("127.0.10.3:"+strconv.Itoa(addr.(*net.TCPAddr).Port)), name)
 		}
 		for _, m := range []struct{ ip, member string }{{"127.0.10.2", "dir01.contoso.local"}, {"127.0.10.3", "dir02.contoso.local"}} {
-			id, res := get("http://"+m.ip+":"+strconv.Itoa(8080+portOffset)+listeners.WellKnownPath, "dir-pool.contoso.local")
+			id, res := get("http://"+m.ip+":"+strconv.Itoa(8080+portOffset)+wire.WellKnownPath, "dir-pool.contoso.local")
 			Expect(res.StatusCode).To(Equal(200))
 			Expect(id.Member).To(Equal(m.member))
 			Expect(id.Local).To(Equal(m.ip + ":" + strconv.Itoa(8080+portOffset)))
@@ -105,7 +107,8 @@ var _ = Describe("server.Start", func() {
 
 	It("names the missing certificate file and the command that makes one", func() {
 		_, err := server.Start(server.Options{
-			PlanOptions: listeners.PlanOptions{Role: scenarios.RoleEdgeInternal, Bind: "127.0.10.4"},
+			Scenario: scenarios.Default(), Topology: topology.Default(),
+			PlanOptions: roleprofile.PlanOptions{Role: scenarios.RoleEdgeInternal, Bind: "127.0.10.4"},
 			CertFile:    filepath.Join(dir, "site.crt"), KeyFile: filepath.Join(dir, "site.key"), CAFile: filepath.Join(dir, "ca.crt"),
 			JournalPath: filepath.Join(dir, "j.jsonl"),
 		})
@@ -114,7 +117,8 @@ var _ = Describe("server.Start", func() {
 
 	It("wants --cert, --key-file and --ca together, naming the flags", func() {
 		_, err := server.Start(server.Options{
-			PlanOptions: listeners.PlanOptions{Role: scenarios.RoleEdgeInternal, Bind: "127.0.10.4"},
+			Scenario: scenarios.Default(), Topology: topology.Default(),
+			PlanOptions: roleprofile.PlanOptions{Role: scenarios.RoleEdgeInternal, Bind: "127.0.10.4"},
 			CertFile:    filepath.Join(dir, "site.crt"), JournalPath: filepath.Join(dir, "j.jsonl"),
 		})
 		Expect(err).To(MatchError(ContainSubstring("--cert, --key-file and --ca go together")))
@@ -126,7 +130,8 @@ var _ = Describe("server.Start", func() {
 		Expect(err).NotTo(HaveOccurred())
 		jpath := filepath.Join(dir, "j.jsonl")
 		inst, err := server.Start(server.Options{
-			PlanOptions: listeners.PlanOptions{Role: scenarios.RoleEdgeInternal, Bind: "127.0.10.4", PortOffset: -5061},
+			Scenario: scenarios.Default(), Topology: topology.Default(),
+			PlanOptions: roleprofile.PlanOptions{Role: scenarios.RoleEdgeInternal, Bind: "127.0.10.4", PortOffset: -5061},
 			CertFile:    certs.CertPath(certDir, "edge01-int.contoso.local"), KeyFile: certs.KeyPath(certDir, "edge01-int.contoso.local"),
 			CAFile:      filepath.Join(certDir, certs.CACertFile),
 			JournalPath: jpath,
@@ -159,9 +164,62 @@ var _ = Describe("server.Start", func() {
 		defer busy.Close()
 		port := busy.Addr().(*net.TCPAddr).Port
 		_, err = server.Start(server.Options{
-			PlanOptions: listeners.PlanOptions{Role: scenarios.RoleEdgeInternal, Bind: "127.0.10.5", PortOffset: port - 5061},
+			Scenario: scenarios.Default(), Topology: topology.Default(),
+			PlanOptions: roleprofile.PlanOptions{Role: scenarios.RoleEdgeInternal, Bind: "127.0.10.5", PortOffset: port - 5061},
 			CertDir:     filepath.Join(dir, "certs"), JournalPath: filepath.Join(dir, "j.jsonl"),
 		})
 		Expect(err).To(MatchError(SatisfyAll(ContainSubstring("edge-internal listener sip-mtls-5061"), ContainSubstring("port "+strconv.Itoa(port)))))
 	})
 })
+
+var _ = Describe("server.Start with guards", func() {
+	It("binds a guard on every denied port, and reports and skips one something else holds", func() {
+		dir := GinkgoT().TempDir()
+		const bind = "127.0.10.6"
+		busy, err := net.Listen("tcp", net.JoinHostPort(bind, strconv.Itoa(444+portOffset)))
+		Expect(err).NotTo(HaveOccurred())
+		defer busy.Close()
+		rec := &events{}
+		inst, err := server.Start(server.Options{
+			Scenario: scenarios.Default(), Topology: topology.Default(),
+			PlanOptions: roleprofile.PlanOptions{Role: scenarios.RoleDirector, Bind: bind, PortOffset: portOffset, Guards: true},
+			CertDir:     filepath.Join(dir, "certs"), Journal: rec,
+		})
+		Expect(err).NotTo(HaveOccurred(), "a busy guard port is not fatal")
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- inst.Serve(ctx) }()
+		DeferCleanup(func() { cancel(); Eventually(done, 10*time.Second).Should(Receive(BeNil())) })
+
+		Expect(inst.Unguarded).To(ConsistOf(SatisfyAll(HaveField("Port.Port", 444),
+			HaveField("Reason", ContainSubstring("another process holds port")))))
+		var guards []string
+		for _, s := range inst.Specs {
+			if s.Guard {
+				guards = append(guards, s.Name)
+			}
+		}
+		Expect(guards).To(ConsistOf("guard-udp-quic-443", "guard-udp-quic-444", "guard-udp-quic-4443", "guard-udp-quic-5061"))
+		Expect(inst.Addrs()).To(HaveKey("guard-udp-quic-5061"))
+	})
+
+	It("refuses to start without a scenario or a topology", func() {
+		_, err := server.Start(server.Options{Topology: topology.Default(), PlanOptions: roleprofile.PlanOptions{Role: scenarios.RoleDirector}})
+		Expect(err).To(MatchError(roleprofile.ErrNoScenario))
+		_, err = server.Start(server.Options{Scenario: scenarios.Default(), PlanOptions: roleprofile.PlanOptions{Role: scenarios.RoleDirector}})
+		Expect(err).To(MatchError(roleprofile.ErrNoTopology))
+	})
+})
+
+// events keeps journal events in memory.
+type events struct {
+	mu  sync.Mutex
+	evs []journal.Event
+}
+
+func (e *events) Record(ev journal.Event) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.evs = append(e.evs, ev)
+	return nil
+}

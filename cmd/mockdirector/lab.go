@@ -17,8 +17,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mockdirector/mockdirector/internal/netlab"
+	"github.com/mockdirector/mockdirector/internal/roleprofile"
 	"github.com/mockdirector/mockdirector/journal"
-	"github.com/mockdirector/mockdirector/listeners"
 	"github.com/mockdirector/mockdirector/probe"
 	"github.com/mockdirector/mockdirector/scenarios"
 	"github.com/mockdirector/mockdirector/server"
@@ -162,7 +162,7 @@ func runLab(cmd *cobra.Command, f labFlags) error {
 		}
 		inst, err := server.Start(server.Options{
 			Scenario: scn, Topology: topo,
-			PlanOptions: listeners.PlanOptions{Role: role, PortOffset: f.portOffset},
+			PlanOptions: roleprofile.PlanOptions{Role: role, PortOffset: f.portOffset},
 			CertDir:     certDir, Journal: jw, Log: logger, Out: io.Discard,
 		})
 		if err != nil {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -15,6 +16,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mockdirector/mockdirector/certs"
+	"github.com/mockdirector/mockdirector/internal/roleprofile"
+	"github.com/mockdirector/mockdirector/internal/wire"
 	"github.com/mockdirector/mockdirector/listeners"
 	"github.com/mockdirector/mockdirector/scenarios"
 	"github.com/mockdirector/mockdirector/server"
@@ -26,7 +29,8 @@ type serveFlags struct {
 	portOffset                           int
 	certDir, key, cert, keyFile, ca      string
 	journal                              string
-	verbose                              bool
+	verbose, noGuards                    bool
+	limits                               listeners.Limits
 	adminFlags
 }
 
@@ -41,8 +45,14 @@ func init() {
   edge-internal  5061 (SIP/MTLS)
 Every handshake and request becomes one JSON line in the journal before it is answered.
 
-Certificates: without --cert/--key/--ca, serve uses --certs DIR and generates a private CA and
-the member's certificate there on first start (peers must trust DIR/ca.crt).
+Guards: serve also binds a guard listener on every port (TCP, and the UDP twins of the HTTPS
+and SIP ports) that the table denies toward the role, so a denied path that is open is caught:
+a guard completes the TCP (and TLS) handshake, journals a "guard" hit with the source and
+answers marked guard (HTTP 403, SIP 403, the CLS banner with guard=true, a QUIC identity).
+A guard port something else holds is reported and skipped. --no-guards turns them off.
+
+Certificates: without --cert/--key-file/--ca, serve uses --certs DIR and generates a private CA
+and the member's certificate there on first start (peers must trust DIR/ca.crt).
 
 Examples:
   sudo mockdirector serve --role director
@@ -66,6 +76,11 @@ Examples:
 	fl.StringVar(&f.ca, "ca", "", "PEM CA bundle that client certificates must chain to")
 	fl.StringVar(&f.journal, "journal", "mockdirector-journal.jsonl", "journal file (JSON Lines, appended)")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "log protocol details to stderr")
+	fl.BoolVar(&f.noGuards, "no-guards", false, "bind no guard listeners on the ports the table denies toward the role")
+	fl.IntVar(&f.limits.MaxConns, "max-conns", listeners.DefaultMaxConns, "open TCP connections across all listeners; more are refused and journaled as over-limit (-1: no cap)")
+	fl.IntVar(&f.limits.MaxConnsPerSource, "max-conns-per-source", listeners.DefaultMaxConnsPerSource, "open TCP connections from one source address (-1: no cap)")
+	fl.DurationVar(&f.limits.SIPRequestTimeout, "sip-request-timeout", listeners.DefaultSIPRequestTimeout, "a SIP request must arrive whole this long after its first byte")
+	fl.DurationVar(&f.limits.SIPIdleTimeout, "sip-idle-timeout", listeners.DefaultSIPIdleTimeout, "close a SIP connection without a request or CRLF keep-alive for this long")
 	addAdminFlags(fl, &f.adminFlags)
 	cmd.MarkFlagRequired("role")
 	rootCmd.AddCommand(cmd)
@@ -93,21 +108,28 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 	}
 	out := cmd.OutOrStdout()
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-	adm, err := startAdmin(f.adminFlags, f.role, f.member, f.journal, scn, topo, log)
+	po := roleprofile.PlanOptions{Role: f.role, Member: f.member, Bind: f.bind, PortOffset: f.portOffset, Guards: !f.noGuards}
+	prof, err := roleprofile.New(scn, topo, po)
+	if err != nil {
+		return usageErr(err)
+	}
+	adm, err := startAdmin(f.adminFlags, f.role, prof.Member.Name, f.journal, scn, topo, log)
 	if err != nil {
 		return err
 	}
 	inst, err := server.Start(server.Options{
-		Scenario: scn, Topology: topo,
-		PlanOptions: listeners.PlanOptions{Role: f.role, Member: f.member, Bind: f.bind, PortOffset: f.portOffset},
-		CertDir:     f.certDir, KeyType: kt, CertFile: f.cert, KeyFile: f.keyFile, CAFile: f.ca, CertPassword: serveCertPassword,
-		JournalPath: f.journal,
-		Log:         log,
-		Out:         out,
-		Observers:   adm.observers(),
+		Scenario: scn, Topology: topo, PlanOptions: po, Profile: prof,
+		CertDir: f.certDir, KeyType: kt, CertFile: f.cert, KeyFile: f.keyFile, CAFile: f.ca, CertPassword: serveCertPassword,
+		JournalPath: f.journal, Limits: f.limits,
+		Log:       log,
+		Out:       out,
+		Observers: adm.observers(),
 	})
 	if err != nil {
 		adm.close()
+		if errors.Is(err, listeners.ErrNoServerCert) {
+			err = fmt.Errorf("%w (run `mockdirector certs init`, or pass --cert, --key-file and --ca)", err)
+		}
 		return err
 	}
 	printListeners(out, inst)
@@ -129,11 +151,22 @@ func printListeners(out io.Writer, inst *server.Instance) {
 	fmt.Fprintf(out, "mockdirector serving %s member %s (pool %s), journal %s\n", m.Role, m.Member, m.Pool, inst.JournalPath)
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "LISTENER\tADDRESS\tTRY")
+	guards := 0
 	for _, s := range inst.Specs {
 		a := addrs[s.Name].String()
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", s.Name, a, tryHint(s, reachable(a), inst.CertDir, inst.CertFile != ""))
+		if s.Guard {
+			guards++
+			a += " (" + string(s.Transport()) + ")"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", s.Name, a, tryHint(s, reachable(addrs[s.Name].String()), inst.CertDir, inst.CertFile != ""))
 	}
 	tw.Flush()
+	if guards > 0 || len(inst.Unguarded) > 0 {
+		fmt.Fprintf(out, "%d guard listeners on the ports the table denies toward %s (a hit is journaled as kind guard; --no-guards turns them off)\n", guards, m.Role)
+	}
+	for _, u := range inst.Unguarded {
+		fmt.Fprintf(out, "warning: no guard on %s (%s): %s\n", u.Port, u.Addr, u.Reason)
+	}
 	fmt.Fprintln(out, "ready; Ctrl-C stops, drains and syncs the journal")
 }
 
@@ -157,13 +190,13 @@ func tryHint(s listeners.Spec, addr, certDir string, siteCerts bool) string {
 		cert = " -cert CLIENT.crt -key CLIENT.key -CAfile CA.crt"
 	}
 	switch s.Protocol {
-	case scenarios.ProtoHTTP:
-		return "curl -s http://" + addr + listeners.WellKnownPath
-	case scenarios.ProtoHTTPS:
-		return "curl -sk https://" + addr + listeners.WellKnownPath
-	case listeners.ProtoUDPQUIC:
+	case wire.ProtoHTTP:
+		return "curl -s http://" + addr + wire.WellKnownPath
+	case wire.ProtoHTTPS:
+		return "curl -sk https://" + addr + wire.WellKnownPath
+	case wire.ProtoUDPQUIC:
 		return "QUIC over UDP: mockdirector probe with a udp-quic row"
-	case scenarios.ProtoCLSMTLS:
+	case wire.ProtoCLSMTLS:
 		return "openssl s_client -quiet -connect " + addr + cert + "   (then: PING x)"
 	default:
 		return "openssl s_client -connect " + addr + cert

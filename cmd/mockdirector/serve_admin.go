@@ -57,7 +57,7 @@ func startAdmin(f adminFlags, role, member, journalPath string, scn *scenarios.S
 		title += " " + member
 	}
 	srv, err := admin.Listen(admin.Options{Addr: f.adminAddr, AllowRemote: f.adminRemote, Token: token,
-		Scenario: scn, Topology: topo, Roles: []string{role}, Title: title, Log: log})
+		Scenario: scn, Topology: topo, Roles: []string{role}, Member: member, Title: title, Log: log})
 	if err != nil {
 		return nil, usageErr(fmt.Errorf("--admin: %w", err))
 	}

@@ -15,8 +15,8 @@ import (
 	"github.com/onsi/gomega/gexec"
 
 	"github.com/mockdirector/mockdirector/certs"
+	"github.com/mockdirector/mockdirector/internal/wire"
 	"github.com/mockdirector/mockdirector/journal"
-	"github.com/mockdirector/mockdirector/listeners"
 )
 
 // listening returns the TCP ports `ss -ltn` shows listening on addr.
@@ -57,17 +57,17 @@ var _ = Describe("mockdirector serve on the table's real ports", Serial, Label("
 		}
 	})
 
-	DescribeTable("binds every port of the role (ss -ltn)",
-		func(role, bind string, ports []int) {
+	DescribeTable("binds every port of the role, and a guard on every TCP port the table denies toward it (ss -ltn)",
+		func(role, bind string, ports, guards []int) {
 			m := startServe(role, bind, 0)
-			Expect(listening(bind)).To(ConsistOf(ports))
+			Expect(listening(bind)).To(ConsistOf(append(ports, guards...)))
 			m.session.Terminate()
 			Eventually(m.session, 15*time.Second).Should(gexec.Exit(0))
 			Expect(listening(bind)).To(BeEmpty())
 		},
-		Entry("director", "director", "127.0.10.55", []int{80, 443, 4443, 8080, 5061, 50001, 50002, 50003}),
-		Entry("frontend", "frontend", "127.0.10.56", []int{444, 4443, 8080, 5061}),
-		Entry("edge-internal", "edge-internal", "127.0.10.57", []int{5061}),
+		Entry("director", "director", "127.0.10.55", []int{80, 443, 4443, 8080, 5061, 50001, 50002, 50003}, []int{444}),
+		Entry("frontend", "frontend", "127.0.10.56", []int{444, 4443, 8080, 5061}, []int{80, 443, 50001, 50002, 50003}),
+		Entry("edge-internal", "edge-internal", "127.0.10.57", []int{5061}, []int{80, 443, 444, 4443, 8080, 50001, 50002, 50003}),
 	)
 
 	Describe("director, with the clients people use", Ordered, func() {
@@ -81,10 +81,10 @@ var _ = Describe("mockdirector serve on the table's real ports", Serial, Label("
 		})
 
 		It("answers curl -sk on 4443 and curl on 80 with its identity", func() {
-			for _, url := range []string{"https://" + bind + ":4443" + listeners.WellKnownPath, "http://" + bind + ":80" + listeners.WellKnownPath} {
+			for _, url := range []string{"https://" + bind + ":4443" + wire.WellKnownPath, "http://" + bind + ":80" + wire.WellKnownPath} {
 				s := tool("", "curl", "-sk", "--max-time", "10", "-H", "X-Forwarded-For: 198.51.100.9", url)
 				Expect(s).To(gexec.Exit(0))
-				var id listeners.Identity
+				var id wire.Identity
 				Expect(json.Unmarshal(s.Out.Contents(), &id)).To(Succeed(), string(s.Out.Contents()))
 				Expect(id.Role).To(Equal("director"))
 				Expect(id.Member).To(Equal("dir01.contoso.local"))
@@ -129,7 +129,7 @@ var _ = Describe("mockdirector serve on the table's real ports", Serial, Label("
 				s := tool("PING x1\r\nQUIT\r\n", "openssl", "s_client", "-connect", fmt.Sprintf("%s:%d", bind, p), "-servername", "dir-pool.contoso.local",
 					"-cert", cert, "-key", key, "-CAfile", ca, "-verify_return_error", "-ign_eof", "-quiet")
 				Expect(s).To(gexec.Exit(0))
-				Expect(s.Out).To(gbytes.Say(fmt.Sprintf(`MOCKDIRECTOR-CLS/1 role=director member=dir01.contoso.local listener=cls-mtls-%d port=%d\r\n`, p, p)))
+				Expect(s.Out).To(gbytes.Say(fmt.Sprintf(`MOCKDIRECTOR-CLS/1 role=director member=dir01.contoso.local listener=cls-mtls-%d port=%d source=[0-9.]+:\d+ cert=[0-9a-f]{64}\r\n`, p, p)))
 				Expect(s.Out).To(gbytes.Say("PONG x1\r\nBYE\r\n"))
 			}
 		})

@@ -266,7 +266,10 @@ func runProbes(ctx context.Context, o Options, n network, scn *scenarios.Scenari
 		}
 		file := filepath.Join(o.Dir, "probe-"+role+".json")
 		args := []string{"probe", "--as", role, "--scenario", o.Scenario, "--config", topoFile, "--certs", certDir,
-			"--expect-source-seen", "--timeout", o.Timeout.String(), "--format", "json", "--output", file, "--no-color"}
+			"--expect-source-seen", "--timeout", o.Timeout.String(), "--format", "json", "--output", file, "--no-color",
+			// The lab started every destination itself, with serve's default guard listeners on
+			// the ports the table denies: a refused or dropped deny row is the firewall's doing.
+			"--guards"}
 		if o.Hold > 0 {
 			args = append(args, "--hold", o.Hold.String())
 		}

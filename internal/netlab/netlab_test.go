@@ -105,9 +105,7 @@ var _ = Describe("the namespace lab", Ordered, Serial, Label("netns"), func() {
 		Expect(ids).To(ConsistOf("edge-internal->director tcp/5061 sip-mtls", "edge-internal->frontend tcp/5061 sip-mtls"))
 	})
 
-	// Pending until serve binds guard listeners on the ports the table denies (issue 11): without
-	// one, the Director host itself refuses 444, and a refusal cannot tell host from firewall.
-	PIt("flips exactly the deny row a rule the table does not have opens: TCP 444 from the reverse proxy", func() {
+	It("flips exactly the deny row a rule the table does not have opens: TCP 444 from the reverse proxy", func() {
 		fw := mutate(export, func(s string) string {
 			return strings.Replace(s, "ct state invalid drop\n", "ct state invalid drop\n\t\tip saddr 198.51.100.10 tcp dport 444 accept comment \"site extra\"\n", 1)
 		})

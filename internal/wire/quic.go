@@ -2,12 +2,13 @@ package wire
 
 import "bytes"
 
-// QUICALPN is the application protocol the mock's QUIC responder negotiates; QUICRequest is the
-// line a client writes on the first stream it opens to be answered with the identity line.
-const (
-	QUICALPN    = "mockdirector"
-	QUICRequest = "IDENTITY\n"
-)
+// QUICALPN is the application protocol the mock's QUIC responder (and a QUIC guard)
+// negotiates; a prober offers it to get the identity line.
+const QUICALPN = "mockdirector"
+
+// QUICIdentityRequest is the line a prober sends on the first stream (by convention: the
+// responder answers any line).
+const QUICIdentityRequest = "IDENTITY\n"
 
 // QUICLine is the identity line the mock's QUIC responder writes on the first stream a client
 // opens (ALPN "mockdirector"): the JSON document and a newline.

@@ -19,8 +19,8 @@ import (
 	"time"
 
 	"github.com/mockdirector/mockdirector/certs"
+	"github.com/mockdirector/mockdirector/internal/roleprofile"
 	"github.com/mockdirector/mockdirector/journal"
-	"github.com/mockdirector/mockdirector/listeners"
 	"github.com/mockdirector/mockdirector/scenarios"
 	"github.com/mockdirector/mockdirector/server"
 	"github.com/mockdirector/mockdirector/topology"
@@ -71,10 +71,14 @@ func StartDirector(o Options) (*Director, error) {
 		return nil, err
 	}
 	var lastErr error
+	scn := o.Scenario
+	if scn == nil {
+		scn = scenarios.Default()
+	}
 	for range 20 {
 		off := 1000 + rand.IntN(14500) // 50003+offset must stay a port
-		inst, err := server.Start(server.Options{Scenario: o.Scenario, Topology: topo,
-			PlanOptions: listeners.PlanOptions{Role: scenarios.RoleDirector, Member: o.Member, Bind: o.Bind, PortOffset: off},
+		inst, err := server.Start(server.Options{Scenario: scn, Topology: topo,
+			PlanOptions: roleprofile.PlanOptions{Role: scenarios.RoleDirector, Member: o.Member, Bind: o.Bind, PortOffset: off},
 			CertDir:     o.CertDir, JournalPath: o.Journal, Observers: o.Observers})
 		if err == nil {
 			ctx, cancel := context.WithCancel(context.Background())
