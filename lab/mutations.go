@@ -2,6 +2,7 @@ package lab
 
 import (
 	"fmt"
+	"github.com/mockdirector/mockdirector/scenarios"
 	"strings"
 )
 
@@ -17,6 +18,9 @@ type Mutation struct {
 	// ProbeFlips is the same for mockdirector probe's rows (scenario rows only, run as their
 	// own source role); nil means the lab's own flips of scenario rows, with their phrases.
 	ProbeFlips map[string]string
+	// ProbeFlipsAs adds rows a prober runs as another role than the row's own (rows from any),
+	// keyed "ROLE | ROW ID" as ProbeKeysFor's keys are.
+	ProbeFlipsAs map[string]string
 	// ProbeGaps are scenario rows the fault touches that mockdirector probe does not (yet)
 	// catch; they may pass or fail, and the suite prints which.
 	ProbeGaps []string
@@ -124,6 +128,13 @@ var Mutations = []Mutation{
 			idPublished443: "source seen as " + snatAddr, idPublished80: "source seen as " + snatAddr,
 		},
 		ProbeFlips: map[string]string{idRPDir4443: "saw source " + snatAddr, idRPDir8080: "saw source " + snatAddr},
+		// The CLS banner names the source the mock saw, so the CLS rows from "any" that the
+		// reverse proxy also runs flip too (issue 11: SNAT is seen on every row).
+		ProbeFlipsAs: map[string]string{
+			scenarios.RoleReverseProxy + " | any->director tcp/50001 cls-mtls": "saw source " + snatAddr,
+			scenarios.RoleReverseProxy + " | any->director tcp/50002 cls-mtls": "saw source " + snatAddr,
+			scenarios.RoleReverseProxy + " | any->director tcp/50003 cls-mtls": "saw source " + snatAddr,
+		},
 	},
 	{
 		Name: "DNAT 4443 -> 443",

@@ -3,6 +3,7 @@ package lab
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -203,6 +204,7 @@ func ProbeKeysFor(m Mutation, scn *scenarios.Scenario) map[string]string {
 			keys[row.From+" | "+row.ID()] = phrase
 		}
 	}
+	maps.Copy(keys, m.ProbeFlipsAs)
 	return keys
 }
 

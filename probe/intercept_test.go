@@ -44,7 +44,9 @@ func identityServer(id *certs.Identity) string {
 
 // resigningProxy is a TLS-intercepting middlebox: it terminates TLS with its own CA's
 // certificate and re-encrypts to upstream, relaying the plaintext both ways.
-func resigningProxy(id *certs.Identity, upstream string) string {
+// An interceptor in front of an MTLS port must present a client certificate the server trusts
+// upstream (sites give their inspection device one); clientCert is that certificate, if any.
+func resigningProxy(id *certs.Identity, upstream string, clientCert ...tls.Certificate) string {
 	ln, err := tls.Listen("tcp", "127.0.20.7:0", &tls.Config{Certificates: []tls.Certificate{id.Cert}})
 	Expect(err).NotTo(HaveOccurred())
 	DeferCleanup(ln.Close)
@@ -56,7 +58,7 @@ func resigningProxy(id *certs.Identity, upstream string) string {
 			}
 			go func() {
 				defer c.Close()
-				up, err := tls.Dial("tcp", upstream, &tls.Config{InsecureSkipVerify: true}) // the interceptor trusts anything
+				up, err := tls.Dial("tcp", upstream, &tls.Config{InsecureSkipVerify: true, Certificates: clientCert}) // the interceptor trusts anything
 				if err != nil {
 					return
 				}
@@ -161,7 +163,7 @@ var _ = Describe("TLS interception", Label("interception"), func() {
 
 		sip := serveReal(listeners.Spec{Name: "sip-mtls-5061", Protocol: wire.ProtoSIPMTLS, Port: 5061})
 		r := row(scenarios.RoleEdgeInternal, scenarios.RoleDirector, 5061, scenarios.ProtoSIPMTLS, "", scenarios.ExpectAllow)
-		r.Target = resigningProxy(proxyID, sip)
+		r.Target = resigningProxy(proxyID, sip, mockID.Cert)
 		res = runRow(opts, r)
 		Expect(res.Code).To(Equal(wire.CodeInterception), res.Reason)
 	})

@@ -317,12 +317,13 @@ func (s *Scenario) ServedBy(role string) []Row {
 }
 
 // From returns the rows whose source is role. Allow rows from "any" go with every role (any
-// host may take the path); a deny row from "any" is about the host in no other role, so it goes
-// with "any" only.
+// host may take the path) but its own pool (a member reaching its own pool's VIP hairpins
+// through the HLB: no firewall path); a deny row from "any" is about the host in no other role,
+// so it goes with "any" only.
 func (s *Scenario) From(role string) []Row {
 	var out []Row
 	for _, r := range s.Rows {
-		if r.From == role || (r.From == RoleAny && r.Allowed()) {
+		if r.From == role || (r.From == RoleAny && r.Allowed() && r.To != role) {
 			out = append(out, r)
 		}
 	}

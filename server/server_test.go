@@ -199,7 +199,8 @@ var _ = Describe("server.Start with guards", func() {
 				guards = append(guards, s.Name)
 			}
 		}
-		Expect(guards).To(ConsistOf("guard-udp-quic-443", "guard-udp-quic-444", "guard-udp-quic-4443", "guard-udp-quic-5061"))
+		Expect(guards).To(ConsistOf("guard-udp-quic-443", "guard-udp-quic-444", "guard-udp-quic-4443", "guard-udp-quic-5061",
+			"guard-udp-quic-50001", "guard-udp-quic-50002", "guard-udp-quic-50003"), "the complement rows name UDP 50001-50003 too")
 		Expect(inst.Addrs()).To(HaveKey("guard-udp-quic-5061"))
 	})
 

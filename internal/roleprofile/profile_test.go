@@ -86,10 +86,14 @@ var _ = Describe("the guard ports of a role", Label("guards"), func() {
 	}
 
 	It("are the table's ports the role does not serve, TCP and the UDP twins of HTTPS and SIP", func() {
+		// The UDP twins of the CLS ports are named by the table's complement rows (UDP 50001-50003
+		// toward the Director and the Front End pool), so they get guards too.
 		Expect(ports("director")).To(Equal([]string{"tcp/444 https",
-			"udp/443 udp-quic", "udp/444 udp-quic", "udp/4443 udp-quic", "udp/5061 udp-quic"}))
+			"udp/443 udp-quic", "udp/444 udp-quic", "udp/4443 udp-quic", "udp/5061 udp-quic",
+			"udp/50001 udp-quic", "udp/50002 udp-quic", "udp/50003 udp-quic"}))
 		Expect(ports("frontend")).To(Equal([]string{"tcp/80 http", "tcp/443 https", "tcp/50001 cls-mtls", "tcp/50002 cls-mtls", "tcp/50003 cls-mtls",
-			"udp/443 udp-quic", "udp/444 udp-quic", "udp/4443 udp-quic", "udp/5061 udp-quic"}))
+			"udp/443 udp-quic", "udp/444 udp-quic", "udp/4443 udp-quic", "udp/5061 udp-quic",
+			"udp/50001 udp-quic", "udp/50002 udp-quic", "udp/50003 udp-quic"}))
 		Expect(ports("edge-internal")).To(Equal([]string{"tcp/80 http", "tcp/443 https", "tcp/444 https", "tcp/4443 https", "tcp/8080 http",
 			"tcp/50001 cls-mtls", "tcp/50002 cls-mtls", "tcp/50003 cls-mtls",
 			"udp/443 udp-quic", "udp/444 udp-quic", "udp/4443 udp-quic", "udp/5061 udp-quic"}))
@@ -117,8 +121,9 @@ listeners:
 		}
 		Expect(got).To(Equal(map[string]string{
 			"guard-https-444": "127.0.10.2:544", "guard-udp-quic-444": "127.0.10.2:544", "guard-udp-quic-4443": "127.0.10.2:4543",
+			"guard-udp-quic-50001": "127.0.10.2:50101", "guard-udp-quic-50002": "127.0.10.2:50102", "guard-udp-quic-50003": "127.0.10.2:50103",
 		}), "UDP 443 is the HTTPS listener's HTTP/3 and UDP 5061 the topology's QUIC responder: no guard there")
-		Expect(p.All()).To(HaveLen(len(p.Specs) + 3))
+		Expect(p.All()).To(HaveLen(len(p.Specs) + 6))
 
 		p, err = roleprofile.New(scenarios.Default(), topo, roleprofile.PlanOptions{Role: "director"})
 		Expect(err).NotTo(HaveOccurred())
