@@ -5,7 +5,7 @@ PKGS    ?= ./...
 # Go test flags; the whole suite must stay well under 15 minutes on 2 cores.
 TESTFLAGS ?= -count=1 -timeout 14m
 
-.PHONY: build test unit e2e run lab lint bench clean
+.PHONY: build test unit e2e run lab lint bench fuzz clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/mockdirector
@@ -29,6 +29,20 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt needed on: $$out"; exit 1; fi
 	$(GO) vet ./...
+
+# Every fuzz target (func FuzzXxx in any *_test.go) for FUZZTIME each: what CI runs to keep
+# the loaders and parsers fuzzed. Their seed corpora and testdata/fuzz regressions also run as
+# ordinary tests in `make test`. For a long run: make fuzz FUZZTIME=10m FUZZ=FuzzParse
+FUZZTIME ?= 10s
+FUZZ     ?= .
+fuzz:
+	@set -e; grep -rl --include='*_test.go' '^func Fuzz' . | sort | while read -r f; do \
+	  pkg=./$$(dirname "$${f#./}"); \
+	  for fn in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' "$$f" | grep -- '$(FUZZ)'); do \
+	    echo "fuzz $$pkg $$fn for $(FUZZTIME)"; \
+	    $(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) "$$pkg" || exit 1; \
+	  done; \
+	done
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 3s ./bench/...
