@@ -21,6 +21,10 @@ func checkTokens(file string, tokens token.Tokens, lim Limits) error {
 		switch tk.Type {
 		case token.CommentType:
 			continue
+		case token.TagType:
+			// goccy's decoder dereferences nil on a tag without a value ("rows: !x"), and no
+			// file of ours needs a tag: refuse every one by name before the parser runs.
+			return fmt.Errorf("%s:%d:%d: %w: %s; scenario and topology files take plain values, remove it", file, line(tk), col(tk), ErrTag, tk.Value)
 		case token.SequenceStartType, token.MappingStartType:
 			flow++
 		case token.SequenceEndType, token.MappingEndType:

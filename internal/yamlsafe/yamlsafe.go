@@ -13,7 +13,8 @@
 //     endless file is never read whole;
 //  2. goccy's own lexer turns the input into tokens; their number (Limits.MaxTokens) and the
 //     nesting depth they open (flow brackets plus block indentation, Limits.MaxDepth) are
-//     checked on the token stream before the parser sees it;
+//     checked on the token stream before the parser sees it, and tags ("!x", "!!str") are
+//     refused there (goccy's decoder panics on a tag without a value; our files need none);
 //  3. goccy's parser builds the syntax tree from those tokens; the number of values the tree
 //     stands for once every alias is expanded (Limits.MaxValues) is counted on the tree, with
 //     each anchor counted once, before anything is decoded;
@@ -65,6 +66,7 @@ var (
 	ErrTooManyTok   = errors.New("too many tokens")
 	ErrTooDeep      = errors.New("nesting too deep")
 	ErrTooManyValue = errors.New("too many values after alias expansion")
+	ErrTag          = errors.New("YAML tags are not supported")
 )
 
 func (l Limits) withDefaults() Limits {
