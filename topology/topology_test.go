@@ -104,6 +104,11 @@ listeners:
 		Expect(err).To(MatchError(p + ":2: pools.director: the pool is empty; it needs fqdn and at least one member"))
 	})
 
+	It("names listener ports out of range at their line", func() {
+		_, err := topology.Parse("l.yaml", []byte("listeners:\n  - role: director\n    port: 70000\n    listen_port: -1\n"))
+		Expect(err).To(MatchError("l.yaml:3: listeners[0]: port 70000 is out of range 1-65535\nl.yaml:4: listeners[0]: listen_port -1 is out of range 1-65535"))
+	})
+
 	It("caps a long list of problems", func() {
 		body := "sources:\n  any:\n"
 		for range 500 {

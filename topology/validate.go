@@ -39,11 +39,6 @@ func (t *Topology) validate(doc *yamlsafe.Doc) error {
 		if len(p.Members) == 0 {
 			add(fmt.Sprintf("pools.%s: at least one member is required", role), "pools", role)
 		}
-		if p.VIP != "" {
-			if _, err := netip.ParseAddr(p.VIP); err != nil {
-				add(fmt.Sprintf("pools.%s.vip: %q is not an IP address (write one like 192.0.2.10 or 2001:db8::10)", role, p.VIP), "pools", role, "vip")
-			}
-		}
 		for i, m := range p.Members {
 			if m.Name == "" {
 				add(fmt.Sprintf("pools.%s.members[%d]: name is required", role, i), "pools", role, "members", i)
@@ -74,11 +69,6 @@ func (t *Topology) validate(doc *yamlsafe.Doc) error {
 		}
 		if o.Listen < 0 || o.Listen > 65535 {
 			add(fmt.Sprintf("listeners[%d]: listen_port %d is out of range 1-65535", i, o.Listen), append(at, "listen_port")...)
-		}
-		if o.Bind != "" {
-			if _, err := netip.ParseAddr(o.Bind); err != nil {
-				add(fmt.Sprintf("listeners[%d]: bind %q is not an IP address (write one like 192.0.2.10 or 2001:db8::10)", i, o.Bind), append(at, "bind")...)
-			}
 		}
 		if o.ClientCert != "" && o.ClientCert != "request" && o.ClientCert != "require" {
 			add(fmt.Sprintf("listeners[%d]: client_cert %q is not request or require", i, o.ClientCert), append(at, "client_cert")...)
