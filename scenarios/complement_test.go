@@ -89,7 +89,7 @@ rows:
 
 	It("refuses a complement that names no role it knows", func() {
 		_, err := scenarios.Parse("site.yaml", []byte("name: site\ncomplement:\n  - {to: edge, from: [director, frontdoor]}\nrows:\n  - {from: internal-clients, to: director, port: 443, protocol: https}\n"))
-		Expect(err).To(MatchError(ContainSubstring(`site.yaml: complement 1: to "edge" is not a destination role`)))
+		Expect(err).To(MatchError(ContainSubstring(`site.yaml:3: complement 1: to "edge" is not a destination role`)))
 		Expect(err).To(MatchError(ContainSubstring(`from "frontdoor" is not a role`)))
 	})
 

@@ -4,13 +4,10 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"os"
 	"sort"
 	"strings"
 
-	"github.com/goccy/go-yaml"
-	"github.com/goccy/go-yaml/ast"
-	"github.com/goccy/go-yaml/parser"
+	"github.com/mockdirector/mockdirector/internal/yamlsafe"
 )
 
 //go:embed *.yaml
@@ -39,56 +36,66 @@ func Default() *Scenario {
 	return s
 }
 
-// Load reads a scenario by built-in name or file path.
+// Load reads a scenario by built-in name or file path. A file is read within
+// yamlsafe's default limits (size, depth, alias expansion): see Parse.
 func Load(nameOrPath string) (*Scenario, error) {
-	if data, err := builtin.ReadFile(nameOrPath + ".yaml"); err == nil {
-		return Parse("builtin:"+nameOrPath, data)
-	}
-	data, err := os.ReadFile(nameOrPath)
+	data, file, err := read(nameOrPath)
 	if err != nil {
-		return nil, fmt.Errorf("scenario %s: %w (built-in scenarios: %s)", nameOrPath, err, strings.Join(Builtin(), ", "))
+		return nil, err
 	}
-	return Parse(nameOrPath, data)
+	return Parse(file, data)
+}
+
+// read returns a scenario's text and the name messages give it ("builtin:NAME" or the path).
+func read(nameOrPath string) (data []byte, file string, err error) {
+	if data, err := builtin.ReadFile(nameOrPath + ".yaml"); err == nil {
+		return data, "builtin:" + nameOrPath, nil
+	}
+	data, err = yamlsafe.ReadFile(nameOrPath, yamlsafe.Limits{})
+	if errors.Is(err, yamlsafe.ErrTooLarge) {
+		return nil, "", fmt.Errorf("scenario %w", err)
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("scenario %s: %w (built-in scenarios: %s)", nameOrPath, err, strings.Join(Builtin(), ", "))
+	}
+	return data, nameOrPath, nil
 }
 
 // Parse decodes a scenario strictly (unknown fields and wrong types are errors that name
-// file:line) and validates every row.
+// file:line) and validates every row. The text is bounded before it is decoded (yamlsafe's
+// default size, token, depth and alias-expansion limits), and at most yamlsafe.MaxProblems
+// problems are listed, then "... and N more".
 func Parse(file string, data []byte) (*Scenario, error) {
 	var s Scenario
-	if err := yaml.UnmarshalWithOptions(data, &s, yaml.Strict()); err != nil {
-		return nil, YAMLError(file, err)
+	doc, err := yamlsafe.Decode(file, data, &s, yamlsafe.Limits{})
+	if err != nil {
+		return nil, err
 	}
 	s.File = file
-	lines := rowLines(data)
-	var problems []string
+	var problems yamlsafe.Problems
 	if len(s.Rows) == 0 {
-		problems = append(problems, fmt.Sprintf("%s: no rows", file))
+		problems.Add("%s: no rows", file)
 	}
 	seen := map[string]int{}
 	for i := range s.Rows {
 		r := &s.Rows[i]
-		if i < len(lines) {
-			r.Line = lines[i]
-		}
+		r.Line = doc.Line("rows", i)
 		r.normalize()
 		for _, p := range r.validate() {
-			problems = append(problems, fmt.Sprintf("%s:%d: row %d: %s", file, r.Line, i+1, p))
+			problems.Add("%s:%d: row %d: %s", file, r.Line, i+1, p)
 		}
 		if prev, dup := seen[r.ID()]; dup {
-			problems = append(problems, fmt.Sprintf("%s:%d: row %d repeats %q from line %d", file, r.Line, i+1, r.ID(), prev))
+			problems.Add("%s:%d: row %d repeats %q from line %d", file, r.Line, i+1, r.ID(), prev)
 		}
 		seen[r.ID()] = r.Line
 	}
-	if len(problems) > 0 {
-		return nil, errors.New(strings.Join(problems, "\n"))
-	}
 	for i, c := range s.Complement {
 		for _, p := range c.validate() {
-			problems = append(problems, fmt.Sprintf("%s: complement %d: %s", file, i+1, p))
+			problems.Add("%s:%d: complement %d: %s", file, doc.Line("complement", i), i+1, p)
 		}
 	}
-	if len(problems) > 0 {
-		return nil, errors.New(strings.Join(problems, "\n"))
+	if err := problems.Err(); err != nil {
+		return nil, err
 	}
 	s.Rows = append(s.Rows, s.Complemented()...)
 	return &s, nil
@@ -96,50 +103,12 @@ func Parse(file string, data []byte) (*Scenario, error) {
 
 // YAMLError turns a go-yaml error into "file:line:col: message", the form editors jump to.
 func YAMLError(file string, err error) error {
-	var ye yaml.Error
-	if errors.As(err, &ye) {
-		if tok := ye.GetToken(); tok != nil && tok.Position != nil {
-			return fmt.Errorf("%s:%d:%d: %s", file, tok.Position.Line, tok.Position.Column, ye.GetMessage())
-		}
-	}
-	return fmt.Errorf("%s: %w", file, err)
+	return yamlsafe.Error(file, err)
 }
 
-// rowLines returns the line of each element of the top-level "rows" sequence.
-func rowLines(data []byte) []int {
-	f, err := parser.ParseBytes(data, 0)
-	if err != nil || len(f.Docs) == 0 {
-		return nil
-	}
-	m, ok := f.Docs[0].Body.(*ast.MappingNode)
-	if !ok {
-		return nil
-	}
-	for _, kv := range m.Values {
-		if kv.Key.String() != "rows" {
-			continue
-		}
-		seq, ok := kv.Value.(*ast.SequenceNode)
-		if !ok {
-			return nil
-		}
-		var lines []int
-		for _, v := range seq.Values {
-			lines = append(lines, v.GetToken().Position.Line)
-		}
-		return lines
-	}
-	return nil
-}
-
-// Source returns the YAML text of a scenario by built-in name or file path.
+// Source returns the YAML text of a scenario by built-in name or file path (a file within
+// yamlsafe's default size limit).
 func Source(nameOrPath string) ([]byte, error) {
-	if data, err := builtin.ReadFile(nameOrPath + ".yaml"); err == nil {
-		return data, nil
-	}
-	data, err := os.ReadFile(nameOrPath)
-	if err != nil {
-		return nil, fmt.Errorf("scenario %s: %w (built-in scenarios: %s)", nameOrPath, err, strings.Join(Builtin(), ", "))
-	}
-	return data, nil
+	data, _, err := read(nameOrPath)
+	return data, err
 }

@@ -5,16 +5,12 @@ package topology
 
 import (
 	_ "embed"
-	"errors"
 	"fmt"
 	"net/netip"
-	"os"
 	"slices"
 	"strings"
 
-	"github.com/goccy/go-yaml"
-
-	"github.com/mockdirector/mockdirector/scenarios"
+	"github.com/mockdirector/mockdirector/internal/yamlsafe"
 )
 
 // Topology is a site file (serve --config, report --topology).
@@ -101,76 +97,33 @@ func Default() *Topology {
 	return t
 }
 
-// Load reads a topology file; an empty path gives the default.
+// Load reads a topology file; an empty path gives the default. The file is read within
+// yamlsafe's default limits (size, depth, alias expansion): see Parse.
 func Load(path string) (*Topology, error) {
 	if path == "" {
 		return Default(), nil
 	}
-	data, err := os.ReadFile(path)
+	data, err := yamlsafe.ReadFile(path, yamlsafe.Limits{})
 	if err != nil {
 		return nil, fmt.Errorf("topology: %w", err)
 	}
 	return Parse(path, data)
 }
 
-// Parse decodes a topology strictly and validates it.
+// Parse decodes a topology strictly and validates it. The text is bounded before it is
+// decoded (yamlsafe's default size, token, depth and alias-expansion limits); every error
+// names file:line, and at most yamlsafe.MaxProblems are listed, then "... and N more".
 func Parse(file string, data []byte) (*Topology, error) {
 	var t Topology
-	if err := yaml.UnmarshalWithOptions(data, &t, yaml.Strict()); err != nil {
-		return nil, scenarios.YAMLError(file, err)
+	doc, err := yamlsafe.Decode(file, data, &t, yamlsafe.Limits{})
+	if err != nil {
+		return nil, err
 	}
 	t.File = file
-	if err := t.validate(); err != nil {
-		return nil, fmt.Errorf("%s: %w", file, err)
+	if err := t.validate(doc); err != nil {
+		return nil, err
 	}
 	return &t, nil
-}
-
-func (t *Topology) validate() error {
-	var errs []error
-	for role, p := range t.Pools {
-		if !slices.Contains(scenarios.ServerRoles, role) {
-			errs = append(errs, fmt.Errorf("pools: %q is not a server role (one of %s)", role, strings.Join(scenarios.ServerRoles, ", ")))
-			continue
-		}
-		if p.FQDN == "" {
-			errs = append(errs, fmt.Errorf("pools.%s: fqdn is required", role))
-		}
-		if len(p.Members) == 0 {
-			errs = append(errs, fmt.Errorf("pools.%s: at least one member is required", role))
-		}
-		for i, m := range p.Members {
-			if m.Name == "" {
-				errs = append(errs, fmt.Errorf("pools.%s.members[%d]: name is required", role, i))
-			}
-			if m.Address != "" {
-				if _, err := netip.ParseAddr(m.Address); err != nil {
-					errs = append(errs, fmt.Errorf("pools.%s.members[%d].address: %w", role, i, err))
-				}
-			}
-		}
-	}
-	for role, cidrs := range t.Sources {
-		if !slices.Contains(scenarios.SourceRoles, role) {
-			errs = append(errs, fmt.Errorf("sources: %q is not a source role (one of %s)", role, strings.Join(scenarios.SourceRoles, ", ")))
-		}
-		for _, c := range cidrs {
-			if _, err := ParsePrefix(c); err != nil {
-				errs = append(errs, fmt.Errorf("sources.%s: %w", role, err))
-			}
-		}
-	}
-	for i, o := range t.Listeners {
-		if o.Port == 0 {
-			errs = append(errs, fmt.Errorf("listeners[%d]: port is required", i))
-		}
-		if o.ClientCert != "" && o.ClientCert != "request" && o.ClientCert != "require" {
-			errs = append(errs, fmt.Errorf("listeners[%d]: client_cert %q is not request or require", i, o.ClientCert))
-		}
-		errs = append(errs, o.validateTransport(i)...)
-	}
-	errs = append(errs, t.PKI.validate()...)
-	return errors.Join(errs...)
 }
 
 // ParsePrefix accepts a CIDR or a bare address (a /32 or /128).

@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -78,16 +79,45 @@ listeners:
 		_, err := topology.Load(p)
 		Expect(err).To(HaveOccurred())
 		Expect(err.Error()).To(SatisfyAll(
-			HavePrefix(p+": "),
-			ContainSubstring("pools.director.members[0].address"),
+			HavePrefix(p+":5: "),
+			ContainSubstring(p+`:5: pools.director.members[0].address: "999.0.0.1" is not an IP address`),
 			ContainSubstring(`pools: "edge-external" is not a server role`),
 			ContainSubstring("pools.frontend: fqdn is required"),
 			ContainSubstring("pools.frontend: at least one member is required"),
 			ContainSubstring(`sources: "internet" is not a source role`),
-			ContainSubstring("sources.any"),
+			ContainSubstring(p+`:13: sources.any[0]: "not-a-cidr" is not an address or CIDR`),
 			ContainSubstring(`listeners[0]: client_cert "maybe"`),
-			ContainSubstring("listeners[1]: port is required"),
+			ContainSubstring(p+":16: listeners[1]: port is required"),
 		))
+		Expect(err.Error()).NotTo(ContainSubstring("ParseAddr"), "no Go internals in messages")
+	})
+
+	It("names the line of an address in plain words, not ParseAddr's", func() {
+		p := write("pools:\n  director:\n    fqdn: d\n    members:\n      - name: dir01\n        address: 127.0.50.999\n")
+		_, err := topology.Load(p)
+		Expect(err).To(MatchError(p + `:6: pools.director.members[0].address: "127.0.50.999" is not an IP address (write one like 192.0.2.10 or 2001:db8::10; leave it out to bind every address)`))
+	})
+
+	It("refuses an empty pool instead of panicking later (pools:\\n  director:)", func() {
+		p := write("pools:\n  director:\n")
+		_, err := topology.Load(p)
+		Expect(err).To(MatchError(p + ":2: pools.director: the pool is empty; it needs fqdn and at least one member"))
+	})
+
+	It("names listener ports out of range at their line", func() {
+		_, err := topology.Parse("l.yaml", []byte("listeners:\n  - role: director\n    port: 70000\n    listen_port: -1\n"))
+		Expect(err).To(MatchError("l.yaml:3: listeners[0]: port 70000 is out of range 1-65535\nl.yaml:4: listeners[0]: listen_port -1 is out of range 1-65535"))
+	})
+
+	It("caps a long list of problems", func() {
+		body := "sources:\n  any:\n"
+		for range 500 {
+			body += "    - bad\n"
+		}
+		_, err := topology.Parse("big.yaml", []byte(body))
+		Expect(err).To(HaveOccurred())
+		Expect(strings.Count(err.Error(), "\n")).To(Equal(20))
+		Expect(err.Error()).To(HaveSuffix("... and 480 more"))
 	})
 
 	It("says which file it could not read", func() {
