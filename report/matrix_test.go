@@ -301,6 +301,7 @@ var _ = Describe("report over a pool of members and a wider table", Ordered, fun
 		By("with the wider table itself the same traffic is a row seen ok, and the report passes once 8080 is seen too")
 		code, err = reporttest.Curl(reporttest.ReverseProxy, "http://"+d.Addr("http-8080")+"/meet/")
 		Expect(err).NotTo(HaveOccurred())
+		Expect(code).To(Equal("200"))
 		out, exit := runReport("--journal", d.Journal, "--topology", reporttest.TopologyFile(), "--scenario", reporttest.ScenarioFile("extra-port.yaml"))
 		Expect(out).To(ContainSubstring("OK: 2 of 2 rows seen ok"))
 		Expect(exit).To(Equal(0), out)
