@@ -135,7 +135,8 @@ var _ = Describe("evidence for the change board", Ordered, Label("chromium"), fu
 		url := "file://" + html
 		Expect(chromedp.Do(ctx, chromedp.Navigate(url), chromedp.WaitVisible(chromedp.CSS(`#matrix tr[data-board="failing"]`)))).To(Succeed())
 		verdict := must(chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`#verdict`))))
-		Expect(strings.TrimSpace(verdict)).To(HavePrefix("✘ NOT OK: 14 of 14 rows seen ok"))
+		Expect(strings.TrimSpace(verdict)).To(HavePrefix("✘ NOT OK: 13 proven, 1 failing, 1 unproven, 14 not seen"))
+		Expect(verdict).To(ContainSubstring(res.Verdict()))
 		board := must(chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`#board`))))
 		Expect(board).To(ContainSubstring("rows failing"))
 		shown := must(chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("#matrix tbody tr")].map(r => r.dataset.row)`)))

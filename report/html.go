@@ -118,7 +118,11 @@ func evidenceView(res *Result) evView {
 	}
 	for _, p := range res.ProbeOnly {
 		b := boardOf("", &p)
-		v.Rows = append(v.Rows, evRow{ID: p.ID, Board: b, Class: boardClass(b), Mark: boardMark(b), Kind: "probe only", Probes: []ProbeResult{p}})
+		mark := boardMark(b)
+		if b == BoardNotSeen {
+			mark = "– NOT RUN" // the prober skipped it (a deny row on loopback) and the journal does not hold it
+		}
+		v.Rows = append(v.Rows, evRow{ID: p.ID, Board: b, Class: boardClass(b), Mark: mark, Kind: "probe only", Probes: []ProbeResult{p}})
 		addProbe(p)
 	}
 	for _, role := range roles {

@@ -46,6 +46,9 @@ func Version() string {
 		}
 		parts = append(parts, "rev "+rev)
 	}
+	if rev == "" {
+		parts = append(parts, "built without VCS stamping")
+	}
 	if when != "" {
 		parts = append(parts, when)
 	}
