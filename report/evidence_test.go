@@ -116,6 +116,8 @@ var _ = Describe("evidence for the change board", Ordered, Label("chromium"), fu
 		Expect(doc).NotTo(ContainSubstring("<link rel=\"stylesheet\""))
 		Expect(doc).To(ContainSubstring("TLS interception: the path presented CN=fw.example"))
 		Expect(doc).To(ContainSubstring("192.0.2.44"))
+		Expect(doc).To(MatchRegexp(`firewall: rule \d+, comment `+regexp.QuoteMeta(template(`"edge-internal->director tcp/5061 sip-mtls"`))+`: accept tcp/5061 from`),
+			"the failing row names the exported rule that should have matched")
 		for _, f := range []string{journalFile, probe1, probe2, labTopology()} {
 			Expect(doc).To(MatchRegexp(regexp.QuoteMeta(template(f))+`</code></td><td>\d+</td><td>[^<]*</td><td class="fp">`+sha256File(f)), f)
 		}

@@ -58,6 +58,9 @@ type evCert struct {
 	Cert        ProbeCert
 	Lint        []ProbeFinding
 	Fingerprint string
+	// Serial and Verified are a client certificate's, as the mock journaled it.
+	Serial   string
+	Verified bool
 }
 
 type evMembers struct {
@@ -96,15 +99,12 @@ func evidenceView(res *Result) evView {
 		for _, p := range probes {
 			addProbe(p)
 		}
-		for j, subj := range r.ClientCerts {
-			fp := ""
-			if j < len(r.CertFingerprints) {
-				fp = r.CertFingerprints[j]
-			}
-			key := "client|" + subj + "|" + r.To
+		for _, c := range r.ClientCertInfo {
+			key := "client|" + c.Subject + "|" + c.Serial + "|" + r.To
 			if !seenCert[key] {
 				seenCert[key] = true
-				v.Certs = append(v.Certs, evCert{Side: "client (to the mock " + r.To + ")", Where: r.ID, Cert: ProbeCert{Subject: subj}, Fingerprint: fp})
+				v.Certs = append(v.Certs, evCert{Side: "client (to the mock " + r.To + ")", Where: r.ID,
+					Cert: ProbeCert{Subject: c.Subject, Issuer: c.Issuer, SHA256: c.SHA256}, Serial: c.Serial, Verified: c.Verified, Fingerprint: c.SHA256})
 			}
 		}
 		if !slices.Contains(roles, r.To) {

@@ -73,7 +73,7 @@ type acc struct {
 	row                      scenarios.Row
 	declared                 bool
 	sources, certs, members  distinct
-	fingerprints             distinct
+	certInfos                []wire.CertInfo
 	count, failures, okCount int
 	connectOnly              int
 	lastReason               string
@@ -203,7 +203,7 @@ func (a *acc) add(e journal.Event, ip netip.Addr) {
 	a.sources.add(addrString(ip, e.Remote))
 	a.certs.add(certSubject(e))
 	if e.TLS != nil && e.TLS.ClientCert != nil {
-		a.fingerprints.add(e.TLS.ClientCert.SHA256)
+		a.addCert(*e.TLS.ClientCert)
 	}
 	a.members.add(e.Member)
 }
@@ -304,7 +304,7 @@ func (b *Builder) Result() *Result {
 func (a *acc) result() Row {
 	r := Row{ID: a.row.ID(), From: a.row.From, To: a.row.To, Port: a.row.Port, Transport: rowTransport(a.row.Transport), Protocol: a.row.Protocol,
 		Origin: a.row.Origin, Note: a.row.Note, SourcesDeclared: a.declared,
-		Sources: a.sources.list(), SourcesMore: a.sources.more, ClientCerts: a.certs.list(), CertFingerprints: a.fingerprints.list(), Members: a.members.list(),
+		Sources: a.sources.list(), SourcesMore: a.sources.more, ClientCerts: a.certs.list(), ClientCertInfo: slices.Clone(a.certInfos), Members: a.members.list(),
 		Count: a.count, Failures: a.failures, LastReason: a.lastReason, ConnectOnly: a.connectOnly}
 	switch {
 	case a.okCount > 0 && a.runCount > 0:
@@ -323,6 +323,19 @@ func (a *acc) result() Row {
 		r.FirstSeen, r.LastSeen = &f, &l
 	}
 	return r
+}
+
+// addCert keeps a client certificate's details (subject, issuer, serial, SHA-256), at most
+// MaxDistinct of them.
+func (a *acc) addCert(c wire.CertInfo) {
+	for _, have := range a.certInfos {
+		if have.Subject == c.Subject && have.Serial == c.Serial && have.Issuer == c.Issuer {
+			return
+		}
+	}
+	if len(a.certInfos) < MaxDistinct {
+		a.certInfos = append(a.certInfos, c)
+	}
 }
 
 // memberNames are the topology's members of role, for the "no journal from" line.

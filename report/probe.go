@@ -34,8 +34,10 @@ type ProbeResult struct {
 	// HoldMS and HeldMS are a hold check's asked and measured idle time.
 	HoldMS float64 `json:"hold_ms,omitempty"`
 	HeldMS float64 `json:"held_ms,omitempty"`
-	// File is the probe file the result came from (set by the report, not the prober).
-	File string `json:"file,omitempty"`
+	// File is the probe file the result came from, and FirewallRule the rule that should have
+	// matched a failing result (both set by the report, not the prober).
+	File         string `json:"file,omitempty"`
+	FirewallRule string `json:"firewall_rule,omitempty"`
 }
 
 // ProbeCert is the certificate a destination presented to the prober.

@@ -161,9 +161,10 @@ type Row struct {
 	// addresses beyond those.
 	Sources     []string `json:"sources,omitempty"`
 	SourcesMore int      `json:"sources_more,omitempty"`
-	// ClientCerts are the subjects of client certificates seen; CertFingerprints their SHA-256.
-	ClientCerts      []string `json:"client_certs,omitempty"`
-	CertFingerprints []string `json:"client_cert_sha256,omitempty"`
+	// ClientCerts are the subjects of client certificates seen; ClientCertInfo their issuer,
+	// serial and SHA-256 (at most MaxDistinct).
+	ClientCerts    []string        `json:"client_certs,omitempty"`
+	ClientCertInfo []wire.CertInfo `json:"client_cert_info,omitempty"`
 	// Members are the pool members that answered.
 	Members []string `json:"members,omitempty"`
 	// Count is the journal events of the row (handshakes and requests); Failures those that failed.
@@ -186,6 +187,9 @@ type Row struct {
 	Probes []ProbeResult `json:"probes,omitempty"`
 	// Board is the row's combined verdict (proven, failing, unproven, not seen).
 	Board string `json:"board"`
+	// FirewallRule is, on a failing row, the rule of the exported rule set that should have
+	// matched (see AttachRules).
+	FirewallRule string `json:"firewall_rule,omitempty"`
 }
 
 // OK reports whether the row was seen working and is not failing now.

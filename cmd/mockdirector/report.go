@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mockdirector/mockdirector/firewall"
 	"github.com/mockdirector/mockdirector/report"
 	"github.com/mockdirector/mockdirector/report/pdf"
 	"github.com/mockdirector/mockdirector/scenarios"
@@ -165,6 +166,9 @@ func runReport(cmd *cobra.Command, f reportFlags) error {
 		in.Events, in.Host = len(pf.Results), pf.Host()
 		res.AddInputs(in)
 		res.AttachProbe(pf.Results)
+	}
+	if rs, err := firewall.Build(scn, topo); err == nil {
+		res.AttachRules(rs) // the topology addresses every role: name the rule a failing row needed
 	}
 	for _, extra := range []struct{ kind, path string }{{"scenario", scenarioFile(f.scn)}, {"topology", topoFile}} {
 		if extra.path == "" {
