@@ -42,7 +42,7 @@ func (s *Server) matrix(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, s.Matrix())
 }
 
-// download renders the matrix in a report format as a file (?format=json|markdown|junit|table).
+// download renders the matrix in a report format as a file (?format=json|markdown|junit|table|html).
 func (s *Server) download(w http.ResponseWriter, r *http.Request) {
 	format := r.URL.Query().Get("format")
 	if format == "" {
@@ -53,8 +53,8 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	ext := map[string]string{"json": "json", "markdown": "md", "junit": "xml", "table": "txt"}[format]
-	ctype := map[string]string{"json": "application/json", "markdown": "text/markdown; charset=utf-8", "junit": "application/xml", "table": "text/plain; charset=utf-8"}[format]
+	ext := map[string]string{"json": "json", "markdown": "md", "junit": "xml", "table": "txt", "html": "html"}[format]
+	ctype := map[string]string{"json": "application/json", "markdown": "text/markdown; charset=utf-8", "junit": "application/xml", "table": "text/plain; charset=utf-8", "html": "text/html; charset=utf-8"}[format]
 	w.Header().Set("Content-Type", ctype)
 	w.Header().Set("Content-Disposition", `attachment; filename="mockdirector-report.`+ext+`"`)
 	w.Write(buf.Bytes())

@@ -2,6 +2,7 @@ package admin_test
 
 import (
 	"context"
+	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -19,6 +20,8 @@ import (
 )
 
 const chromiumPath = "/usr/bin/chromium"
+
+const rowCLS50001 = "any->director tcp/50001 cls-mtls"
 
 // artifactsDir is the repository's artifacts/ (gitignored), where the screenshot goes.
 func artifactsDir() string {
@@ -112,7 +115,7 @@ var _ = Describe("the live page in headless Chromium", Label("chromium"), func()
 		Expect(chromedp.Do(ctx, chromedp.SetValue(chromedp.CSS(`#f-port`), ""))).To(Succeed())
 		links, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`document.getElementById("f-port").dispatchEvent(new Event("change")), [...document.querySelectorAll("nav a")].map(a => a.getAttribute("href"))`))
 		Expect(err).NotTo(HaveOccurred())
-		Expect(links).To(ConsistOf("api/report?format=json", "api/report?format=markdown", "api/report?format=junit"))
+		Expect(links).To(ConsistOf("api/report?format=html", "api/report?format=json", "api/report?format=markdown", "api/report?format=junit"))
 		rows, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#matrix tbody tr[data-row]").length`))
 		Expect(err).NotTo(HaveOccurred())
 		Expect(rows).To(Equal(8))
@@ -129,6 +132,28 @@ var _ = Describe("the live page in headless Chromium", Label("chromium"), func()
 		Expect(text(rowSel("seen-ok", rowRP8080) + ` td:nth-child(12)`)).To(Equal("pass (http 200)"))
 		Expect(text(rowSel("not-seen-yet", "reverse-proxy-internal->director tcp/4443 https") + ` td:nth-child(12)`)).To(Equal("fail (filtered)"))
 		Expect(text(`#probe-status`)).To(Equal("2 results, 2 beside rows"))
+
+		By("history is not state: CLS 50001 seen ok, then failing (no client certificate): the page says failing now")
+		reply, err := reporttest.CLSPing(reporttest.Edge, d.Addr("cls-mtls-50001"), d.CertDir, edgeCert)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(reply).To(Equal("PONG h5"))
+		Expect(chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(rowSel("seen-ok", rowCLS50001))))).To(Succeed())
+		for range 2 {
+			out, _ := reporttest.OpenSSL(reporttest.Stranger, d.Addr("cls-mtls-50001"), d.CertDir, "")
+			Expect(out).To(ContainSubstring("CONNECTED"))
+		}
+		Expect(chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(rowSel("failing-now", rowCLS50001))))).To(Succeed())
+		Eventually(func() string { return text(rowSel("failing-now", rowCLS50001) + ` td:nth-child(11)`) }).Should(
+			MatchRegexp(`^failing now since \d\d:\d\d:\d\d \(2 failures, last: .*no client certificate`))
+		Expect(text(rowSel("failing-now", rowCLS50001) + ` .state`)).To(Equal("failing now"))
+		Expect(text(`#verdict`)).To(ContainSubstring("1 failing now"))
+
+		By("the evidence download is the self-contained HTML")
+		resp, body := get(base+"api/report?format=html", "")
+		Expect(resp.StatusCode).To(Equal(http.StatusOK))
+		Expect(resp.Header.Get("Content-Type")).To(HavePrefix("text/html"))
+		Expect(body).To(ContainSubstring(`data-row="any-&gt;director tcp/50001 cls-mtls"`))
+		Expect(body).To(ContainSubstring("failing now since"))
 
 		By("a screenshot in artifacts/")
 		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))

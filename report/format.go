@@ -3,7 +3,6 @@ package report
 import (
 	"fmt"
 	"io"
-	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -18,6 +17,7 @@ var Formats = map[string]Format{
 	"json":     JSON,
 	"junit":    JUnit,
 	"markdown": Markdown,
+	"html":     HTML,
 }
 
 // FormatNames lists the format names, sorted.
@@ -42,11 +42,17 @@ func Write(w io.Writer, format string, res *Result) error {
 // Detail is the one-line explanation of a row's state the table and markdown show.
 func (r Row) Detail() string {
 	var parts []string
+	if r.State == StateFailingNow {
+		parts = append(parts, r.FailingText())
+	}
 	if len(r.ClientCerts) > 0 {
 		parts = append(parts, "cert "+strings.Join(r.ClientCerts, "; "))
 	}
-	if r.Failures > 0 {
+	if r.Failures > 0 && r.State != StateFailingNow {
 		parts = append(parts, fmt.Sprintf("%d failed, last: %s", r.Failures, r.LastReason))
+	}
+	if r.ConnectOnly > 0 {
+		parts = append(parts, connectOnlyText(r.ConnectOnly))
 	}
 	if !r.SourcesDeclared {
 		parts = append(parts, "topology names no addresses for "+r.From+": any source counts")
@@ -54,16 +60,43 @@ func (r Row) Detail() string {
 	return strings.Join(parts, "; ")
 }
 
+// FailingText is "failing now since 15:04:05 (3 failures, last: reason)" for a row failing
+// now, empty otherwise.
+func (r Row) FailingText() string {
+	if r.State != StateFailingNow || r.FailingSince == nil {
+		return ""
+	}
+	n := "failures"
+	if r.FailingNow == 1 {
+		n = "failure"
+	}
+	return fmt.Sprintf("failing now since %s (%d %s, last: %s)", r.FailingSince.UTC().Format(time.TimeOnly), r.FailingNow, n, r.FailingReason)
+}
+
+func connectOnlyText(n int) string {
+	if n == 1 {
+		return "1 TCP connect without a ClientHello: a health monitor or a scanner"
+	}
+	return fmt.Sprintf("%d TCP connects without a ClientHello: health monitors or scanners", n)
+}
+
 // Detail is the one-line explanation of an unexpected entry.
 func (u Unexpected) Detail() string {
 	var parts []string
-	if u.Kind == KindUnexpectedSource {
+	switch u.Kind {
+	case KindDeniedOpen:
 		who := "an address the topology does not name"
 		if len(u.SourceRoles) > 0 {
 			who = strings.Join(u.SourceRoles, ", ")
 		}
-		parts = append(parts, "source is "+who+"; allowed only from: "+strings.Join(fromOf(u.Rows), ", "))
-	} else {
+		parts = append(parts, "a guard listener answered "+u.Source+" ("+who+") on a port the table denies")
+	case KindUnexpectedSource:
+		who := "an address the topology does not name"
+		if len(u.SourceRoles) > 0 {
+			who = strings.Join(u.SourceRoles, ", ")
+		}
+		parts = append(parts, "source is "+who+"; allowed only from: "+strings.Join(u.AllowedFrom, ", "))
+	default:
 		parts = append(parts, "the table has no allow row to "+u.To+" "+u.Transport+"/"+itoa(u.Port))
 	}
 	if u.Denied != "" {
@@ -75,13 +108,23 @@ func (u Unexpected) Detail() string {
 	return strings.Join(parts, "; ")
 }
 
-func fromOf(rowIDs []string) []string {
+// Notes are the lines every text output prints before the verdict: roles without a journal,
+// unreadable journal lines, connects without a ClientHello, the --since cut-off.
+func (res *Result) Notes() []string {
 	var out []string
-	for _, id := range rowIDs {
-		f, _, _ := strings.Cut(id, "->")
-		if !slices.Contains(out, f) {
-			out = append(out, f)
+	for _, m := range res.Missing {
+		out = append(out, m.Line())
+	}
+	for _, in := range res.Inputs {
+		for _, l := range in.BadLines {
+			out = append(out, l+": not a journal event (unreadable line skipped)")
 		}
+	}
+	if res.Summary.ConnectOnly > 0 {
+		out = append(out, connectOnlyText(res.Summary.ConnectOnly)+" (shown apart; they prove no row and fail none)")
+	}
+	if res.Since != nil {
+		out = append(out, fmt.Sprintf("judging events since %s only; %d older events not judged", res.Since.UTC().Format(time.RFC3339), res.Older))
 	}
 	return out
 }
@@ -137,10 +180,32 @@ func hasProbe(res *Result) bool {
 // Verdict is the closing sentence of every text output.
 func (res *Result) Verdict() string {
 	s := res.Summary
-	v := fmt.Sprintf("%d of %d rows seen ok, %d not seen yet, %d seen but failed, %d unexpected; %d events",
-		s.SeenOK, len(res.Rows), s.NotSeen, s.Failed, s.Unexpected, res.Events)
+	v := fmt.Sprintf("%d of %d rows seen ok, %d not seen yet, %d seen but failed, %d failing now, %d unexpected; %d events",
+		s.SeenOK, len(res.Rows), s.NotSeen, s.Failed, s.FailingNow, s.Unexpected, res.Events)
+	if s.Missing > 0 {
+		v += fmt.Sprintf("; %d %s without a journal", s.Missing, plural(s.Missing, "role", "roles"))
+	}
+	if s.ProbePass+s.ProbeFail+s.ProbeUnproven+s.ProbeSkip > 0 {
+		v += fmt.Sprintf("; probe %d pass, %d fail, %d unproven, %d skip", s.ProbePass, s.ProbeFail, s.ProbeUnproven, s.ProbeSkip)
+	}
+	if s.BadLines > 0 {
+		v += fmt.Sprintf("; %d unreadable journal %s", s.BadLines, plural(s.BadLines, "line", "lines"))
+	}
 	if res.OK {
 		return "OK: " + v
 	}
 	return "NOT OK: " + v
+}
+
+// BoardLine is the five-second summary: rows proven, failing, unproven, not seen.
+func (res *Result) BoardLine() string {
+	b := res.Summary.Board
+	return fmt.Sprintf("%d proven, %d failing, %d unproven, %d not seen", b.Proven, b.Failing, b.Unproven, b.NotSeen)
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

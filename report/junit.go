@@ -44,6 +44,11 @@ func JUnit(w io.Writer, res *Result) error {
 		}
 		rows.Cases = append(rows.Cases, c)
 	}
+	for _, m := range res.Missing {
+		rows.Cases = append(rows.Cases, junitCase{Name: "journal from " + m.Role, Classname: "mockdirector.report." + m.Role,
+			Failure: &junitFailure{Message: "no journal", Type: "no journal", Text: m.Line()}})
+		rows.Failures++
+	}
 	rows.Tests = len(rows.Cases)
 	unexp := junitSuite{Name: "mockdirector report " + res.Scenario + ": unexpected traffic"}
 	for _, u := range res.Unexpected {

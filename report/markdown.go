@@ -11,6 +11,12 @@ func Markdown(w io.Writer, res *Result) error {
 	fmt.Fprintf(w, "# mockdirector report: %s\n\n", md(res.Scenario))
 	fmt.Fprintf(w, "Topology `%s`, roles %s, %d events, generated %s.\n\n", res.Topology, md(strings.Join(res.Roles, ", ")), res.Events, res.Generated.Format("2006-01-02 15:04:05 UTC"))
 	fmt.Fprintf(w, "**%s**\n\n", md(res.Verdict()))
+	for _, n := range res.Notes() {
+		fmt.Fprintf(w, "- %s\n", md(n))
+	}
+	if len(res.Notes()) > 0 {
+		fmt.Fprintln(w)
+	}
 	probe := hasProbe(res)
 	head, rule := "| State | Row | Count | Sources | Members | Last seen |", "|:--|:--|--:|:--|:--|:--|"
 	if probe {
@@ -47,7 +53,7 @@ func stateMark(s string) string {
 	switch s {
 	case StateSeenOK:
 		return "✅"
-	case StateFailed:
+	case StateFailed, StateFailingNow:
 		return "❌"
 	}
 	return "⏳"

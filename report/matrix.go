@@ -6,11 +6,11 @@ import (
 	"slices"
 	"sort"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/mockdirector/mockdirector/internal/roleprofile"
+	"github.com/mockdirector/mockdirector/internal/wire"
 	"github.com/mockdirector/mockdirector/journal"
 	"github.com/mockdirector/mockdirector/scenarios"
 	"github.com/mockdirector/mockdirector/topology"
@@ -22,13 +22,16 @@ const MaxDistinct = 32
 
 // Options shapes a matrix.
 type Options struct {
-	// Roles are the destination roles held to the table. Empty: the roles the journal has events
-	// for, or, for an empty journal, every role of the scenario.
+	// Roles are the destination roles held to the table. Empty: every role of the scenario the
+	// topology has a pool for (every role of the scenario when it names none). A role held to the
+	// table without an event makes the matrix not OK (see Result.Missing).
 	Roles []string
 	// Member, when set, is the member of each role whose profile decides which rows it serves
 	// (serve's admin page: its own member). Empty: a row is held to the table when any member
 	// of its pool serves it (a `disabled:` override turns a row off for the members it names).
 	Member string
+	// Since, when set, judges only events at or after it; older ones are counted in Result.Older.
+	Since time.Time
 }
 
 // Matrix holds events (one journal, or several merged with journal.Merge) against the
@@ -55,6 +58,8 @@ type Builder struct {
 	uOrder     []uKey
 	seenRoles  map[string]bool
 	events     int
+	older      int
+	connects   int
 }
 
 // dest is where traffic went: a role's port on a transport ("tcp", "udp").
@@ -73,9 +78,16 @@ type acc struct {
 	row                      scenarios.Row
 	declared                 bool
 	sources, certs, members  distinct
+	certInfos                []wire.CertInfo
 	count, failures, okCount int
+	connectOnly              int
 	lastReason               string
 	first, last              time.Time
+	lastOK                   time.Time
+	// The run of failures after the last ok event: the row's state now.
+	runSince  time.Time
+	runCount  int
+	runReason string
 }
 
 type uAcc struct {
@@ -101,7 +113,7 @@ func NewBuilder(scn *scenarios.Scenario, topo *topology.Topology, opts Options) 
 			continue
 		}
 		_, declared := topo.Sources[r.From]
-		d := dest{r.To, r.Port, baseTransport(r.Transport)}
+		d := dest{r.To, r.Port, rowTransport(r.Transport)}
 		b.byDest[d] = append(b.byDest[d], len(b.rows))
 		b.rows = append(b.rows, &acc{row: r, declared: declared || r.From == scenarios.RoleAny})
 	}
@@ -118,22 +130,32 @@ func (b *Builder) Record(e journal.Event) error {
 func (b *Builder) Add(e journal.Event) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.events++
-	b.seenRoles[e.Role] = true
-	if e.Outcome == journal.OutcomeConnectOnly {
-		// A bare TCP connect (an HLB monitor, a scanner) proves no row and fails none.
+	if !b.opts.Since.IsZero() && e.Time.Before(b.opts.Since) {
+		b.older++
 		return
 	}
+	b.events++
+	b.seenRoles[e.Role] = true
 	ip := remoteIP(e.Remote)
-	cands := b.byDest[dest{e.Role, e.Port, baseTransport(string(e.Transport))}]
+	tr := eventTransport(string(e.Transport))
+	if e.Kind == journal.KindGuard {
+		b.addUnexpected(KindDeniedOpen, e, ip, b.topoRoles(ip), nil)
+		return
+	}
+	cands := b.byDest[dest{e.Role, e.Port, tr}]
+	if wire.Outcome(e.Outcome) == wire.OutcomeConnectOnly {
+		// A bare TCP connect (an HLB monitor, a scanner) proves no row and fails none.
+		b.connects++
+		if len(cands) > 0 {
+			b.rows[cands[0]].connectOnly++
+		}
+		return
+	}
 	if len(cands) == 0 {
 		b.addUnexpected(KindUnexpectedPort, e, ip, nil, nil)
 		return
 	}
-	var roles []string
-	if ip.IsValid() {
-		roles = b.topo.SourceRoleOf(ip)
-	}
+	roles := b.topoRoles(ip)
 	var missed []string
 	for _, i := range cands {
 		a := b.rows[i]
@@ -146,13 +168,33 @@ func (b *Builder) Add(e journal.Event) {
 	b.addUnexpected(KindUnexpectedSource, e, ip, roles, missed)
 }
 
+func (b *Builder) topoRoles(ip netip.Addr) []string {
+	if !ip.IsValid() {
+		return nil
+	}
+	return b.topo.SourceRoleOf(ip)
+}
+
 func (a *acc) add(e journal.Event, ip netip.Addr) {
 	a.count++
-	if e.Outcome == journal.OutcomeFailed {
+	if wire.Outcome(e.Outcome) == wire.OutcomeFailed {
 		a.failures++
 		a.lastReason = e.Reason
+		if !e.Time.Before(a.lastOK) {
+			if a.runCount == 0 || e.Time.Before(a.runSince) {
+				a.runSince = e.Time
+			}
+			a.runCount++
+			a.runReason = e.Reason
+		}
 	} else {
 		a.okCount++
+		if !e.Time.Before(a.lastOK) {
+			a.lastOK = e.Time
+			if !a.runSince.After(e.Time) {
+				a.runCount, a.runReason, a.runSince = 0, "", time.Time{}
+			}
+		}
 	}
 	if a.first.IsZero() || e.Time.Before(a.first) {
 		a.first = e.Time
@@ -162,21 +204,25 @@ func (a *acc) add(e journal.Event, ip netip.Addr) {
 	}
 	a.sources.add(addrString(ip, e.Remote))
 	a.certs.add(certSubject(e))
+	if e.TLS != nil && e.TLS.ClientCert != nil {
+		a.addCert(*e.TLS.ClientCert)
+	}
 	a.members.add(e.Member)
 }
 
 func (b *Builder) addUnexpected(kind string, e journal.Event, ip netip.Addr, roles, rows []string) {
 	src := addrString(ip, e.Remote)
-	k := uKey{kind, e.Role, src, baseTransport(string(e.Transport)), e.Port}
+	tr := eventTransport(string(e.Transport))
+	k := uKey{kind, e.Role, src, tr, e.Port}
 	u, ok := b.unexpected[k]
 	if !ok {
-		u = &uAcc{u: Unexpected{Kind: kind, To: e.Role, Port: e.Port, Transport: baseTransport(string(e.Transport)), Protocol: string(e.Protocol), Listener: e.Listener,
-			Source: src, SourceRoles: roles, Rows: rows, Denied: b.denyRow(e, roles), FirstSeen: e.Time, LastSeen: e.Time}}
+		u = &uAcc{u: Unexpected{Kind: kind, To: e.Role, Port: e.Port, Transport: tr, Protocol: string(e.Protocol), Listener: e.Listener,
+			Source: src, SourceRoles: roles, Rows: rows, AllowedFrom: b.allowedFrom(rows), Denied: b.denyRow(e, roles), FirstSeen: e.Time, LastSeen: e.Time}}
 		b.unexpected[k] = u
 		b.uOrder = append(b.uOrder, k)
 	}
 	u.u.Count++
-	if e.Outcome == journal.OutcomeFailed {
+	if wire.Outcome(e.Outcome) == wire.OutcomeFailed {
 		u.u.Failures++
 		u.u.LastReason = e.Reason
 	}
@@ -190,10 +236,21 @@ func (b *Builder) addUnexpected(kind string, e journal.Event, ip netip.Addr, rol
 	u.members.add(e.Member)
 }
 
+// allowedFrom is the source roles of the allow rows named by id (Unexpected.Rows).
+func (b *Builder) allowedFrom(ids []string) []string {
+	var out []string
+	for _, a := range b.rows {
+		if slices.Contains(ids, a.row.ID()) && !slices.Contains(out, a.row.From) {
+			out = append(out, a.row.From)
+		}
+	}
+	return out
+}
+
 // denyRow finds the table's deny row for traffic from roles to the event's role and port.
 func (b *Builder) denyRow(e journal.Event, roles []string) string {
 	for _, r := range b.scn.Rows {
-		if strings.HasPrefix(r.Expect, scenarios.ExpectDeny) && r.To == e.Role && r.Port == e.Port && baseTransport(r.Transport) == baseTransport(string(e.Transport)) &&
+		if wire.Expect(r.Expect).Denied() && r.To == e.Role && r.Port == e.Port && rowTransport(r.Transport) == eventTransport(string(e.Transport)) &&
 			(r.From == scenarios.RoleAny || slices.Contains(roles, r.From)) {
 			return r.ID()
 		}
@@ -205,31 +262,21 @@ func (b *Builder) denyRow(e journal.Event, roles []string) string {
 func (b *Builder) Result() *Result {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	res := &Result{Scenario: b.scn.Name, Topology: b.topo.File, Events: b.events, Generated: time.Now().UTC(), Roles: b.roles()}
+	res := &Result{Scenario: b.scn.Name, Topology: b.topo.File, Events: b.events, Older: b.older, Generated: time.Now().UTC(), Roles: b.roles()}
+	if !b.opts.Since.IsZero() {
+		since := b.opts.Since.UTC()
+		res.Since = &since
+	}
 	for _, a := range b.rows {
 		if !slices.Contains(res.Roles, a.row.To) {
 			continue
 		}
-		r := Row{ID: a.row.ID(), From: a.row.From, To: a.row.To, Port: a.row.Port, Transport: baseTransport(a.row.Transport), Protocol: a.row.Protocol,
-			Origin: a.row.Origin, Note: a.row.Note, SourcesDeclared: a.declared,
-			Sources: a.sources.list(), SourcesMore: a.sources.more, ClientCerts: a.certs.list(), Members: a.members.list(),
-			Count: a.count, Failures: a.failures, LastReason: a.lastReason}
-		switch {
-		case a.okCount > 0:
-			r.State = StateSeenOK
-			res.Summary.SeenOK++
-		case a.failures > 0:
-			r.State = StateFailed
-			res.Summary.Failed++
-		default:
-			r.State = StateNotSeen
-			res.Summary.NotSeen++
+		res.Rows = append(res.Rows, a.result())
+	}
+	for _, role := range res.Roles {
+		if !b.seenRoles[role] {
+			res.Missing = append(res.Missing, Missing{Role: role, Members: b.memberNames(role)})
 		}
-		if a.count > 0 {
-			f, l := a.first, a.last
-			r.FirstSeen, r.LastSeen = &f, &l
-		}
-		res.Rows = append(res.Rows, r)
 	}
 	res.Unexpected = []Unexpected{}
 	for _, k := range b.uOrder {
@@ -251,9 +298,59 @@ func (b *Builder) Result() *Result {
 		}
 		return a.Source < c.Source
 	})
-	res.Summary.Unexpected = len(res.Unexpected)
-	res.OK = res.Summary.NotSeen == 0 && res.Summary.Failed == 0 && len(res.Unexpected) == 0 && len(res.Rows) > 0
+	res.Summary.ConnectOnly = b.connects
+	res.tally()
 	return res
+}
+
+func (a *acc) result() Row {
+	r := Row{ID: a.row.ID(), From: a.row.From, To: a.row.To, Port: a.row.Port, Transport: rowTransport(a.row.Transport), Protocol: a.row.Protocol,
+		Origin: a.row.Origin, Note: a.row.Note, SourcesDeclared: a.declared,
+		Sources: a.sources.list(), SourcesMore: a.sources.more, ClientCerts: a.certs.list(), ClientCertInfo: slices.Clone(a.certInfos), Members: a.members.list(),
+		Count: a.count, Failures: a.failures, LastReason: a.lastReason, ConnectOnly: a.connectOnly}
+	switch {
+	case a.okCount > 0 && a.runCount > 0:
+		r.State = StateFailingNow
+		since := a.runSince
+		r.FailingSince, r.FailingNow, r.FailingReason = &since, a.runCount, a.runReason
+	case a.okCount > 0:
+		r.State = StateSeenOK
+	case a.failures > 0:
+		r.State = StateFailed
+	default:
+		r.State = StateNotSeen
+	}
+	if a.count > 0 {
+		f, l := a.first, a.last
+		r.FirstSeen, r.LastSeen = &f, &l
+	}
+	return r
+}
+
+// addCert keeps a client certificate's details (subject, issuer, serial, SHA-256), at most
+// MaxDistinct of them.
+func (a *acc) addCert(c wire.CertInfo) {
+	for _, have := range a.certInfos {
+		if have.Subject == c.Subject && have.Serial == c.Serial && have.Issuer == c.Issuer {
+			return
+		}
+	}
+	if len(a.certInfos) < MaxDistinct {
+		a.certInfos = append(a.certInfos, c)
+	}
+}
+
+// memberNames are the topology's members of role, for the "no journal from" line.
+func (b *Builder) memberNames(role string) []string {
+	p, ok := b.topo.Pools[role]
+	if !ok || p == nil {
+		return nil
+	}
+	var out []string
+	for _, m := range p.Members {
+		out = append(out, m.Name)
+	}
+	return out
 }
 
 // roles resolves Options.Roles (see there). Caller holds mu.
@@ -263,7 +360,7 @@ func (b *Builder) roles() []string {
 	}
 	var out []string
 	for _, a := range b.rows {
-		if (len(b.seenRoles) == 0 || b.seenRoles[a.row.To]) && !slices.Contains(out, a.row.To) {
+		if _, pool := b.topo.Pools[a.row.To]; (pool || len(b.topo.Pools) == 0) && !slices.Contains(out, a.row.To) {
 			out = append(out, a.row.To)
 		}
 	}
@@ -324,11 +421,18 @@ func certSubject(e journal.Event) string {
 
 func itoa(i int) string { return strconv.Itoa(i) }
 
-// baseTransport reduces a row's or an event's transport to tcp or udp ("udp/quic" is udp).
-func baseTransport(t string) string {
+// eventTransport is the row transport (tcp, udp) a journal event's transport belongs to.
+func eventTransport(t string) string {
 	if t == "" {
-		return "tcp"
+		return string(wire.TransportTCP)
 	}
-	b, _, _ := strings.Cut(t, "/")
-	return b
+	return string(wire.JournalTransport(t).Base())
+}
+
+// rowTransport is a table row's transport, tcp when the row leaves it out.
+func rowTransport(t string) string {
+	if t == "" {
+		return string(wire.TransportTCP)
+	}
+	return t
 }

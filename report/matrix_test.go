@@ -100,9 +100,15 @@ var _ = Describe("report from a journal of real traffic", Ordered, func() {
 		Expect(text).To(MatchRegexp(`(?m)^unexpected source\s+127\.0\.50\.33\s+director tcp/8080 http\s+1\s`))
 		Expect(text).To(ContainSubstring("source is internal-clients; allowed only from: reverse-proxy-internal; the table denies it: internal-clients->director tcp/8080 tcp"))
 
+		Expect(text).To(ContainSubstring("no journal from frontend (fe01.contoso.local): its rows cannot be judged"))
+		Expect(text).To(ContainSubstring("no journal from edge-internal (edge01-int.contoso.local): its rows cannot be judged"))
+
 		res, exit := reportJSON(topoFlag...)
 		Expect(exit).To(Equal(1))
-		Expect(res.Roles).To(Equal([]string{"director"}))
+		Expect(res.Roles).To(Equal([]string{"director", "frontend", "edge-internal"}), "every role of the topology is held to the table")
+		Expect(res.Missing).To(ConsistOf(
+			report.Missing{Role: "frontend", Members: []string{"fe01.contoso.local"}},
+			report.Missing{Role: "edge-internal", Members: []string{"edge01-int.contoso.local"}}))
 		edge := rowOf(res, rowEdgeSIP)
 		Expect(edge.State).To(Equal(report.StateSeenOK))
 		Expect(edge.Sources).To(Equal([]string{reporttest.Edge}))
@@ -295,6 +301,7 @@ var _ = Describe("report over a pool of members and a wider table", Ordered, fun
 		By("with the wider table itself the same traffic is a row seen ok, and the report passes once 8080 is seen too")
 		code, err = reporttest.Curl(reporttest.ReverseProxy, "http://"+d.Addr("http-8080")+"/meet/")
 		Expect(err).NotTo(HaveOccurred())
+		Expect(code).To(Equal("200"))
 		out, exit := runReport("--journal", d.Journal, "--topology", reporttest.TopologyFile(), "--scenario", reporttest.ScenarioFile("extra-port.yaml"))
 		Expect(out).To(ContainSubstring("OK: 2 of 2 rows seen ok"))
 		Expect(exit).To(Equal(0), out)

@@ -49,6 +49,12 @@ func Table(w io.Writer, res *Result) error {
 			return err
 		}
 	}
+	if notes := res.Notes(); len(notes) > 0 {
+		fmt.Fprintln(w)
+		for _, n := range notes {
+			fmt.Fprintln(w, n)
+		}
+	}
 	_, err := fmt.Fprintln(w, "\n"+res.Verdict())
 	return err
 }

@@ -12,7 +12,7 @@
     if (params.get(k)) { filters[k].dataset.want = params.get(k); }
     filters[k].addEventListener("change", () => render(last));
   }
-  for (const a of ["dl-json", "dl-md", "dl-junit"]) { $(a).href = withToken($(a).getAttribute("href")); }
+  for (const a of ["dl-html", "dl-json", "dl-md", "dl-junit"]) { $(a).href = withToken($(a).getAttribute("href")); }
 
   let last = null, prevStates = {}, timer = null, probeById = {};
 
@@ -41,6 +41,18 @@
     return c;
   }
   function when(t) { return t ? new Date(t).toISOString().replace("T", " ").replace(/\.\d+Z$/, "Z") : ""; }
+  function clock(t) { return new Date(t).toISOString().substring(11, 19); }
+  // The row's last-failure cell: what is failing now (history is not state), else the failures seen.
+  function failureText(r) {
+    let s = "";
+    if (r.state === "failing now" && r.failing_since) {
+      s = "failing now since " + clock(r.failing_since) + " (" + r.failing_now + (r.failing_now === 1 ? " failure" : " failures") + ", last: " + r.failing_reason + ")";
+    } else if (r.failures) {
+      s = r.failures + " failed: " + r.last_reason;
+    }
+    if (r.connect_only) s += (s ? "; " : "") + r.connect_only + " TCP connects without a ClientHello (not counted)";
+    return s;
+  }
   function slug(s) { return s.replace(/[^a-z]+/g, "-"); }
   function fillSelect(sel, values) {
     const cur = sel.value || sel.dataset.want || "";
@@ -61,7 +73,16 @@
     const s = m.summary;
     v.className = "verdict " + (m.ok ? "ok" : "bad");
     v.textContent = (m.ok ? "OK: " : "NOT OK: ") + s.seen_ok + " of " + m.rows.length + " rows seen ok, " +
-      s.not_seen_yet + " not seen yet, " + s.seen_but_failed + " seen but handshake failed, " + s.unexpected + " unexpected";
+      s.not_seen_yet + " not seen yet, " + s.seen_but_failed + " seen but handshake failed, " + (s.failing_now || 0) + " failing now, " +
+      s.unexpected + " unexpected" + (s.connect_only ? "; " + s.connect_only + " TCP connects without a ClientHello (health monitors or scanners, shown apart)" : "");
+    // A role held to the table with no event: its rows cannot be judged, whatever the counts say.
+    const miss = $("missing");
+    miss.replaceChildren();
+    for (const r of m.missing || []) {
+      const li = document.createElement("li");
+      li.textContent = "no journal from " + r.role + " (" + ((r.members || []).join(", ") || "no member named in the topology") + "): its rows cannot be judged";
+      miss.appendChild(li);
+    }
     const rows = m.rows || [];
     fillSelect(filters.role, [...new Set(rows.flatMap((r) => [r.from, r.to]))].sort());
     fillSelect(filters.port, [...new Set(rows.map((r) => r.port))].sort((a, b) => a - b));
@@ -86,7 +107,7 @@
       tr.append(st, td(r.from), td(r.to), td(r.port, "num"), td(r.protocol), td(r.count, "num"),
         td((r.sources || []).join(", ") + (r.sources_more ? " (+" + r.sources_more + ")" : ""), "addr"),
         td((r.client_certs || []).join("; "), "cert"), td((r.members || []).join(", ")), td(when(r.last_seen)),
-        td(r.failures ? r.failures + " failed: " + r.last_reason : ""),
+        td(failureText(r), r.state === "failing now" ? "now" : ""),
         td(r.probe ? r.probe.verdict + (r.probe.observed ? " (" + r.probe.observed + ")" : "") : "", "probe"));
       if (prevStates[r.id] !== undefined && prevStates[r.id] !== r.state + r.count) tr.classList.add("flash");
       prevStates[r.id] = r.state + r.count;
@@ -113,7 +134,8 @@
       b.textContent = u.kind;
       st.appendChild(b);
       let detail = "";
-      if (u.kind === "unexpected source") detail = "allowed only from " + [...new Set((u.rows || []).map((id) => id.split("->")[0]))].join(", ");
+      if (u.kind === "unexpected source") detail = "allowed only from " + (u.allowed_from || []).join(", ");
+      else if (u.kind === "unexpected: a denied path is open") detail = "a guard listener answered: the table denies this port";
       else detail = "no allow row for this port";
       if (u.denied) detail += "; the table denies it: " + u.denied;
       if (u.failures) detail += "; " + u.failures + " failed: " + u.last_reason;
