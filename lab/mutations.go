@@ -183,6 +183,6 @@ var Mutations = []Mutation{
 		Flips: map[string]string{idHold: "cut"},
 		// The prober's hold row (lab/hold.yaml) runs when the prober has --hold; see HoldKey.
 		ProbeFlips: map[string]string{},
-		ProbeHold:  "cut",
+		ProbeHold:  "dropped the idle connection",
 	},
 }
