@@ -74,13 +74,16 @@ func runReport(cmd *cobra.Command, f reportFlags) error {
 	if err != nil {
 		return usageErr(err)
 	}
-	events, err := journal.Merge(f.journals...)
+	b := report.NewBuilder(scn, topo, report.Options{Roles: f.roles})
+	st, err := journal.Scan(f.journals, func(e journal.Event) error { b.Add(e); return nil })
 	if err != nil {
 		return usageErr(fmt.Errorf("%w (pass the file serve --journal wrote)", err))
 	}
-	b := report.NewBuilder(scn, topo, report.Options{Roles: f.roles})
-	for _, e := range events {
-		b.Add(e)
+	for _, bl := range st.Bad {
+		fmt.Fprintf(cmd.ErrOrStderr(), "report: skipped %s\n", bl)
+	}
+	if more := st.BadCount - len(st.Bad); more > 0 {
+		fmt.Fprintf(cmd.ErrOrStderr(), "report: ... and %d more corrupt journal lines skipped\n", more)
 	}
 	res := b.Result()
 	if f.probe != "" {

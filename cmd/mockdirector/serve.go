@@ -12,9 +12,11 @@ import (
 	"syscall"
 	"text/tabwriter"
 
+	"github.com/dustin/go-humanize"
 	"github.com/spf13/cobra"
 
 	"github.com/mockdirector/mockdirector/certs"
+	"github.com/mockdirector/mockdirector/journal"
 	"github.com/mockdirector/mockdirector/listeners"
 	"github.com/mockdirector/mockdirector/scenarios"
 	"github.com/mockdirector/mockdirector/server"
@@ -26,6 +28,8 @@ type serveFlags struct {
 	portOffset                           int
 	certDir, key, cert, keyFile, ca      string
 	journal                              string
+	journalMaxSize                       string
+	journalKeep                          int
 	verbose                              bool
 	adminFlags
 }
@@ -65,6 +69,8 @@ Examples:
 	fl.StringVar(&f.keyFile, "key-file", "", "the site's own PEM private key")
 	fl.StringVar(&f.ca, "ca", "", "PEM CA bundle that client certificates must chain to")
 	fl.StringVar(&f.journal, "journal", "mockdirector-journal.jsonl", "journal file (JSON Lines, appended)")
+	fl.StringVar(&f.journalMaxSize, "journal-max-size", "256MiB", "rotate the journal before it passes SIZE (FILE becomes FILE.1, FILE.2, ... oldest first; report reads them all); 0: never")
+	fl.IntVar(&f.journalKeep, "journal-keep", 8, "rotated journal files to keep (the oldest beyond are removed, and serve says so); 0: keep all")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "log protocol details to stderr")
 	addAdminFlags(fl, &f.adminFlags)
 	cmd.MarkFlagRequired("role")
@@ -87,6 +93,13 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 	if err != nil {
 		return usageErr(err)
 	}
+	maxSize, err := humanize.ParseBytes(f.journalMaxSize)
+	if err != nil || maxSize > 1<<62 {
+		return usageErr(fmt.Errorf("--journal-max-size %q: a size such as 256MiB, 1GB or 0 (never rotate)", f.journalMaxSize))
+	}
+	if f.journalKeep < 0 {
+		return usageErr(fmt.Errorf("--journal-keep %d: a count of rotated files, 0 keeps all", f.journalKeep))
+	}
 	level := slog.LevelWarn
 	if f.verbose {
 		level = slog.LevelDebug
@@ -101,10 +114,10 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 		Scenario: scn, Topology: topo,
 		PlanOptions: listeners.PlanOptions{Role: f.role, Member: f.member, Bind: f.bind, PortOffset: f.portOffset},
 		CertDir:     f.certDir, KeyType: kt, CertFile: f.cert, KeyFile: f.keyFile, CAFile: f.ca, CertPassword: serveCertPassword,
-		JournalPath: f.journal,
-		Log:         log,
-		Out:         out,
-		Observers:   adm.observers(),
+		JournalPath: f.journal, JournalOptions: journal.Options{MaxSize: int64(maxSize), Keep: f.journalKeep},
+		Log:       log,
+		Out:       out,
+		Observers: adm.observers(),
 	})
 	if err != nil {
 		adm.close()
