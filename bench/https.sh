@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# bench/https.sh: the mock's HTTPS listener (443, journal on) beside a bare Go net/http TLS
+# server with the same certificate and the same answer (bench/cmd/bareweb copies it), under wrk
+# from a separate process: 64 connections, keep-alive and then new connections
+# (Connection: close, one TLS handshake per request). Prints req/s of both and mock/bare.
+#   DUR=10 CONNS=64 THREADS=2 bench/https.sh
+. "$(dirname "$0")/lib.sh"
+CONNS=${CONNS:-64}
+THREADS=${THREADS:-2}
+command -v wrk >/dev/null || { echo "bench: wrk is missing (apt-get install -y wrk)" >&2; exit 2; }
+build bareweb
+start_mock
+MOCK_URL=https://$MOCK_IP:$((443 + OFF))/.well-known/mockdirector
+start_bare bareweb -addr "$BARE_IP:0" -cert "$CERT" -key "$KEY" -like "$MOCK_URL"
+BARE_URL=https://$BARE_ADDR/.well-known/mockdirector
+
+# rps URL [wrk args]: requests per second of one wrk run (non-2xx or socket errors noted).
+rps() {
+	local url=$1 out
+	shift
+	out=$(wrk -t"$THREADS" -c"$CONNS" -d"${DUR}s" "$@" "$url")
+	echo "$out" >>"$WORK/wrk.log"
+	if grep -qE "Non-2xx|Socket errors" <<<"$out"; then
+		echo "bench: wrk $url: $(grep -E 'Non-2xx|Socket errors' <<<"$out")" >&2
+	fi
+	awk '/^Requests\/sec:/ {print $2}' <<<"$out"
+}
+
+note_machine
+printf "%-22s %12s %12s %10s\n" "HTTPS (wrk -c$CONNS)" "bare req/s" "mock req/s" "mock/bare"
+for mode in keep-alive new-connections; do
+	args=()
+	[ "$mode" = new-connections ] && args=(-H "Connection: close")
+	before=$(journal_lines)
+	b=$(rps "$BARE_URL" "${args[@]}")
+	m=$(rps "$MOCK_URL" "${args[@]}")
+	journaled=$(($(journal_lines) - before))
+	printf "%-22s %12.0f %12.0f %10s   (mock journaled %d lines)\n" "$mode" "$b" "$m" "$(ratio "$m" "$b")" "$journaled"
+done
+echo "target: mock/bare >= 0.95 (issue 12)"
