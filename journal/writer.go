@@ -314,6 +314,14 @@ func (w *Writer) poke() {
 	}
 }
 
+// Writes is the number of write(2) calls since Open: Lines/Writes is how many events a batch
+// carried on average (group commit at work).
+func (w *Writer) Writes() int64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.writes
+}
+
 // Lines is the number of events written since Open.
 func (w *Writer) Lines() int64 {
 	w.mu.Lock()
