@@ -58,8 +58,7 @@ type Stats struct {
 type NotJournalError struct{ BadLine }
 
 func (e *NotJournalError) Error() string {
-	return fmt.Sprintf("%s:%d: not a journal (its first line is not a mockdirector event: %s): %s",
-		e.File, e.Line, e.Reason, e.Prefix)
+	return fmt.Sprintf("%s:%d: not a journal, its first line is %s: %s", e.File, e.Line, e.Reason, e.Prefix)
 }
 
 // RotatedFile is one file a Writer rotated away: PATH.Seq.

@@ -64,6 +64,10 @@ type Options struct {
 	OnError func(error)
 }
 
+// ErrPruned is what OnError hears when the oldest rotated file was removed beyond Keep: a
+// notice, not a failure.
+var ErrPruned = errors.New("removed the oldest rotated file")
+
 // testHookWrite, when set (by tests only), runs before each batch's write(2).
 var testHookWrite func(*Writer)
 
@@ -418,7 +422,7 @@ func (w *Writer) prune() []error {
 		if err := os.Remove(rotated[0].Path); err != nil {
 			errs = append(errs, fmt.Errorf("journal %s: remove the oldest rotated file: %w", rotated[0].Path, err))
 		} else {
-			w.errs.add(fmt.Errorf("journal %s: removed the oldest rotated file %s (keep %d)", w.path, rotated[0].Path, w.opts.Keep))
+			w.errs.add(fmt.Errorf("journal %s: %w %s (keep %d)", w.path, ErrPruned, rotated[0].Path, w.opts.Keep))
 		}
 		rotated = rotated[1:]
 	}

@@ -83,7 +83,13 @@ func Start(o Options) (*Instance, error) {
 		}
 		jo := o.JournalOptions
 		if jo.OnError == nil && o.Log != nil {
-			jo.OnError = func(err error) { o.Log.Error("journal", "err", err) }
+			jo.OnError = func(err error) {
+				if errors.Is(err, journal.ErrPruned) {
+					o.Log.Warn("journal", "notice", err)
+					return
+				}
+				o.Log.Error("journal", "err", err)
+			}
 		}
 		w, err := journal.OpenWith(o.JournalPath, jo)
 		if err != nil {
