@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench/profile.sh: where the mock's time goes under the bench loads. Runs the mock as serve
-# does (bench/cmd/mockprof, CPU profile on) under wrk keep-alive at 64 connections on 443, then
-# SIP OPTIONS over MTLS at 32 connections on 5061, and prints the top of each profile.
+# does (bench/cmd/mockprof, CPU profile on) under wrk at 64 connections on 443 (keep-alive, then
+# new connections), then SIP OPTIONS over MTLS at 32 connections on 5061, and prints the top of
+# each profile and the cumulative share of the parts that matter (journal, TLS, HTTP, SIP, GC).
 #   DUR=10 bench/profile.sh            (KEEP_WORK=1 keeps the profiles in /tmp/mdbench.*)
 . "$(dirname "$0")/lib.sh"
 command -v wrk >/dev/null || { echo "bench: wrk is missing (apt-get install -y wrk)" >&2; exit 2; }
@@ -35,4 +36,5 @@ profile() {
 
 note_machine
 profile https wrk -t2 -c64 -d"${DUR}s" "https://$MOCK_IP:$((443 + OFF))/.well-known/mockdirector"
+profile https-new-connections wrk -t2 -c64 -d"${DUR}s" -H "Connection: close" "https://$MOCK_IP:$((443 + OFF))/.well-known/mockdirector"
 profile sip "$BIN/sipload" -addr "$MOCK_IP:$((5061 + OFF))" -cert "$PCERT" -key "$PKEY" -ca "$CA" -conns 32 -duration "${DUR}s"
