@@ -74,7 +74,12 @@ var testHookWrite func(*Writer)
 // SyncInterval is how often a dirty journal is fsynced by default.
 const SyncInterval = 200 * time.Millisecond
 
+// linePool holds the buffers events are encoded into before they join a batch.
+var linePool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
 // batch is the lines of the Records that share one write(2).
+// The channels are made by the first Record that has to wait for the batch (a batch written
+// by the Record that started it has none, and is reused).
 type batch struct {
 	buf  []byte
 	n    int
@@ -83,8 +88,12 @@ type batch struct {
 	lead chan struct{} // one token: its receiver writes this batch
 }
 
+var batchPool = sync.Pool{New: func() any { return new(batch) }}
+
 func newBatch(buf []byte) *batch {
-	return &batch{buf: buf[:0], done: make(chan struct{}), lead: make(chan struct{}, 1)}
+	b := batchPool.Get().(*batch)
+	*b = batch{buf: buf[:0]}
+	return b
 }
 
 // Open opens (creating, or appending to) a journal file that is never rotated.
@@ -167,7 +176,8 @@ func (w *Writer) Path() string { return w.path }
 // outside the lock; concurrent Records join one batch, written by one of them (the leader)
 // with one write(2) while the others wait for it.
 func (w *Writer) Record(e Event) error {
-	line, err := AppendJSON(make([]byte, 0, 768), &e)
+	lp := linePool.Get().(*[]byte)
+	line, err := AppendJSON((*lp)[:0], &e)
 	if err != nil {
 		return fmt.Errorf("journal %s: %w", w.path, err)
 	}
@@ -180,18 +190,30 @@ func (w *Writer) Record(e Event) error {
 	b := w.cur
 	b.buf = append(b.buf, line...)
 	b.n++
+	if cap(line) <= 64<<10 {
+		*lp = line
+		linePool.Put(lp)
+	}
 	if w.writing {
+		if b.done == nil {
+			b.done, b.lead = make(chan struct{}), make(chan struct{}, 1)
+		}
 		w.mu.Unlock()
 		select {
 		case <-b.done:
 			return b.err
 		case <-b.lead:
 			w.mu.Lock()
+			w.lead() // b is still the batch being filled: this Record writes it
+			return b.err
 		}
 	}
+	// Nobody writes: this Record writes its batch at once, so nobody else waits for it.
 	w.writing = true
 	w.lead()
-	return b.err
+	err = b.err
+	batchPool.Put(b)
+	return err
 }
 
 // lead writes the batch being filled, then hands the next one (filled meanwhile) to one of its
@@ -227,13 +249,16 @@ func (w *Writer) lead() {
 	}
 	b.buf = nil
 	if w.cur.n > 0 {
-		w.cur.lead <- struct{}{}
+		w.cur.lead <- struct{}{} // the Records that joined it made its channels
 	} else {
 		w.writing = false
 		w.idle.Broadcast()
 	}
+	done := b.done
 	w.mu.Unlock()
-	close(b.done)
+	if done != nil {
+		close(done)
+	}
 	if werr != nil {
 		w.errs.add(werr)
 	}
