@@ -7,6 +7,7 @@
 // the mock's 443 and a bare net/http TLS server), bench/sip.sh (SIP OPTIONS over mutual TLS at
 // 32 connections, against the mock's 5061 and a bare sipgo server) and bench/idle.sh (RSS per
 // idle mutual-TLS connection at 10,000), each printing the figures of one run side by side.
-// bench/profile.sh takes a CPU profile of the mock under the same loads. The peers and load
+// bench/profile.sh takes a CPU profile of the mock under the same loads, and bench/journalcost.sh
+// sets the mock with its journal beside the mock journaling nothing. The peers and load
 // clients they start are in bench/cmd.
 package bench

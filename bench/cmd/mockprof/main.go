@@ -27,7 +27,11 @@ func main() {
 	jpath := flag.String("journal", "", "journal file")
 	cpu := flag.String("cpuprofile", "", "CPU profile written from ready until SIGTERM")
 	mem := flag.String("memprofile", "", "heap profile written on SIGTERM")
+	discard := flag.Bool("no-journal", false, "journal nothing (shows what the journal costs; serve cannot do this)")
 	flag.Parse()
+	if *discard {
+		*jpath = ""
+	}
 	if err := run(*bind, *offset, *certDir, *jpath, *cpu, *mem); err != nil {
 		fmt.Fprintln(os.Stderr, "mockprof:", err)
 		os.Exit(1)
@@ -35,23 +39,26 @@ func main() {
 }
 
 func run(bind string, offset int, certDir, jpath, cpu, mem string) error {
-	jw, err := journal.OpenWith(jpath, journal.Options{MaxSize: 256 << 20, Keep: 8})
-	if err != nil {
-		return err
+	rec := journal.Discard
+	if jpath != "" {
+		jw, err := journal.OpenWith(jpath, journal.Options{MaxSize: 256 << 20, Keep: 8})
+		if err != nil {
+			return err
+		}
+		defer func() {
+			fmt.Printf("journal: %d lines in %d write(2)s (%.2f lines a write)\n", jw.Lines(), jw.Writes(), float64(jw.Lines())/float64(max(jw.Writes(), 1)))
+			jw.Close()
+		}()
+		rec = jw
 	}
 	inst, err := server.Start(server.Options{
 		PlanOptions: listeners.PlanOptions{Role: "director", Bind: bind, PortOffset: offset},
-		CertDir:     certDir, Journal: jw,
+		CertDir:     certDir, Journal: rec,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {
-		jw.Close()
 		return err
 	}
-	defer func() {
-		fmt.Printf("journal: %d lines in %d write(2)s (%.2f lines a write)\n", jw.Lines(), jw.Writes(), float64(jw.Lines())/float64(max(jw.Writes(), 1)))
-		jw.Close()
-	}()
 	f, err := os.Create(cpu)
 	if err != nil {
 		inst.Close()
