@@ -112,6 +112,21 @@ var _ = Describe("group commit", func() {
 		Expect(w.Close()).To(MatchError(ContainSubstring("earlier background failure")))
 	})
 
+	It("never rotates what is not a regular file (a journal on /dev/null stays there)", func() {
+		w, err := journal.OpenWith("/dev/null", journal.Options{MaxSize: 100})
+		Expect(err).NotTo(HaveOccurred())
+		for i := range 10 {
+			Expect(w.Record(event("x", i))).To(Or(Succeed(), MatchError(ContainSubstring("sync"))))
+		}
+		w.Close()
+		st, err := os.Stat("/dev/null")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(st.Mode() & os.ModeCharDevice).NotTo(BeZero())
+		rotated, err := journal.RotatedFiles("/dev/null")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(rotated).To(BeEmpty())
+	})
+
 	It("refuses Records once Close has begun, but writes those already queued", func() {
 		w, err := journal.Open(path)
 		Expect(err).NotTo(HaveOccurred())

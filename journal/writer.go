@@ -111,6 +111,9 @@ func OpenWith(path string, o Options) (*Writer, error) {
 	if err != nil {
 		return nil, err
 	}
+	if st, err := f.Stat(); err == nil && !st.Mode().IsRegular() {
+		o.MaxSize = 0 // never rename a device or a pipe (--journal /dev/null)
+	}
 	rotated, err := RotatedFiles(path)
 	if err != nil {
 		f.Close()
