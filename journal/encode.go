@@ -16,7 +16,8 @@ import (
 // journal tests fail until the encoder is brought up to date.
 func AppendJSON(b []byte, e *Event) ([]byte, error) {
 	if !fastEncoding || e.Time.Year() < 0 || e.Time.Year() > 9999 || !jsonw.Finite(e.DurationMS) {
-		j, err := json.Marshal(e)
+		c := *e // a copy: only this path lets the event escape to the heap
+		j, err := json.Marshal(&c)
 		return append(b, j...), err
 	}
 	b = append(b, `{"time":"`...)

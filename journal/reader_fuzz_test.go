@@ -2,6 +2,7 @@ package journal_test
 
 import (
 	"bytes"
+	"errors"
 	"encoding/json"
 	"testing"
 	"time"
@@ -9,10 +10,10 @@ import (
 	"github.com/mockdirector/mockdirector/journal"
 )
 
-// FuzzRead feeds the journal reader arbitrary bytes: it must never panic, must account for
-// every whole line (an event or a skip), and every event it returns must survive the writer's
-// own encoder unchanged (AppendJSON, then Read again), so report sees what serve wrote.
-func FuzzRead(f *testing.F) {
+// FuzzReadRoundTrip feeds the journal reader arbitrary bytes: every event it returns must
+// survive the writer's own encoder unchanged (AppendJSON, then Read again), so report sees what
+// serve wrote. (FuzzRead checks the reader's accounting of lines.)
+func FuzzReadRoundTrip(f *testing.F) {
 	ev := journal.Event{
 		Time: time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC), Kind: journal.KindHTTP, Role: "director", Member: "dir01",
 		Listener: "https-443", Protocol: "https", Port: 443, Transport: "tcp", Local: "127.0.0.1:443", Remote: "127.0.0.9:5000",
@@ -28,12 +29,10 @@ func FuzzRead(f *testing.F) {
 	f.Add([]byte(`{"time":"2026-01-01T00:00:00Z","kind":"sip","sip":{"method":"OPTIONS","status":200}}` + "\n" + `{"cut`))
 	f.Add([]byte("\n\n{}\n[1]\nnull\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		evs, skipped, err := journal.Read(bytes.NewReader(data))
-		if err != nil {
+		evs, _, err := journal.Read(bytes.NewReader(data))
+		var nj *journal.NotJournalError
+		if err != nil && !errors.As(err, &nj) {
 			t.Fatalf("reading from memory failed: %v", err)
-		}
-		if whole := bytes.Count(data, []byte("\n")); len(evs)+skipped > whole {
-			t.Fatalf("%d events and %d skipped from %d whole lines", len(evs), skipped, whole)
 		}
 		for _, e := range evs {
 			b, err := journal.AppendJSON(nil, &e)

@@ -1,101 +1,357 @@
 package journal
 
 import (
+	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 )
 
-// Writer appends events to a JSON Lines file. Each Record is one write(2) of one whole line made
-// before Record returns, so a process killed with SIGKILL loses no event it recorded: the kernel
-// has the bytes. fsync (protection against a machine crash) is batched: at most every
-// SyncInterval, and on Close. (Group commit, several lines per write(2), was tried and dropped:
-// at a mock's load concurrent Records almost never overlap; see bench/.)
+// Writer appends events to a JSON Lines file with group commit: events recorded at the same
+// time share one write(2), and each Record returns only once its own line is in the file (the
+// kernel has the bytes), so a process killed with SIGKILL loses no event it answered for.
+// fsync (protection against a machine crash) runs on a goroutine of its own, at most every
+// SyncInterval and on Close, never on a writer's path. With MaxSize set the file is rotated
+// (see Options); ReadSet and Scan read the rotated files back as one journal.
+//
+// A failed write fails every Record of its batch; a failed background fsync or rotation fails
+// the next batch's Records, is returned by Close and is passed to Options.OnError, so a journal
+// that stopped being safe is never silent.
 type Writer struct {
-	mu     sync.Mutex
-	f      *os.File
-	dirty  bool
-	closed bool
-	done   chan struct{}
-	wg     sync.WaitGroup
-	path   string
-	// lines counts the lines written since Open.
-	lines int64
-	// torn is set when a write failed part-way: the next line starts with a newline so it
-	// does not run into the torn one.
-	torn bool
+	path string
+	opts Options
+
+	mu      sync.Mutex
+	idle    sync.Cond // signalled when the last leader steps down (Close waits for it)
+	f       *os.File
+	size    int64  // bytes in f
+	seq     int    // the suffix of the newest rotated file
+	cur     *batch // the batch being filled
+	spare   []byte // a written batch's buffer, for the next one
+	writing bool   // a leader is writing
+	closed  bool
+	dirty   bool          // written since the last fsync
+	retired []retiredFile // rotated files still to be fsynced and closed by the syncer
+	syncMu  sync.Mutex    // one sync at a time
+	dirDirt bool          // a rename or create to fsync in the directory
+	pending error         // a background failure the next batch reports
+	first   error         // the first background failure, for Close
+	torn    bool          // a write failed part-way: the next batch starts on a new line
+	lines   int64         // lines written since Open
+	writes  int64         // write(2) calls (batches) since Open
+	noRot   time.Time     // no rotation attempt before this (after a failed one)
+	kick    chan struct{}
+	done    chan struct{}
+	wg      sync.WaitGroup
+	errs    errorLimiter
 }
 
-// SyncInterval is how often a dirty journal is fsynced.
+// Options tune a Writer; the zero value is an unrotated journal synced every SyncInterval.
+type Options struct {
+	// MaxSize rotates the file before a write would take it past MaxSize bytes: PATH is renamed
+	// PATH.N (N one more than the newest rotated file, so PATH.1 is the oldest) and a new PATH is
+	// started. 0: never rotate.
+	MaxSize int64
+	// Keep is how many rotated files to keep; the oldest beyond it are removed (and said so
+	// through OnError). 0: keep every rotated file.
+	Keep int
+	// SyncInterval is how often a dirty journal is fsynced (default SyncInterval).
+	SyncInterval time.Duration
+	// OnError is told of background failures (fsync, rotation, removal) and of failed writes,
+	// at most once a second with a count of those it held back. It must not call the Writer.
+	OnError func(error)
+}
+
+// ErrPruned is what OnError hears when the oldest rotated file was removed beyond Keep: a
+// notice, not a failure.
+var ErrPruned = errors.New("removed the oldest rotated file")
+
+// testHookWrite, when set (by tests only), runs before each batch's write(2).
+var testHookWrite func(*Writer)
+
+// SyncInterval is how often a dirty journal is fsynced by default.
 const SyncInterval = 200 * time.Millisecond
 
-// Open opens (creating, or appending to) a journal file.
-func Open(path string) (*Writer, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("journal %s: %w", path, err)
+// linePool holds the buffers events are encoded into before they join a batch.
+var linePool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+// batch is the lines of the Records that share one write(2).
+// The channels are made by the first Record that has to wait for the batch (a batch written
+// by the Record that started it has none, and is reused).
+type batch struct {
+	buf  []byte
+	n    int
+	err  error
+	done chan struct{} // closed once buf is written (or failed)
+	lead chan struct{} // one token: its receiver writes this batch
+}
+
+var batchPool = sync.Pool{New: func() any { return new(batch) }}
+
+func newBatch(buf []byte) *batch {
+	b := batchPool.Get().(*batch)
+	*b = batch{buf: buf[:0]}
+	return b
+}
+
+// Open opens (creating, or appending to) a journal file that is never rotated.
+func Open(path string) (*Writer, error) { return OpenWith(path, Options{}) }
+
+// OpenWith opens (creating, or appending to) a journal file with the given options.
+func OpenWith(path string, o Options) (*Writer, error) {
+	if o.MaxSize < 0 || o.Keep < 0 {
+		return nil, fmt.Errorf("journal %s: max size %d and keep %d must not be negative", path, o.MaxSize, o.Keep)
 	}
-	w := &Writer{f: f, done: make(chan struct{}), path: path}
-	if err := w.repairTail(); err != nil {
+	if o.SyncInterval <= 0 {
+		o.SyncInterval = SyncInterval
+	}
+	f, size, err := openFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if st, err := f.Stat(); err == nil && !st.Mode().IsRegular() {
+		o.MaxSize = 0 // never rename a device or a pipe (--journal /dev/null)
+	}
+	rotated, err := RotatedFiles(path)
+	if err != nil {
 		f.Close()
 		return nil, err
 	}
+	w := &Writer{path: path, opts: o, f: f, size: size, kick: make(chan struct{}, 1), done: make(chan struct{})}
+	if n := len(rotated); n > 0 {
+		w.seq = rotated[n-1].Seq
+	}
+	w.idle.L = &w.mu
+	w.errs.report = o.OnError
+	w.cur = newBatch(nil)
 	w.wg.Add(1)
 	go w.syncLoop()
 	return w, nil
 }
 
-// repairTail ends a line cut by a crash, so the next event starts on a line of its own.
-func (w *Writer) repairTail() error {
-	st, err := w.f.Stat()
-	if err != nil || st.Size() == 0 || !st.Mode().IsRegular() {
-		return err
-	}
-	r, err := os.Open(w.path)
+// openFile opens path for appending (0600: the journal names sources and certificate subjects)
+// and ends a line cut by a crash, so the next event starts on a line of its own.
+func openFile(path string) (*os.File, int64, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
-		return fmt.Errorf("journal %s: %w", w.path, err)
+		return nil, 0, fmt.Errorf("journal %s: %w", path, err)
+	}
+	size, err := repairTail(f, path)
+	if err != nil {
+		f.Close()
+		return nil, 0, err
+	}
+	return f, size, nil
+}
+
+func repairTail(f *os.File, path string) (int64, error) {
+	st, err := f.Stat()
+	if err != nil {
+		return 0, fmt.Errorf("journal %s: %w", path, err)
+	}
+	if st.Size() == 0 || !st.Mode().IsRegular() {
+		return st.Size(), nil
+	}
+	r, err := os.Open(path)
+	if err != nil {
+		return 0, fmt.Errorf("journal %s: %w", path, err)
 	}
 	defer r.Close()
 	last := make([]byte, 1)
 	if _, err := r.ReadAt(last, st.Size()-1); err != nil {
-		return fmt.Errorf("journal %s: %w", w.path, err)
+		return 0, fmt.Errorf("journal %s: %w", path, err)
 	}
-	if last[0] != '\n' {
-		if _, err = w.f.Write([]byte("\n")); err != nil {
-			return fmt.Errorf("journal %s: %w", w.path, err)
-		}
+	if last[0] == '\n' {
+		return st.Size(), nil
 	}
-	return nil
+	if _, err = f.Write([]byte("\n")); err != nil {
+		return 0, fmt.Errorf("journal %s: %w", path, err)
+	}
+	return st.Size() + 1, nil
 }
 
 // Path is the file the writer appends to.
 func (w *Writer) Path() string { return w.path }
 
-// Record writes e as one line, with one write(2), before it returns. Events are encoded outside
-// the lock, so concurrent listeners only queue for the write itself.
+// Record writes e as one line and returns once the line is in the file. Events are encoded
+// outside the lock; concurrent Records join one batch, written by one of them (the leader)
+// with one write(2) while the others wait for it.
 func (w *Writer) Record(e Event) error {
-	b, err := AppendJSON(make([]byte, 0, 768), &e)
+	lp := linePool.Get().(*[]byte)
+	line, err := AppendJSON((*lp)[:0], &e)
 	if err != nil {
 		return fmt.Errorf("journal %s: %w", w.path, err)
 	}
-	b = append(b, '\n')
+	line = append(line, '\n')
 	w.mu.Lock()
-	defer w.mu.Unlock()
 	if w.closed {
+		w.mu.Unlock()
 		return fmt.Errorf("journal %s: closed", w.path)
 	}
-	if w.torn {
-		b = append([]byte{'\n'}, b...)
+	b := w.cur
+	b.buf = append(b.buf, line...)
+	b.n++
+	if cap(line) <= 64<<10 {
+		*lp = line
+		linePool.Put(lp)
 	}
-	if n, err := w.f.Write(b); err != nil {
-		w.torn = w.torn || n > 0
-		return fmt.Errorf("journal %s: %w", w.path, err)
+	if w.writing {
+		if b.done == nil {
+			b.done, b.lead = make(chan struct{}), make(chan struct{}, 1)
+		}
+		w.mu.Unlock()
+		select {
+		case <-b.done:
+			return b.err
+		case <-b.lead:
+			w.mu.Lock()
+			w.lead() // b is still the batch being filled: this Record writes it
+			return b.err
+		}
 	}
-	w.torn = false
-	w.dirty = true
-	w.lines++
-	return nil
+	// Nobody writes: this Record writes its batch at once, so nobody else waits for it.
+	w.writing = true
+	w.lead()
+	err = b.err
+	batchPool.Put(b)
+	return err
+}
+
+// lead writes the batch being filled, then hands the next one (filled meanwhile) to one of its
+// own Records, or steps down when there is none. Called with mu held and writing set; returns
+// with mu released.
+func (w *Writer) lead() {
+	b := w.cur
+	w.cur = newBatch(w.spare)
+	w.spare = nil
+	torn := w.torn
+	w.mu.Unlock()
+
+	partial, err := w.write(b.buf, torn)
+
+	w.mu.Lock()
+	switch {
+	case err == nil:
+		w.torn = false
+		w.writes++
+		w.lines += int64(b.n)
+		w.dirty = true
+	case partial:
+		w.torn = true
+	}
+	werr := err
+	if p := w.pending; p != nil {
+		w.pending = nil
+		err = errors.Join(err, p)
+	}
+	b.err = err
+	if cap(b.buf) <= 1<<20 {
+		w.spare = b.buf
+	}
+	b.buf = nil
+	if w.cur.n > 0 {
+		w.cur.lead <- struct{}{} // the Records that joined it made its channels
+	} else {
+		w.writing = false
+		w.idle.Broadcast()
+	}
+	done := b.done
+	w.mu.Unlock()
+	if done != nil {
+		close(done)
+	}
+	if werr != nil {
+		w.errs.add(werr)
+	}
+}
+
+// write puts one batch into the file (rotating first when it would pass MaxSize) and says
+// whether a failed write left part of it there. Only the leader calls it, so it is the only one
+// to change f and size.
+func (w *Writer) write(buf []byte, torn bool) (partial bool, err error) {
+	if w.opts.MaxSize > 0 && w.size > 0 && w.size+int64(len(buf)) > w.opts.MaxSize {
+		w.rotate()
+	}
+	if torn {
+		buf = append([]byte{'\n'}, buf...)
+	}
+	if testHookWrite != nil {
+		testHookWrite(w)
+	}
+	n, err := w.f.Write(buf)
+	w.size += int64(n)
+	if err != nil {
+		return n > 0 || torn, fmt.Errorf("journal %s: %w", w.path, err)
+	}
+	return false, nil
+}
+
+// rotate renames the file PATH.N+1 and starts a new PATH. The old file goes to the syncer to be
+// fsynced and closed; removing the oldest beyond Keep is the syncer's job too. A failure leaves
+// the writer on the old file (nothing is lost), is reported, and is retried a second later.
+func (w *Writer) rotate() {
+	if time.Now().Before(w.noRot) {
+		return
+	}
+	next := fmt.Sprintf("%s.%d", w.path, w.seq+1)
+	if err := os.Rename(w.path, next); err != nil {
+		w.rotateFailed(fmt.Errorf("journal %s: rotate: %w", w.path, err))
+		return
+	}
+	f, size, err := openFile(w.path)
+	if err != nil {
+		if rerr := os.Rename(next, w.path); rerr != nil {
+			err = errors.Join(err, rerr)
+		}
+		w.rotateFailed(fmt.Errorf("journal %s: rotate: %w", w.path, err))
+		return
+	}
+	w.mu.Lock()
+	w.retired = append(w.retired, retiredFile{w.f, next})
+	w.f, w.size, w.seq = f, size, w.seq+1
+	w.dirDirt = true
+	w.mu.Unlock()
+	w.poke()
+}
+
+// rotateFailed reports a failed rotation; it fails no Record (the lines still go to the old
+// file) but Close returns it and OnError hears of it.
+func (w *Writer) rotateFailed(err error) {
+	w.noRot = time.Now().Add(time.Second)
+	w.background(err, false)
+}
+
+// background records a failure off the writers' path: Close returns the first one, OnError
+// hears of it, and with failNext (an fsync failed: lines may not be on disk) the Records of the
+// next batch fail with it too.
+func (w *Writer) background(err error, failNext bool) {
+	w.mu.Lock()
+	if failNext && w.pending == nil {
+		w.pending = fmt.Errorf("%w (events journaled before it may not be on disk)", err)
+	}
+	if w.first == nil {
+		w.first = err
+	}
+	w.mu.Unlock()
+	w.errs.add(err)
+}
+
+// poke asks the syncer to run now.
+func (w *Writer) poke() {
+	select {
+	case w.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Writes is the number of write(2) calls since Open: Lines/Writes is how many events a batch
+// carried on average (group commit at work).
+func (w *Writer) Writes() int64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.writes
 }
 
 // Lines is the number of events written since Open.
@@ -107,35 +363,114 @@ func (w *Writer) Lines() int64 {
 
 func (w *Writer) syncLoop() {
 	defer w.wg.Done()
-	t := time.NewTicker(SyncInterval)
+	t := time.NewTicker(w.opts.SyncInterval)
 	defer t.Stop()
 	for {
 		select {
 		case <-w.done:
 			return
 		case <-t.C:
-			w.Sync()
+		case <-w.kick:
 		}
+		w.Sync()
 	}
 }
 
-// Sync flushes the file to disk if anything was written since the last Sync. Writes go on
-// while it runs; what they add is synced next time.
+// Sync fsyncs what was written since the last Sync (and the files rotated away, which it then
+// closes, and the directory after a rotation), then removes rotated files beyond Keep. Writes
+// go on while it runs. A failure is returned and also reported as a background failure.
 func (w *Writer) Sync() error {
 	w.mu.Lock()
-	dirty := w.dirty && !w.closed
-	w.dirty = false
+	closed := w.closed
 	w.mu.Unlock()
-	if !dirty {
+	if closed {
 		return nil
 	}
-	if err := w.f.Sync(); err != nil {
-		return fmt.Errorf("journal %s: sync: %w", w.path, err)
-	}
-	return nil
+	return w.sync()
 }
 
-// Close syncs and closes the file.
+// retiredFile is a rotated file and its name now.
+type retiredFile struct {
+	f    *os.File
+	name string
+}
+
+func (w *Writer) sync() error {
+	w.syncMu.Lock()
+	defer w.syncMu.Unlock()
+	w.mu.Lock()
+	f, dirty, retired, dir := w.f, w.dirty, w.retired, w.dirDirt
+	w.dirty, w.retired, w.dirDirt = false, nil, false
+	w.mu.Unlock()
+
+	var errs []error
+	for _, r := range retired {
+		if err := r.f.Sync(); err != nil {
+			errs = append(errs, fmt.Errorf("journal %s: sync: %w", r.name, err))
+		}
+		if err := r.f.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("journal %s: close: %w", r.name, err))
+		}
+	}
+	if dirty {
+		if err := f.Sync(); err != nil {
+			errs = append(errs, fmt.Errorf("journal %s: sync: %w", w.path, err))
+		}
+	}
+	if dir {
+		if err := syncDir(filepath.Dir(w.path)); err != nil {
+			errs = append(errs, fmt.Errorf("journal %s: sync directory: %w", w.path, err))
+		}
+	}
+	err := errors.Join(errs...)
+	if err != nil {
+		w.background(err, true)
+	}
+	if dir {
+		if perr := errors.Join(w.prune()...); perr != nil {
+			w.background(perr, false)
+			err = errors.Join(err, perr)
+		}
+	}
+	return err
+}
+
+// prune removes the oldest rotated files beyond Keep, and says so (a report over what is left
+// no longer holds them).
+func (w *Writer) prune() []error {
+	if w.opts.Keep == 0 {
+		return nil
+	}
+	rotated, err := RotatedFiles(w.path)
+	if err != nil {
+		return []error{err}
+	}
+	var errs []error
+	for len(rotated) > w.opts.Keep {
+		if err := os.Remove(rotated[0].Path); err != nil {
+			errs = append(errs, fmt.Errorf("journal %s: remove the oldest rotated file: %w", rotated[0].Path, err))
+		} else {
+			w.errs.add(fmt.Errorf("journal %s: %w %s (keep %d)", w.path, ErrPruned, rotated[0].Path, w.opts.Keep))
+		}
+		rotated = rotated[1:]
+	}
+	return errs
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// Close waits for the batch being written, syncs and closes the file. It returns the first
+// background failure since Open, if any, beside its own.
 func (w *Writer) Close() error {
 	w.mu.Lock()
 	if w.closed {
@@ -143,12 +478,52 @@ func (w *Writer) Close() error {
 		return nil
 	}
 	w.closed = true
+	for w.writing {
+		w.idle.Wait()
+	}
 	w.mu.Unlock()
 	close(w.done)
 	w.wg.Wait()
-	err := w.f.Sync()
-	if cerr := w.f.Close(); err == nil {
-		err = cerr
+
+	w.mu.Lock()
+	w.dirty = true
+	first := w.first
+	w.mu.Unlock()
+	err := w.sync()
+	w.syncMu.Lock()
+	defer w.syncMu.Unlock()
+	if cerr := w.f.Close(); cerr != nil {
+		err = errors.Join(err, fmt.Errorf("journal %s: close: %w", w.path, cerr))
+	}
+	if first != nil {
+		err = errors.Join(fmt.Errorf("journal %s: an earlier background failure: %w", w.path, first), err)
 	}
 	return err
+}
+
+// errorLimiter passes failures on at most once a second, with the count of those held back.
+type errorLimiter struct {
+	report func(error)
+	mu     sync.Mutex
+	last   time.Time
+	held   int
+}
+
+func (l *errorLimiter) add(err error) {
+	if l.report == nil {
+		return
+	}
+	l.mu.Lock()
+	now := time.Now()
+	if now.Sub(l.last) < time.Second {
+		l.held++
+		l.mu.Unlock()
+		return
+	}
+	if l.held > 0 {
+		err = fmt.Errorf("%w (and %d more journal messages held back in the last second)", err, l.held)
+	}
+	l.last, l.held = now, 0
+	l.mu.Unlock()
+	l.report(err)
 }

@@ -1,7 +1,6 @@
 package report
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
@@ -10,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sort"
 	"strconv"
 
 	"github.com/mockdirector/mockdirector/journal"
@@ -19,68 +17,46 @@ import (
 // ErrNotJournal is the error of a file that is not a journal (a YAML file, a probe result).
 var ErrNotJournal = errors.New("not a journal")
 
-// ReadJournals reads the journals of the members of a pool into one time-ordered list, and
-// describes each file as an Input (SHA-256, events, unreadable lines as file:line). A file whose
-// first line is not a journal event is an error naming the file and the line (ErrNotJournal);
-// an unreadable line after a good one is counted and named, not fatal; an unterminated last
-// line is an event still being written and is skipped.
-//
-// It is report's own loop until the journal reader gives line numbers; it keeps to
-// journal.Event so it can move onto that reader.
-func ReadJournals(paths ...string) ([]journal.Event, []Input, error) {
-	var all []journal.Event
-	var inputs []Input
-	for _, p := range paths {
-		evs, in, err := readJournal(p)
-		if err != nil {
-			return nil, nil, err
+// ReadJournals streams the journals of the members of a pool (each with its rotated files) to
+// add in time order, with memory independent of their size (journal.Scan), and describes each
+// file as an Input for the manifest (SHA-256, bytes, unreadable lines as file:line). A file
+// whose first line is not a journal event is an error naming the file and the line
+// (ErrNotJournal); an unreadable line after a good one is counted and named, not fatal; an
+// unterminated last line is an event still being written and is skipped.
+func ReadJournals(add func(journal.Event), paths ...string) ([]Input, error) {
+	per := map[string]int{}
+	st, err := journal.Scan(paths, func(e journal.Event) error {
+		add(e)
+		return nil
+	})
+	if err != nil {
+		var nj *journal.NotJournalError
+		if errors.As(err, &nj) {
+			return nil, fmt.Errorf("journal %s:%d: %w: %q is not a journal event (pass the file serve --journal wrote)", nj.File, nj.Line, ErrNotJournal, nj.Prefix)
 		}
-		all = append(all, evs...)
+		return nil, fmt.Errorf("journal: %w", err)
+	}
+	var inputs []Input
+	for _, f := range st.Files {
+		in, err := HashFile("journal", f)
+		if err != nil {
+			return nil, err
+		}
+		per[f] = len(inputs)
 		inputs = append(inputs, in)
 	}
-	sort.SliceStable(all, func(i, j int) bool { return all[i].Time.Before(all[j].Time) })
-	return all, inputs, nil
-}
-
-func readJournal(path string) ([]journal.Event, Input, error) {
-	in := Input{Kind: "journal", Path: path}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, in, fmt.Errorf("journal: %w", err)
-	}
-	defer f.Close()
-	h := sha256.New()
-	br := bufio.NewReaderSize(io.TeeReader(f, h), 64<<10)
-	var out []journal.Event
-	good := false
-	for n := 1; ; n++ {
-		b, rerr := br.ReadBytes('\n')
-		in.Bytes += int64(len(b))
-		if rerr == nil && len(bytes.TrimSpace(b)) > 0 {
-			e, ok := decodeEvent(b)
-			switch {
-			case ok:
-				good = true
-				out = append(out, e)
-			case !good:
-				return nil, in, fmt.Errorf("journal %s:%d: %w: %q is not a journal event (pass the file serve --journal wrote)", path, n, ErrNotJournal, clip(b))
-			default:
-				in.BadLines = append(in.BadLines, path+":"+strconv.Itoa(n))
-			}
-		}
-		if rerr == io.EOF {
-			if t := bytes.TrimSpace(b); !good && len(t) > 0 && t[0] != '{' {
-				return nil, in, fmt.Errorf("journal %s:%d: %w: %q is not a journal event (pass the file serve --journal wrote)", path, n, ErrNotJournal, clip(b))
-			}
-			break // an unterminated tail is an event still being written
-		}
-		if rerr != nil {
-			return nil, in, fmt.Errorf("journal %s: %w", path, rerr)
+	for _, bl := range st.Bad {
+		if i, ok := per[bl.File]; ok {
+			inputs[i].BadLines = append(inputs[i].BadLines, bl.File+":"+strconv.Itoa(bl.Line))
 		}
 	}
-	in.Events = len(out)
-	in.SHA256 = hex.EncodeToString(h.Sum(nil))
-	return out, in, nil
+	if more := st.BadCount - len(st.Bad); more > 0 && len(inputs) > 0 {
+		inputs[len(inputs)-1].BadLines = append(inputs[len(inputs)-1].BadLines, fmt.Sprintf("... and %d more", more))
+	}
+	if len(inputs) > 0 {
+		inputs[0].Events = st.Events // journal.Scan merges the files: the count is for them all
+	}
+	return inputs, nil
 }
 
 // decodeEvent reads one line as an event: a JSON object with at least a time, a kind and a role.

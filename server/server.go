@@ -45,6 +45,8 @@ type Options struct {
 	// Journal receives events; when nil, JournalPath is opened (and closed by Close).
 	Journal     journal.Recorder
 	JournalPath string
+	// JournalOptions open JournalPath: rotation, keep. Background journal failures go to Log.
+	JournalOptions journal.Options
 	// Observers also see every event, after the journal has it (metrics, the live page).
 	Observers []journal.Recorder
 
@@ -99,7 +101,17 @@ func Start(o Options) (*Instance, error) {
 		if o.JournalPath == "" {
 			return nil, errors.New("no journal: pass --journal FILE")
 		}
-		w, err := journal.Open(o.JournalPath)
+		jo := o.JournalOptions
+		if jo.OnError == nil && o.Log != nil {
+			jo.OnError = func(err error) {
+				if errors.Is(err, journal.ErrPruned) {
+					o.Log.Warn("journal", "notice", err)
+					return
+				}
+				o.Log.Error("journal", "err", err)
+			}
+		}
+		w, err := journal.OpenWith(o.JournalPath, jo)
 		if err != nil {
 			return nil, err
 		}

@@ -136,20 +136,17 @@ func runReport(cmd *cobra.Command, f reportFlags) error {
 	if err != nil {
 		return usageErr(err)
 	}
-	events, inputs, err := report.ReadJournals(f.journals...)
-	if err != nil {
-		if errors.Is(err, report.ErrNotJournal) {
-			return usageErr(err)
-		}
-		return usageErr(fmt.Errorf("%w (pass the file serve --journal wrote)", err))
-	}
 	opts := report.Options{Roles: f.roles}
 	if f.since > 0 {
 		opts.Since = time.Now().Add(-f.since)
 	}
 	b := report.NewBuilder(scn, topo, opts)
-	for _, e := range events {
-		b.Add(e)
+	inputs, err := report.ReadJournals(b.Add, f.journals...)
+	if err != nil {
+		if errors.Is(err, report.ErrNotJournal) {
+			return usageErr(err)
+		}
+		return usageErr(fmt.Errorf("%w (pass the file serve --journal wrote)", err))
 	}
 	res := b.Result()
 	res.Run = report.CurrentRun(commandLine())

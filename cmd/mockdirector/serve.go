@@ -13,11 +13,13 @@ import (
 	"syscall"
 	"text/tabwriter"
 
+	"github.com/dustin/go-humanize"
 	"github.com/spf13/cobra"
 
 	"github.com/mockdirector/mockdirector/certs"
 	"github.com/mockdirector/mockdirector/internal/roleprofile"
 	"github.com/mockdirector/mockdirector/internal/wire"
+	"github.com/mockdirector/mockdirector/journal"
 	"github.com/mockdirector/mockdirector/listeners"
 	"github.com/mockdirector/mockdirector/scenarios"
 	"github.com/mockdirector/mockdirector/server"
@@ -31,6 +33,8 @@ type serveFlags struct {
 	journal                              string
 	verbose, noGuards                    bool
 	limits                               listeners.Limits
+	journalMaxSize                       string
+	journalKeep                          int
 	adminFlags
 }
 
@@ -75,6 +79,8 @@ Examples:
 	fl.StringVar(&f.keyFile, "key-file", "", "the site's own PEM private key")
 	fl.StringVar(&f.ca, "ca", "", "PEM CA bundle that client certificates must chain to")
 	fl.StringVar(&f.journal, "journal", "mockdirector-journal.jsonl", "journal file (JSON Lines, appended)")
+	fl.StringVar(&f.journalMaxSize, "journal-max-size", "256MiB", "rotate the journal before it passes SIZE (FILE becomes FILE.1, FILE.2, ... oldest first; report reads them all); 0: never")
+	fl.IntVar(&f.journalKeep, "journal-keep", 8, "rotated journal files to keep (the oldest beyond are removed, and serve says so); 0: keep all")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "log protocol details to stderr")
 	fl.BoolVar(&f.noGuards, "no-guards", false, "bind no guard listeners on the ports the table denies toward the role")
 	fl.IntVar(&f.limits.MaxConns, "max-conns", listeners.DefaultMaxConns, "open TCP connections across all listeners; more are refused and journaled as over-limit (-1: no cap)")
@@ -102,6 +108,13 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 	if err != nil {
 		return usageErr(err)
 	}
+	maxSize, err := humanize.ParseBytes(f.journalMaxSize)
+	if err != nil || maxSize > 1<<62 {
+		return usageErr(fmt.Errorf("--journal-max-size %q: a size such as 256MiB, 1GB or 0 (never rotate)", f.journalMaxSize))
+	}
+	if f.journalKeep < 0 {
+		return usageErr(fmt.Errorf("--journal-keep %d: a count of rotated files, 0 keeps all", f.journalKeep))
+	}
 	level := slog.LevelWarn
 	if f.verbose {
 		level = slog.LevelDebug
@@ -120,7 +133,7 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 	inst, err := server.Start(server.Options{
 		Scenario: scn, Topology: topo, PlanOptions: po, Profile: prof,
 		CertDir: f.certDir, KeyType: kt, CertFile: f.cert, KeyFile: f.keyFile, CAFile: f.ca, CertPassword: serveCertPassword,
-		JournalPath: f.journal, Limits: f.limits,
+		JournalPath: f.journal, Limits: f.limits, JournalOptions: journal.Options{MaxSize: int64(maxSize), Keep: f.journalKeep},
 		Log:       log,
 		Out:       out,
 		Observers: adm.observers(),

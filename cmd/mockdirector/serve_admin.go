@@ -61,12 +61,18 @@ func startAdmin(f adminFlags, role, member, journalPath string, scn *scenarios.S
 	if err != nil {
 		return nil, usageErr(fmt.Errorf("--admin: %w", err))
 	}
-	// The journal serve appends to already holds earlier runs: the matrix starts from them.
+	// The journal serve appends to already holds earlier runs (and its rotated files): the
+	// matrix starts from them, streamed event by event so memory does not grow with the journal.
 	if journalPath != "" {
-		evs, err := journal.ReadFile(journalPath)
+		st, err := journal.Scan([]string{journalPath}, func(e journal.Event) error {
+			srv.Seed([]journal.Event{e})
+			return nil
+		})
+		if st.BadCount > 0 {
+			log.Warn("admin: corrupt journal lines skipped", "count", st.BadCount, "first", st.Bad[0].String())
+		}
 		switch {
 		case err == nil:
-			srv.Seed(evs)
 		case !errors.Is(err, fs.ErrNotExist):
 			log.Warn("admin: earlier journal not read; the matrix starts empty", "journal", journalPath, "err", err)
 		}

@@ -58,6 +58,23 @@ func sipOptions(c *tls.Conn, r *bufio.Reader, callID string) string {
 	return status
 }
 
+// sipAnswer is sipOptions for a goroutine: false (not a failure) when the connection ends.
+func sipAnswer(c *tls.Conn, r *bufio.Reader, callID string) bool {
+	fmt.Fprintf(c, "OPTIONS sip:dir-pool.contoso.local SIP/2.0\r\nVia: SIP/2.0/TLS 127.0.10.250:5061;branch=z9hG4bK%s\r\n"+
+		"From: <sip:probe@contoso.com>;tag=1\r\nTo: <sip:dir-pool.contoso.local>\r\nCall-ID: %s\r\nCSeq: 1 OPTIONS\r\n"+
+		"Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n", callID, callID)
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	tp := textproto.NewReader(r)
+	status, err := tp.ReadLine()
+	if err != nil {
+		return false
+	}
+	if _, err := tp.ReadMIMEHeader(); err != nil {
+		return false
+	}
+	return status == "SIP/2.0 200 OK"
+}
+
 var _ = Describe("the journal of mockdirector serve", Label("journal", "process"), func() {
 	It("has one line per answered request and survives kill -9", func() {
 		m := startServe("director", "127.0.10.40", servePortOffset)
@@ -89,8 +106,8 @@ var _ = Describe("the journal of mockdirector serve", Label("journal", "process"
 		Expect(strings.HasSuffix(string(data), "\n")).To(BeTrue(), "the last line is whole")
 	})
 
-	It("loses no answered request when killed -9 under concurrent load", func() {
-		m := startServe("director", "127.0.10.41", servePortOffset)
+	It("loses no answered request when killed -9 under concurrent load (SIP and HTTPS, group commit, rotation on)", func() {
+		m := startServe("director", "127.0.10.41", servePortOffset, "--journal-max-size", "32KiB", "--journal-keep", "0")
 		var mu sync.Mutex
 		answered := map[string]bool{}
 		var count atomic.Int64
@@ -122,6 +139,34 @@ var _ = Describe("the journal of mockdirector serve", Label("journal", "process"
 				}
 			}()
 		}
+		var sipMu sync.Mutex
+		sipAnswered := map[string]bool{}
+		for w := range 2 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				c, err := tls.Dial("tcp", m.addr(5061), m.tlsConf("dir-pool.contoso.local"))
+				if err != nil {
+					return
+				}
+				defer c.Close()
+				br := bufio.NewReader(c)
+				for i := 0; i < 5000; i++ {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					id := fmt.Sprintf("kill9-sip-%d-%d", w, i)
+					if !sipAnswer(c, br, id) {
+						return
+					}
+					sipMu.Lock()
+					sipAnswered[id] = true
+					sipMu.Unlock()
+				}
+			}()
+		}
 		Eventually(count.Load, 30*time.Second).Should(BeNumerically(">=", 300))
 		m.session.Signal(syscall.SIGKILL) // with requests in flight
 		Eventually(m.session, 5*time.Second).Should(gexec.Exit())
@@ -133,11 +178,21 @@ var _ = Describe("the journal of mockdirector serve", Label("journal", "process"
 			if e.Kind == journal.KindHTTP {
 				journaled[e.HTTP.Path] = true
 			}
+			if e.Kind == journal.KindSIP {
+				journaled[e.SIP.CallID] = true
+			}
 		}
 		Expect(len(answered)).To(BeNumerically(">=", 300))
 		for p := range answered {
 			Expect(journaled).To(HaveKey(p), "request %s was answered but is not in the journal", p)
 		}
+		Expect(sipAnswered).NotTo(BeEmpty())
+		for id := range sipAnswered {
+			Expect(journaled).To(HaveKey(id), "SIP OPTIONS %s was answered but is not in the journal", id)
+		}
+		rotated, err := journal.RotatedFiles(m.journal)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(rotated).NotTo(BeEmpty(), "the journal rotated during the load")
 	})
 
 	DescribeTable("drains, syncs the journal and exits 0 on",

@@ -1,0 +1,88 @@
+// Command mockprof runs the mock as serve does (server.Start: the director role, generated
+// certificates, a journal file) and writes a CPU and heap profile of it, so bench/profile.sh can
+// say where the time goes under the bench scripts' loads. serve itself has no profiling flag.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime"
+	"runtime/pprof"
+	"syscall"
+
+	"github.com/mockdirector/mockdirector/internal/roleprofile"
+	"github.com/mockdirector/mockdirector/journal"
+	"github.com/mockdirector/mockdirector/scenarios"
+	"github.com/mockdirector/mockdirector/server"
+	"github.com/mockdirector/mockdirector/topology"
+)
+
+func main() {
+	bind := flag.String("bind", "127.0.31.1", "address every listener binds")
+	offset := flag.Int("port-offset", 14000, "added to every port")
+	certDir := flag.String("certs", "", "certificate directory (generated when missing)")
+	jpath := flag.String("journal", "", "journal file")
+	cpu := flag.String("cpuprofile", "", "CPU profile written from ready until SIGTERM")
+	mem := flag.String("memprofile", "", "heap profile written on SIGTERM")
+	discard := flag.Bool("no-journal", false, "journal nothing (shows what the journal costs; serve cannot do this)")
+	flag.Parse()
+	if *discard {
+		*jpath = ""
+	}
+	if err := run(*bind, *offset, *certDir, *jpath, *cpu, *mem); err != nil {
+		fmt.Fprintln(os.Stderr, "mockprof:", err)
+		os.Exit(1)
+	}
+}
+
+func run(bind string, offset int, certDir, jpath, cpu, mem string) error {
+	rec := journal.Discard
+	if jpath != "" {
+		jw, err := journal.OpenWith(jpath, journal.Options{MaxSize: 256 << 20, Keep: 8})
+		if err != nil {
+			return err
+		}
+		defer func() {
+			fmt.Printf("journal: %d lines in %d write(2)s (%.2f lines a write)\n", jw.Lines(), jw.Writes(), float64(jw.Lines())/float64(max(jw.Writes(), 1)))
+			jw.Close()
+		}()
+		rec = jw
+	}
+	inst, err := server.Start(server.Options{
+		Scenario: scenarios.Default(), Topology: topology.Default(),
+		PlanOptions: roleprofile.PlanOptions{Role: "director", Bind: bind, PortOffset: offset},
+		CertDir:     certDir, Journal: rec,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		return err
+	}
+	f, err := os.Create(cpu)
+	if err != nil {
+		inst.Close()
+		return err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		inst.Close()
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	fmt.Println("ready")
+	err = inst.Serve(ctx)
+	pprof.StopCPUProfile()
+	f.Close()
+	if mem != "" {
+		runtime.GC()
+		if hf, herr := os.Create(mem); herr == nil {
+			pprof.WriteHeapProfile(hf)
+			hf.Close()
+		}
+	}
+	return err
+}

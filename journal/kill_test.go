@@ -1,0 +1,112 @@
+package journal_test
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/mockdirector/mockdirector/journal"
+)
+
+// childEnv names the journal the child process writes.
+const childEnv = "MOCKDIRECTOR_JOURNAL_KILL_CHILD"
+
+// runChild records events from 32 goroutines into a rotating journal and prints each event's
+// id on stdout only after its Record returned, until it is killed (bounded: 200k events).
+func runChild(path string) int {
+	w, err := journal.OpenWith(path, journal.Options{MaxSize: 64 << 10, SyncInterval: 10 * time.Millisecond})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	acks := make(chan string, 1024)
+	var wg sync.WaitGroup
+	for g := range 32 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 200000 / 32 {
+				e := event(fmt.Sprintf("g%d", g), i)
+				if err := w.Record(e); err != nil {
+					fmt.Fprintln(os.Stderr, err)
+					return
+				}
+				acks <- e.Listener + e.HTTP.Path
+			}
+		}()
+	}
+	go func() { wg.Wait(); close(acks) }()
+	out := bufio.NewWriterSize(os.Stdout, 4096)
+	for id := range acks {
+		fmt.Fprintln(out, id)
+		if len(acks) == 0 {
+			out.Flush()
+		}
+	}
+	out.Flush()
+	w.Close()
+	return 0
+}
+
+var _ = Describe("the journal under kill -9", Label("process"), func() {
+	It("holds every event whose Record returned, with group commit and rotation on", func() {
+		dir := GinkgoT().TempDir()
+		path := filepath.Join(dir, "j.jsonl")
+		self, err := os.Executable()
+		Expect(err).NotTo(HaveOccurred())
+		cmd := exec.Command(self)
+		cmd.Env = append(os.Environ(), childEnv+"="+path)
+		cmd.Stderr = GinkgoWriter
+		stdout, err := cmd.StdoutPipe()
+		Expect(err).NotTo(HaveOccurred())
+		Expect(cmd.Start()).To(Succeed())
+		DeferCleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+
+		acked := map[string]bool{}
+		br := bufio.NewReader(stdout)
+		killed := false
+		for {
+			// Only whole lines: the kill can cut the child's last write to the pipe mid-line.
+			id, err := br.ReadString('\n')
+			if err != nil {
+				break
+			}
+			acked[strings.TrimSuffix(id, "\n")] = true
+			if !killed && len(acked) >= 20000 {
+				Expect(cmd.Process.Signal(syscall.SIGKILL)).To(Succeed()) // Records in flight
+				killed = true
+			}
+		}
+		Expect(killed).To(BeTrue(), "the child ended before it was killed (%d acks)", len(acked))
+		err = cmd.Wait()
+		Expect(err).To(MatchError(ContainSubstring("killed")))
+
+		rotated, err := journal.RotatedFiles(path)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(len(rotated)).To(BeNumerically(">", 10), "rotation was on")
+		journaled := map[string]bool{}
+		st, err := journal.Scan([]string{path}, func(e journal.Event) error {
+			journaled[e.Listener+e.HTTP.Path] = true
+			return nil
+		})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(st.BadCount).To(BeZero(), "no torn line: %v", st.Bad)
+		var missing []string
+		for id := range acked {
+			if !journaled[id] {
+				missing = append(missing, id)
+			}
+		}
+		Expect(missing).To(BeEmpty(), "answered but not journaled (of %d answered): %s", len(acked), strings.Join(missing[:min(len(missing), 10)], " "))
+		GinkgoWriter.Printf("%d acked, %d journaled, %d files\n", len(acked), len(journaled), len(st.Files))
+	})
+})
