@@ -2,8 +2,8 @@ package journal_test
 
 import (
 	"bytes"
-	"errors"
 	"encoding/json"
+	"errors"
 	"testing"
 	"time"
 
