@@ -96,9 +96,9 @@ func (p *Profile) planGuards(scn *scenarios.Scenario, o PlanOptions) ([]listener
 			continue
 		}
 		name := listeners.GuardName(g.Protocol, g.Port)
-		port := g.Port + o.PortOffset
+		port := o.port(g.Port)
 		addr := net.JoinHostPort(host, strconv.Itoa(port))
-		if port < 1 || port > 65535 {
+		if !o.Ephemeral && (port < 1 || port > 65535) {
 			p.Unguarded = append(p.Unguarded, Unguarded{Port: g, Addr: addr,
 				Reason: fmt.Sprintf("port %d with --port-offset %d is out of range", g.Port, o.PortOffset)})
 			continue

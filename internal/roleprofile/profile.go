@@ -27,6 +27,10 @@ type PlanOptions struct {
 	Bind string
 	// PortOffset is added to every table port (for non-root use).
 	PortOffset int
+	// Ephemeral binds every listener to port 0 instead (the kernel picks; the bound addresses
+	// come from the running listeners): tests, benchmarks and in-process labs, so runs on one
+	// host never collide. PortOffset is ignored.
+	Ephemeral bool
 	// Guards adds a guard listener on every port the table denies toward the role (see
 	// GuardPorts). The command line turns it on unless --no-guards.
 	Guards bool
@@ -78,7 +82,7 @@ func New(scn *scenarios.Scenario, topo *topology.Topology, o PlanOptions) (*Prof
 		if o.Bind != "" {
 			host = o.Bind
 		}
-		port := r.Port + o.PortOffset
+		port := o.port(r.Port)
 		proto := wire.Protocol(r.Protocol)
 		s := listeners.Spec{Role: o.Role, Member: member.Name, Pool: pool.FQDN, Name: listeners.ListenerName(proto, r.Port), Protocol: proto, Port: r.Port}
 		if ov, ok := OverrideFor(topo, o.Role, member.Name, r.Port); ok {
@@ -114,6 +118,14 @@ func New(scn *scenarios.Scenario, topo *topology.Topology, o PlanOptions) (*Prof
 		}
 	}
 	return p, nil
+}
+
+// port is where a table port is bound: plus the offset, or 0 when Ephemeral.
+func (o PlanOptions) port(table int) int {
+	if o.Ephemeral {
+		return 0
+	}
+	return table + o.PortOffset
 }
 
 // All is every listener of the profile: the served ones, then the guards.

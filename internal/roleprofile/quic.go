@@ -24,7 +24,7 @@ func planQUIC(topo *topology.Topology, pool *topology.Pool, member topology.Memb
 			host = ov.Bind
 		}
 		for _, p := range ov.QUICPorts() {
-			port := p + o.PortOffset
+			port := o.port(p)
 			if ov.Listen != 0 {
 				port = ov.Listen
 			}
