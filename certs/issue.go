@@ -38,7 +38,7 @@ const DefaultKeyType = RSA2048
 // KeyTypes lists the accepted key types.
 var KeyTypes = []KeyType{RSA2048, RSA3072, RSA4096, ECDSAP256}
 
-// ParseKeyType checks a --key value.
+// ParseKeyType checks a --key-type value.
 func ParseKeyType(s string) (KeyType, error) {
 	k := KeyType(s)
 	if slices.Contains(KeyTypes, k) {

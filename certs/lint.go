@@ -259,7 +259,7 @@ func Lint(chain []*x509.Certificate, p LintProfile) []Finding {
 		}
 	case *ecdsa.PublicKey:
 		if isLyncRole(p.Role) {
-			add(CodeKeyType, SeverityWarning, "re-issue with an RSA 2048 key (mockdirector certs init --key rsa2048) unless every peer on the path is known to take ECDSA", "ECDSA %s key: Lync 2013 peers and older hardware load balancers expect RSA", k.Curve.Params().Name)
+			add(CodeKeyType, SeverityWarning, "re-issue with an RSA 2048 key (mockdirector certs init --key-type rsa2048) unless every peer on the path is known to take ECDSA", "ECDSA %s key: Lync 2013 peers and older hardware load balancers expect RSA", k.Curve.Params().Name)
 			ref(RefKeyAlg)
 		}
 	case ed25519.PublicKey:

@@ -25,7 +25,7 @@ func init() {
 of every pool in the topology DIR/<member-fqdn>.crt and .key, plus DIR/probe.crt for the prober.
 Each certificate has the subject and SANs a Lync deployment uses (pool FQDN, member FQDN,
 sip.<domain> and the simple URLs for Director and Front End), EKU serverAuth + clientAuth, an RSA
-2048 key (--key), SHA-256, at most --validity including the one-hour backdate, and the CRL
+2048 key (--key-type), SHA-256, at most --validity including the one-hour backdate, and the CRL
 Distribution Point and AIA URLs of its CA under the topology's pki base (default
 http://pki.<domain>/mockdirector/ca.crl and ca.crt; intermediate.crl/.crt with --intermediate).
 Each CA gets its CRL (DIR/ca.crl, DIR/intermediate.crl), which serve publishes at those URLs;
@@ -33,12 +33,12 @@ DIR/pki.url records the base. Keys are written 0600; nothing is overwritten with
 
 Examples:
   mockdirector certs init --dir ./c
-  mockdirector certs init --dir ./c --config site.yaml --intermediate --key rsa2048 --validity 397d`,
+  mockdirector certs init --dir ./c --config site.yaml --intermediate --key-type rsa2048 --validity 397d`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			kt, err := certs.ParseKeyType(key)
 			if err != nil {
-				return usageErr(fmt.Errorf("--key: %w", err))
+				return usageErr(fmt.Errorf("--key-type: %w", err))
 			}
 			v, err := parseValidity(validity)
 			if err != nil {
@@ -60,7 +60,7 @@ Examples:
 	}
 	initCmd.Flags().StringVar(&dir, "dir", "mockdirector-certs", "directory to write into")
 	initCmd.Flags().StringVar(&config, "config", "", "topology YAML (default: built-in contoso)")
-	initCmd.Flags().StringVar(&key, "key", string(certs.DefaultKeyType), "key type: rsa2048 (what Lync 2013 peers expect), rsa3072, rsa4096, ecdsa-p256")
+	keyTypeFlag(initCmd.Flags(), &key)
 	initCmd.Flags().BoolVar(&force, "force", false, "replace existing files (peers must then trust the new CA)")
 	initCmd.Flags().BoolVar(&intermediate, "intermediate", false, "issue the leaves from an intermediate CA under the root; every leaf file then holds the chain (leaf + intermediate), served complete")
 	initCmd.Flags().StringVar(&validity, "validity", "825d", "leaf validity: days (90d) or a Go duration (2160h)")

@@ -37,7 +37,7 @@ Examples:
 		RunE: func(cmd *cobra.Command, args []string) error {
 			kt, err := certs.ParseKeyType(key)
 			if err != nil {
-				return usageErr(fmt.Errorf("--key: %w", err))
+				return usageErr(fmt.Errorf("--key-type: %w", err))
 			}
 			v, err := parseValidity(validity)
 			if err != nil {
@@ -108,7 +108,7 @@ Examples:
 	f.StringVar(&cn, "cn", "", "subject CN for a certificate not taken from the topology")
 	f.StringSliceVar(&sans, "san", nil, "extra subject alternative name (DNS name or IP); repeatable")
 	f.StringSliceVar(&ips, "ip", nil, "extra IP SAN; repeatable")
-	f.StringVar(&key, "key", string(certs.DefaultKeyType), "key type: rsa2048 (what Lync 2013 peers expect), rsa3072, rsa4096, ecdsa-p256")
+	keyTypeFlag(f, &key)
 	f.StringVar(&validity, "validity", "825d", "validity: days (90d) or a Go duration (2160h)")
 	f.BoolVar(&clientOnly, "client-only", false, "EKU clientAuth only (a prober identity, not a server)")
 	f.BoolVar(&force, "force", false, "replace NAME.crt/NAME.key if they exist")

@@ -74,7 +74,7 @@ Examples:
 	fl.StringVar(&f.config, "config", "", "topology YAML: pools, members, addresses, per-listener overrides (default: built-in contoso)")
 	fl.StringVar(&f.scenario, "scenario", scenarios.BuiltinName, "port table: a built-in scenario name or a YAML file")
 	fl.StringVar(&f.certDir, "certs", "mockdirector-certs", "directory of generated certificates (created and filled when missing)")
-	fl.StringVar(&f.key, "key", string(certs.DefaultKeyType), "key type for generated certificates: rsa2048, rsa3072, rsa4096, ecdsa-p256")
+	keyTypeFlag(fl, &f.key)
 	fl.StringVar(&f.cert, "cert", "", "the site's own PEM certificate chain (with --key-file and --ca)")
 	fl.StringVar(&f.keyFile, "key-file", "", "the site's own PEM private key")
 	fl.StringVar(&f.ca, "ca", "", "PEM CA bundle that client certificates must chain to")
@@ -98,7 +98,7 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 	}
 	kt, err := certs.ParseKeyType(f.key)
 	if err != nil {
-		return usageErr(fmt.Errorf("--key: %w", err))
+		return usageErr(fmt.Errorf("--key-type: %w", err))
 	}
 	scn, err := scenarios.Load(f.scenario)
 	if err != nil {

@@ -1,0 +1,16 @@
+package main
+
+import (
+	"github.com/spf13/pflag"
+
+	"github.com/mockdirector/mockdirector/certs"
+)
+
+// keyTypeFlag registers --key-type, the key type of generated certificates, and --key, its old
+// name: --key read like the private key file (which is --key-file), so it is deprecated and
+// says so when used.
+func keyTypeFlag(fs *pflag.FlagSet, p *string) {
+	fs.StringVar(p, "key-type", string(certs.DefaultKeyType), "key type of generated certificates: rsa2048 (what Lync 2013 peers expect), rsa3072, rsa4096, ecdsa-p256")
+	fs.StringVar(p, "key", string(certs.DefaultKeyType), "")
+	fs.MarkDeprecated("key", "use --key-type (the site's own private key file is --key-file)")
+}
