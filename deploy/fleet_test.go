@@ -310,6 +310,14 @@ var _ = Describe("the whole staging network over SSH to network-namespace hosts"
 			Expect(passed).To(HaveKeyWithValue(id, true), "probe of allow row %s", id)
 		}
 		GinkgoWriter.Printf("%d allow rows seen ok by the mocks and passed by the probes; %d probe results\n", len(allow), len(probes.Results))
+
+		// The same evidence without the Front End's journal must not pass: the verdict depends
+		// on what the mocks saw, not on the play having run.
+		partial := []string{"report", "--topology", filepath.Join(evidence, "site.yaml"), "--format", "markdown", "--role", "frontend",
+			"--journal", filepath.Join(evidence, "journals", "dir01.jsonl"), "--journal", filepath.Join(evidence, "journals", "edge01.jsonl")}
+		out, rc = runBounded(30*time.Second, os.Environ(), bin, partial...)
+		Expect(rc).To(Equal(1), "report without fe01's journal")
+		Expect(out).To(ContainSubstring("not seen yet"))
 	})
 
 	It("teardown.yml stops and removes everything: no process, unit or file left", func() {
