@@ -131,13 +131,15 @@ var _ = Describe("the whole staging network over SSH to network-namespace hosts"
 		// Every exit path (pass, fail, interrupt) kills what the run started and deletes what
 		// it made, then checks that nothing is left.
 		DeferCleanup(func() {
+			// Killing every process of the namespaces ends each sshd and its sessions (which
+			// hold its output pipe); the controller's ssh masters exit with their connections.
+			cleanupErr := removeFleet()
 			for _, h := range hosts {
 				if h.sshd != nil && h.sshd.Process != nil {
 					_ = h.sshd.Process.Kill()
 					_ = h.sshd.Wait()
 				}
 			}
-			cleanupErr := removeFleet()
 			for _, p := range pidsMentioning(dir) {
 				_ = syscall.Kill(p, syscall.SIGKILL)
 			}
@@ -188,8 +190,13 @@ var _ = Describe("the whole staging network over SSH to network-namespace hosts"
 		}
 		for _, h := range hosts {
 			h.sshd = exec.Command("ip", "netns", "exec", h.ns, "/usr/sbin/sshd", "-D", "-e", "-f", filepath.Join(sshDir, h.name+".conf"))
-			h.sshd.Stdout, h.sshd.Stderr = GinkgoWriter, GinkgoWriter
+			// A file, not a pipe: Wait must not hang on sessions that inherited the output.
+			logf, err := os.Create(filepath.Join(sshDir, h.name+".log"))
+			Expect(err).NotTo(HaveOccurred())
+			h.sshd.Stdout, h.sshd.Stderr = logf, logf
+			h.sshd.WaitDelay = 2 * time.Second
 			Expect(h.sshd.Start()).To(Succeed(), "sshd in %s", h.ns)
+			Expect(logf.Close()).To(Succeed())
 		}
 		for _, h := range hosts {
 			Expect(waitTCP(h.addr+":22", 15*time.Second)).To(Succeed(), "sshd of %s through the router", h.name)
