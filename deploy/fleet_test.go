@@ -242,7 +242,12 @@ var _ = Describe("the whole staging network over SSH to network-namespace hosts"
 			Expect(out).To(MatchRegexp(`serve \S+ member \S+ on %s runs %s`, m, manager))
 		}
 		GinkgoWriter.Printf("serve ran %s on every member\n", manager)
+		// site.yaml comes from the inventory, its group vars included (they outrank the defaults).
+		site, err := os.ReadFile(filepath.Join(evidence, "site.yaml"))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(string(site)).To(ContainSubstring(`internal-clients: ["192.0.2.211", "192.0.2.208/29"]`))
 		for _, h := range hosts {
+			Expect(string(site)).To(ContainSubstring(h.addr))
 			Expect(filepath.Join(evidence, "probe", h.name+".json")).To(BeARegularFile())
 		}
 		for _, m := range []string{"dir01", "fe01", "edge01"} {
