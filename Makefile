@@ -5,23 +5,30 @@ PKGS    ?= ./...
 # Go test flags; the whole suite must stay well under 15 minutes on 2 cores.
 TESTFLAGS ?= -count=1 -timeout 14m
 
-.PHONY: build test unit e2e run lab lint bench fuzz clean
+.PHONY: build test unit e2e fleet-e2e run lab lint bench fuzz clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/mockdirector
 
-# Unit and integration suites (real sockets on loopback), then the netns lab when root.
+# Unit and integration suites (real sockets on loopback), then the netns lab and the Ansible
+# fleet (./deploy, what fleet-e2e runs) when root: both are in $(PKGS) and skip otherwise.
 test: lint
 	$(GO) test $(TESTFLAGS) $(PKGS)
 
 unit:
-	$(GO) test $(TESTFLAGS) $$($(GO) list ./... | grep -v /lab)
+	$(GO) test $(TESTFLAGS) $$($(GO) list ./... | grep -v -e /lab -e /deploy -e /internal/netlab)
 
 # End-to-end firewall lab in network namespaces (root only; skips with a message otherwise).
 e2e: build
 	$(GO) test $(TESTFLAGS) -v ./lab/... -ginkgo.v
 
-# The main job: a self-contained loopback lab probed by the seed table, matrix printed.
+# The Ansible fleet (deploy/ansible) over SSH to network-namespace hosts (root only; skips with a
+# message otherwise; the syntax check and ansible-lint run either way).
+fleet-e2e: build
+	$(GO) test $(TESTFLAGS) -v ./deploy/... -ginkgo.v
+
+# The main job: as root every row of the table in network namespaces behind the exported
+# firewall; otherwise the loopback lab (allow rows only). The matrix is printed.
 run lab:
 	$(GO) run ./cmd/mockdirector lab
 
