@@ -181,7 +181,7 @@ type Row struct {
 	Origin    string `yaml:"origin,omitempty"`
 	Note      string `yaml:"note,omitempty"`
 
-	// Check is what the prober does (tcp, tls, mtls, http, https, sip-options, cls); empty
+	// Check is what the prober does (tcp, tls, mtls, http, https, sip-options, cls, cdp, ...); empty
 	// means the protocol's own check (see DefaultCheck).
 	Check string `yaml:"check,omitempty"`
 	// SourceSeenAs is the address the destination must report as the source (catches SNAT).

@@ -44,7 +44,8 @@ func init() {
   frontend       444, 4443, 8080 (web services), 5061 (SIP/MTLS)
   edge-internal  5061 (SIP/MTLS)
   pki            80 (the PKI web server: the CA's CRL and certificate on the CDP and AIA paths
-                 of --certs DIR, for the certificate requirement rows; pools.pki in the topology)
+                 of --certs DIR, for the certificate requirement rows; pools.pki in the topology;
+                 no guard listeners: the table denies nothing toward it)
 Every handshake and request becomes one JSON line in the journal before it is answered.
 
 Guards: serve also binds a guard listener on every port (TCP, and the UDP twins of the HTTPS
@@ -113,7 +114,9 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 	}
 	out := cmd.OutOrStdout()
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-	po := roleprofile.PlanOptions{Role: f.role, Member: f.member, Bind: f.bind, PortOffset: f.portOffset, Guards: !f.noGuards}
+	// No guards on the PKI host: the table denies nothing toward it (the complement leaves it
+	// out: a CA's web server serves more than the CDP and AIA paths).
+	po := roleprofile.PlanOptions{Role: f.role, Member: f.member, Bind: f.bind, PortOffset: f.portOffset, Guards: !f.noGuards && f.role != scenarios.RolePKI}
 	prof, err := roleprofile.New(scn, topo, po)
 	if err != nil {
 		return usageErr(err)
