@@ -205,6 +205,9 @@ func cdpURLs(j *Job) ([]cdpURL, []string, error) {
 	}
 	var out []cdpURL
 	var notes []string
+	if j.CDP == nil || len(j.CDP.Files) == 0 {
+		notes = append(notes, "the URLs are the source's own certificate's (no MTLS peer's certificate at hand: their CA's URLs are the same only if the same CA issued them)")
+	}
 	seen := map[string]bool{}
 	for i, chain := range chains {
 		inter := x509.NewCertPool()
