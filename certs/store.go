@@ -57,7 +57,7 @@ func Plan(t *topology.Topology) map[string]Request {
 	for role, p := range t.Pools {
 		for _, m := range p.Members {
 			names := []string{p.FQDN, m.Name}
-			if role != scenarios.RoleEdgeInternal {
+			if role != scenarios.RoleEdgeInternal && role != scenarios.RolePKI { // no Lync SANs on the Edge or the PKI web server
 				if t.Domain != "" {
 					names = append(names, "sip."+t.Domain)
 				}

@@ -93,8 +93,11 @@ var _ = Describe("each export", func() {
 		out := export("windows", build("../lab/topology.yaml"))
 		ps, _, _ := strings.Cut(out, "<#")
 		blocks := strings.Split(ps, "if ($Role -eq ")
-		Expect(blocks).To(HaveLen(4)) // the head, director, frontend, edge-internal
+		Expect(blocks).To(HaveLen(5)) // the head, director, frontend, edge-internal, pki
 		Expect(blocks[3]).To(HavePrefix("'edge-internal'"))
+		Expect(blocks[4]).To(HavePrefix("'pki'"))
+		Expect(blocks[4]).To(ContainSubstring("-DisplayName 'edge-internal->pki tcp/80 http'"))
+		Expect(blocks[4]).NotTo(ContainSubstring("DefaultInboundAction"), "the PKI web server serves more than the table: its default stays")
 		Expect(blocks[3]).To(ContainSubstring("-DisplayName 'director->edge-internal tcp/5061 sip-mtls'"))
 		Expect(blocks[3]).To(ContainSubstring("-LocalPort 5061 -RemoteAddress 203.0.113.21,203.0.113.22 "))
 		Expect(blocks[3]).NotTo(ContainSubstring("->director "))

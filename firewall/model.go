@@ -182,6 +182,9 @@ func sourceOf(t *topology.Topology, role string) (Endpoint, error) {
 // and every member (DNS load balancing and server-to-server traffic reach the members directly).
 func destinationOf(t *topology.Topology, role string) (Endpoint, error) {
 	p, ok := t.Pools[role]
+	if !ok && role == scenarios.RolePKI {
+		return Endpoint{}, fmt.Errorf("destination role pki has no pool: the certificate requirement rows (every MTLS peer fetches the CRL its certificates name) go to the PKI web server %s: fill in pools.pki (fqdn: %s, members with the address of that web server) in the topology", t.PKIHost(), t.PKIHost())
+	}
 	if !ok {
 		return Endpoint{}, fmt.Errorf("destination role %s has no pool: fill in pools.%s (fqdn, vip, members with address) in the topology", role, role)
 	}

@@ -19,6 +19,7 @@ pools:
   director: {fqdn: dir-pool.contoso.local, vip: 203.0.113.10, members: [{name: dir01.contoso.local, address: 203.0.113.21}]}
   frontend: {fqdn: fe-pool.contoso.local, members: [{name: fe01.contoso.local, address: 203.0.113.31}]}
   edge-internal: {fqdn: edge-int.contoso.local, members: [{name: edge01-int.contoso.local, address: 198.51.100.20}]}
+  pki: {fqdn: pki.contoso.com, members: [{name: pki01.contoso.com, address: 203.0.113.40}]}
 `
 	t, err := topology.Parse("site.yaml", []byte("domain: contoso.com\n"+pools+sources))
 	Expect(err).NotTo(HaveOccurred())
@@ -73,11 +74,12 @@ sources:
 	})
 
 	It("writes IPv6 rules beside IPv4 in nftables, and refuses iptables rather than half a rule set", func() {
-		t, err := topology.Parse("v6.yaml", []byte(`
+		t, err := topology.Parse("v6.yaml", []byte(`domain: contoso.com
 pools:
   director: {fqdn: dir-pool.contoso.local, vip: 203.0.113.10, members: [{name: dir01.contoso.local, address: "2001:db8::21"}]}
   frontend: {fqdn: fe-pool.contoso.local, members: [{name: fe01.contoso.local, address: 203.0.113.31}]}
   edge-internal: {fqdn: edge-int.contoso.local, members: [{name: edge01-int.contoso.local, address: 198.51.100.20}]}
+  pki: {fqdn: pki.contoso.com, members: [{name: pki01.contoso.com, address: 203.0.113.40}]}
 sources:
   reverse-proxy-internal: [198.51.100.10, "2001:db8:1::/64"]
   internal-clients: [192.0.2.0/28]

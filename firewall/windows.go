@@ -2,6 +2,7 @@ package firewall
 
 import (
 	"fmt"
+	"github.com/mockdirector/mockdirector/scenarios"
 	"io"
 	"net/netip"
 	"strings"
@@ -47,7 +48,11 @@ func (windows) Write(w io.Writer, rs *RuleSet) error {
 			fmt.Fprintf(&b, "    New-NetFirewallRule -Group %s -DisplayName %s -Description %s -Direction Inbound -Action Allow -Profile Any -Protocol %s -LocalPort %d -RemoteAddress %s | Out-Null\n",
 				psQuote(group), psQuote(r.RowID), psQuote(description(r)), r.Proto(), r.Port, winRemote(r.Source.Addrs, ","))
 		}
-		b.WriteString("    Set-NetFirewallProfile -Profile Domain,Private,Public -Enabled True -DefaultInboundAction Block\n")
+		if e.Role == scenarios.RolePKI {
+			b.WriteString("    # " + pkiKeepsDefault + "\n")
+		} else {
+			b.WriteString("    Set-NetFirewallProfile -Profile Domain,Private,Public -Enabled True -DefaultInboundAction Block\n")
+		}
 		fmt.Fprintf(&b, "    Write-Host \"mockdirector: inbound rules of the table set for role %s\"\n}\n", e.Role)
 	}
 	b.WriteString("\n<#\nThe same with netsh advfirewall (cmd.exe, elevated), per role:\n")
@@ -61,6 +66,10 @@ func (windows) Write(w io.Writer, rs *RuleSet) error {
 			fmt.Fprintf(&b, "netsh advfirewall firewall add rule name=\"%s\" dir=in action=allow profile=any protocol=%s localport=%d remoteip=%s description=\"%s\"\n",
 				cmdText(r.RowID), r.Proto(), r.Port, winRemote(r.Source.Addrs, ","), cmdText(description(r)))
 		}
+		if e.Role == scenarios.RolePKI {
+			b.WriteString(":: " + pkiKeepsDefault + "\n")
+			continue
+		}
 		b.WriteString("netsh advfirewall set allprofiles state on\n")
 		b.WriteString("netsh advfirewall set allprofiles firewallpolicy blockinbound,allowoutbound\n")
 	}
@@ -68,6 +77,10 @@ func (windows) Write(w io.Writer, rs *RuleSet) error {
 	_, err := io.WriteString(w, b.String())
 	return err
 }
+
+// pkiKeepsDefault is why the PKI web server's host firewall keeps its default inbound action: the
+// table opens only its CDP/AIA path, and a CA's web server serves more (enrollment, other CAs).
+const pkiKeepsDefault = "The PKI web server serves more than the table's CDP/AIA path: its default inbound action is left as it is (the rules above only make sure the MTLS peers reach its CRL)."
 
 // description is the rule's description on Windows: the justification and the row it implements.
 func description(r Rule) string {

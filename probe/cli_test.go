@@ -36,7 +36,7 @@ var _ = Describe("the mockdirector binary", Ordered, Serial, Label("cli"), func(
 		topo, err = filepath.Abs(filepath.Join("testdata", "topology.yaml"))
 		Expect(err).NotTo(HaveOccurred())
 		run(bin, 0, "certs", "init", "--config", topo, "--dir", certDir)
-		for _, role := range []string{"director", "frontend", "edge-internal"} {
+		for _, role := range []string{"director", "frontend", "edge-internal", "pki"} {
 			servers[role] = serve(bin, dir, topo, certDir, role, offset)
 		}
 		DeferCleanup(func() {
@@ -62,15 +62,15 @@ var _ = Describe("the mockdirector binary", Ordered, Serial, Label("cli"), func(
 	It("passes every allow row, exit 0, and writes JSON that decodes strictly", func() {
 		out := filepath.Join(dir, "all.json")
 		s := run(bin, 0, probeArgs("--format", "json", "--output", out)...)
-		Expect(s.Out).To(gbytes.Say(`90 rows: 14 pass, 0 fail, 76 skip`))
+		Expect(s.Out).To(gbytes.Say(`93 rows: 17 pass, 0 fail, 76 skip`))
 		rep := readReport(out)
 		Expect(rep.Scenario).To(Equal("lync2013-single-director"))
-		Expect(rep.Results).To(HaveLen(90), "14 allow rows and the table's 76 complement deny rows")
-		Expect(rep.Summary).To(Equal(probe.Summary{Pass: 14, Skip: 76}))
+		Expect(rep.Results).To(HaveLen(93), "14 allow rows, the 3 certificate requirement (cdp) rows and the table's 76 complement deny rows")
+		Expect(rep.Summary).To(Equal(probe.Summary{Pass: 17, Skip: 76}))
 		for _, r := range rep.Results {
 			Expect(r.ID).NotTo(BeEmpty())
 			Expect(r.Reason).NotTo(BeEmpty())
-			if r.Verdict == wire.VerdictPass && r.Check != "tcp" && r.Check != "http" {
+			if r.Verdict == wire.VerdictPass && r.Check != "tcp" && r.Check != "http" && r.Check != "cdp" {
 				Expect(r.ServerCert).NotTo(BeNil(), r.ID)
 				Expect(r.ServerCert.NotAfter).To(BeTemporally(">", time.Now()))
 			}
@@ -91,8 +91,8 @@ var _ = Describe("the mockdirector binary", Ordered, Serial, Label("cli"), func(
 			names[s.Name] = true
 			cases += len(s.Cases)
 		}
-		Expect(cases).To(Equal(90))
-		Expect(doc.Tests).To(Equal(90))
+		Expect(cases).To(Equal(93))
+		Expect(doc.Tests).To(Equal(93))
 		Expect(doc.Skipped).To(Equal(76))
 		Expect(names).To(HaveKey("edge-internal -> director"))
 	})
@@ -179,7 +179,7 @@ var _ = Describe("mockdirector lab", Ordered, Serial, Label("cli", "lab"), func(
 		Expect(err).NotTo(HaveOccurred())
 	})
 
-	It("starts the three roles, probes every row from its own source address and passes, exit 0", func() {
+	It("starts the four roles (the PKI web server too), probes every row from its own source address and passes, exit 0", func() {
 		s := run(bin, 0, "lab", "--config", topo, "--port-offset", "13000")
 		out := string(s.Out.Contents())
 		Expect(out).To(MatchRegexp(`director\s+dir01.contoso.local\s+127.0.20.2 `))
@@ -187,7 +187,7 @@ var _ = Describe("mockdirector lab", Ordered, Serial, Label("cli", "lab"), func(
 		Expect(out).To(MatchRegexp(`PASS\s+5061\s+sip-options\s+allow\s+sip 200 .* source seen 127.0.20.4`))
 		Expect(out).To(MatchRegexp(`SKIP .* needs a firewall between source and destination`))
 		Expect(out).To(MatchRegexp(`SKIP\s+udp/443\s+udp-quic\s+deny\s+not-run`))
-		Expect(out).To(ContainSubstring(`90 rows: 14 pass, 0 fail, 76 skip`))
+		Expect(out).To(ContainSubstring(`93 rows: 17 pass, 0 fail, 76 skip`))
 		Expect(string(s.Out.Contents())).NotTo(ContainSubstring("\x1b["), "no colour when stdout is not a terminal")
 	})
 
@@ -196,7 +196,7 @@ var _ = Describe("mockdirector lab", Ordered, Serial, Label("cli", "lab"), func(
 		s := run(bin, 1, "lab", "--config", topo, "--port-offset", "13000", "--firewall-present", "--format", "json", "--output", out)
 		// Every allow row passes; no deny row does (issue 11): open ones fail, refused ones are
 		// unproven (the host refused: nothing listens there) or, against guard listeners, open.
-		Expect(s.Out).To(gbytes.Say(`90 rows: 14 pass, \d+ fail, 0 skip`))
+		Expect(s.Out).To(gbytes.Say(`93 rows: 17 pass, \d+ fail, 0 skip`))
 		rep := readReport(out)
 		for _, r := range rep.Results {
 			if r.Expected == wire.ExpectDeny {

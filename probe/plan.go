@@ -108,6 +108,8 @@ type Job struct {
 	// Strict makes a deny row that nothing proves (unproven) fail; Guards is the user's word
 	// that the destination runs mockdirector serve with its guard listeners (probe --guards).
 	Strict, Guards bool
+	// CDP is what a cdp check fetches (check_cdp.go); nil for other checks.
+	CDP *CDPPlan
 }
 
 // Budget is how long the engine lets one attempt of the job run: the timeout, and for a hold
@@ -221,9 +223,12 @@ func planJob(o Options, r scenarios.Row, from string, creds *credentialCache) (J
 		j.Host = pool.Target()
 	}
 	if j.Host == "" {
-		if pool != nil {
+		switch {
+		case pool != nil:
 			j.Host = pool.FQDN
-		} else {
+		case r.To == scenarios.RolePKI:
+			j.Host = o.Topology.PKIHost() // the name the CDP and AIA URLs carry, as the peers resolve it
+		default:
 			return j, fmt.Errorf("no address for %s: the topology has no pool for it; pass --target %s=ADDRESS", r.To, r.To)
 		}
 	}
@@ -258,6 +263,9 @@ func planJob(o Options, r scenarios.Row, from string, creds *credentialCache) (J
 			j.CredentialErr = err
 		}
 		j.Identity, j.Roots = id, roots
+	}
+	if j.Check == CheckCDP {
+		j.CDP = planCDP(o, from)
 	}
 	if j.Check == scenarios.CheckTLS || j.Check == scenarios.CheckMTLS {
 		p, err := lintProfile(o.Topology, r)

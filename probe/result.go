@@ -1,6 +1,7 @@
 // Package probe proves the rows of a scenario with real traffic: it acts as a source role of the
 // port table, runs one check per row (tcp, tls, mtls, http, https, sip-options, cls; udp-quic and
-// h3 over UDP; hold for idle timeouts) against the destination role, and says for each row what was expected, what was observed and why, in a
+// h3 over UDP; hold for idle timeouts; cdp for the CRL and AIA fetches of the MTLS peers) against
+// the destination role, and says for each row what was expected, what was observed and why, in a
 // table, JSON or JUnit. It works against mockdirector serve and against real servers.
 package probe
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/mockdirector/mockdirector/certs"
 	"github.com/mockdirector/mockdirector/internal/wire"
+	"github.com/mockdirector/mockdirector/scenarios"
 )
 
 // verdictOf is a judgement: the verdict, its reason code, and the reason without its head.
@@ -341,6 +342,8 @@ func originText(origin string) string {
 		return "the table's introduction"
 	case "guard":
 		return "the table (which does not list this path)"
+	case scenarios.OriginCertificate:
+		return "the certificate requirements (every MTLS peer checks revocation)"
 	}
 	return "the scenario"
 }

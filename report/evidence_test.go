@@ -107,7 +107,7 @@ var _ = Describe("evidence for the change board", Ordered, Label("chromium"), fu
 
 	It("writes one HTML file holding every row, both sides, and a manifest whose hashes match the inputs", func() {
 		doc := string(must(os.ReadFile(html)))
-		Expect(res.Rows).To(HaveLen(14))
+		Expect(res.Rows).To(HaveLen(17), "14 allow rows of the table and 3 certificate requirement (cdp) rows")
 		for _, id := range allIDs() {
 			Expect(doc).To(ContainSubstring(`data-row="`+template(id)+`"`), id)
 		}
@@ -137,7 +137,7 @@ var _ = Describe("evidence for the change board", Ordered, Label("chromium"), fu
 		url := "file://" + html
 		Expect(chromedp.Do(ctx, chromedp.Navigate(url), chromedp.WaitVisible(chromedp.CSS(`#matrix tr[data-board="failing"]`)))).To(Succeed())
 		verdict := must(chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`#verdict`))))
-		Expect(strings.TrimSpace(verdict)).To(HavePrefix("✘ NOT OK: 13 proven, 1 failing, 1 unproven, 76 not seen"))
+		Expect(strings.TrimSpace(verdict)).To(HavePrefix("✘ NOT OK: 16 proven, 1 failing, 1 unproven, 76 not seen"))
 		Expect(verdict).To(ContainSubstring(res.Verdict()))
 		board := must(chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`#board`))))
 		Expect(board).To(ContainSubstring("rows failing"))
@@ -181,7 +181,7 @@ var _ = Describe("evidence for the change board", Ordered, Label("chromium"), fu
 			for _, id := range allIDs() {
 				Expect(flat).To(ContainSubstring(id), paper)
 			}
-			Expect(flat).To(ContainSubstring("NOT OK: 14 of 14 rows seen ok"))
+			Expect(flat).To(ContainSubstring("NOT OK: 17 of 17 rows seen ok"))
 			Expect(flat).To(ContainSubstring(strings.Join(strings.Fields(res.BoardLine()), " ")))
 			if paper == "a4" {
 				png := filepath.Join(GinkgoT().TempDir(), "evidence-pdf")

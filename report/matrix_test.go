@@ -312,7 +312,7 @@ var _ = Describe("Matrix", func() {
 	It("holds every allow row of every role when the journal is empty, and is not OK", func() {
 		res := report.Matrix(nil, scenarios.Default(), topology.Default())
 		Expect(res.OK).To(BeFalse())
-		Expect(res.Roles).To(ConsistOf("director", "frontend", "edge-internal"))
+		Expect(res.Roles).To(ConsistOf("director", "frontend", "edge-internal", "pki"))
 		Expect(res.Summary.NotSeen).To(Equal(len(res.Rows)))
 	})
 

@@ -19,13 +19,24 @@ const (
 	RoleAny            = "any"
 	RoleDirector       = "director"
 	RoleFrontend       = "frontend"
+	// RolePKI is the web server the CA publishes its CRL and certificate on (the CRL
+	// Distribution Point and AIA URLs of every certificate; topology pki.host and pools.pki). It
+	// is not a Lync server role: it is the destination of the rows with origin
+	// OriginCertificate, which every MTLS peer needs to check revocation, and serve --role pki
+	// stands in for it.
+	RolePKI = "pki"
 )
+
+// OriginCertificate marks a row the certificate infrastructure requires rather than the port
+// table: the CDP and AIA fetches of the MTLS peers (to the PKI host, check cdp).
+const OriginCertificate = "certificate requirement"
 
 // SourceRoles lists every role a row may come from.
 var SourceRoles = []string{RoleReverseProxy, RoleEdgeInternal, RoleInternalClient, RoleAny, RoleDirector, RoleFrontend}
 
-// ServerRoles lists the roles mockdirector serve can stand in for.
-var ServerRoles = []string{RoleDirector, RoleFrontend, RoleEdgeInternal}
+// ServerRoles lists the roles mockdirector serve can stand in for: the destinations of rows. The
+// Lync server roles come first, then the PKI web server (RolePKI), which is a destination only.
+var ServerRoles = []string{RoleDirector, RoleFrontend, RoleEdgeInternal, RolePKI}
 
 // Protocols a row may name. tcp is a bare connect; the others are what a listener speaks.
 const (
@@ -78,6 +89,10 @@ const (
 	// CheckHold opens the row's connection, keeps it idle for the row's hold and proves it
 	// still carries the protocol (the HLB idle timeout test).
 	CheckHold = "hold"
+	// CheckCDP fetches, from the source, every CRL Distribution Point and AIA URL of the
+	// certificate chains the source checks on MTLS, and holds each answer as a CRL signed by
+	// its issuer and current, or as the issuer's certificate (protocol http, transport tcp).
+	CheckCDP = "cdp"
 )
 
 // Transports lists the valid transport values. A package that adds a transport's checks
@@ -85,7 +100,7 @@ const (
 var Transports = []string{TransportTCP, TransportUDP}
 
 // Checks lists the valid check values.
-var Checks = []string{CheckTCP, CheckTLS, CheckMTLS, CheckHTTP, CheckHTTPS, CheckSIPOptions, CheckCLS, CheckUDPQUIC, CheckH3, CheckHold}
+var Checks = []string{CheckTCP, CheckTLS, CheckMTLS, CheckHTTP, CheckHTTPS, CheckSIPOptions, CheckCLS, CheckUDPQUIC, CheckH3, CheckHold, CheckCDP}
 
 // UDPChecks are the checks that run over UDP (transport udp); every other check runs over TCP.
 var UDPChecks = []string{CheckUDPQUIC, CheckH3}
@@ -166,7 +181,7 @@ type Row struct {
 	Origin    string `yaml:"origin,omitempty"`
 	Note      string `yaml:"note,omitempty"`
 
-	// Check is what the prober does (tcp, tls, mtls, http, https, sip-options, cls); empty
+	// Check is what the prober does (tcp, tls, mtls, http, https, sip-options, cls, cdp, ...); empty
 	// means the protocol's own check (see DefaultCheck).
 	Check string `yaml:"check,omitempty"`
 	// SourceSeenAs is the address the destination must report as the source (catches SNAT).
@@ -279,6 +294,8 @@ func (r Row) validateCheck() []string {
 		errs = append(errs, fmt.Sprintf("check %s runs over UDP: add transport: udp", check))
 	case check == CheckH3 && r.Protocol != ProtoHTTPS:
 		errs = append(errs, fmt.Sprintf("check h3 needs protocol https, not %s", r.Protocol))
+	case check == CheckCDP && r.Protocol != ProtoHTTP:
+		errs = append(errs, fmt.Sprintf("check cdp fetches CRLs over HTTP: it needs protocol http, not %s", r.Protocol))
 	}
 	if r.Lint != nil {
 		if check != CheckTLS && check != CheckMTLS {

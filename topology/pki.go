@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+
+	"github.com/mockdirector/mockdirector/scenarios"
 )
 
 // PKI names where the site's certificate authority publishes its CRL and its certificate: the
@@ -16,6 +18,19 @@ import (
 //
 // Under base_url, <ca>.crl is the CA's CRL (DER) and <ca>.crt its certificate (DER), where <ca>
 // is the CA's file stem in the certificate directory: ca (the root) or intermediate.
+//
+// The PKI web server is a destination like the pools: the rows with origin "certificate
+// requirement" (check cdp) go to role pki, and its address is a pools.pki entry, whose fqdn is
+// the pki host (serve --role pki binds its member's address; the firewall export opens the rows
+// to its VIP and members):
+//
+//	pools:
+//	  pki:
+//	    fqdn: pki.contoso.local                        # = pki.host
+//	    members: [{name: pki01.contoso.local, address: 203.0.113.40}]
+//
+// Without pools.pki the prober dials the pki host by name, as the peers do, and the firewall
+// export asks for it.
 type PKI struct {
 	// Host is the PKI web server the CDP and AIA URLs name (the host the cdp rows reach).
 	Host string `yaml:"host"`
@@ -50,6 +65,15 @@ func (t *Topology) PKIBaseURL() string {
 		return strings.TrimSuffix(t.PKI.BaseURL, "/")
 	}
 	return "http://" + t.PKIHost() + PKIPath
+}
+
+// validatePKI checks the pki section and that a pools.pki entry names the pki host.
+func (t *Topology) validatePKI() []error {
+	errs := t.PKI.validate()
+	if p := t.Pools[scenarios.RolePKI]; p != nil && p.FQDN != "" && len(errs) == 0 && !strings.EqualFold(p.FQDN, t.PKIHost()) {
+		errs = append(errs, fmt.Errorf("pools.pki.fqdn %q is not the pki host %q that the certificates' CDP and AIA URLs name (pki.host, else the host of pki.base_url, else pki.<domain>): make them the same", p.FQDN, t.PKIHost()))
+	}
+	return errs
 }
 
 func (p PKI) validate() []error {

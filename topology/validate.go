@@ -77,7 +77,7 @@ func (t *Topology) validate(doc *yamlsafe.Doc) error {
 			add(err.Error(), at...)
 		}
 	}
-	for _, err := range t.PKI.validate() {
+	for _, err := range t.validatePKI() {
 		add(err.Error(), "pki")
 	}
 	return t.report(doc, ps)

@@ -21,7 +21,7 @@ var _ = Describe("mockdirector firewall export", func() {
 		p := filepath.Join(GinkgoT().TempDir(), "change.xlsx")
 		s := runMD("firewall", "export", "--config", "../../lab/topology.yaml", "--format", "xlsx", "-o", p)
 		Expect(s.ExitCode()).To(Equal(0), string(s.Err.Contents()))
-		Expect(s.Out).To(gbytes.Say("wrote " + p + ": xlsx, 14 rules"))
+		Expect(s.Out).To(gbytes.Say("wrote " + p + ": xlsx, 17 rules"))
 		before, err := os.ReadFile(p)
 		Expect(err).NotTo(HaveOccurred())
 
@@ -46,9 +46,10 @@ var _ = Describe("mockdirector firewall export", func() {
 		s := runMD("firewall", "export", "--format", "csv")
 		Expect(s.ExitCode()).To(Equal(2))
 		Expect(s.Out.Contents()).To(BeEmpty())
-		Expect(s.Err).To(gbytes.Say(`topology builtin:default lacks what the rows of builtin:lync2013-single-director need \(8\):`))
+		Expect(s.Err).To(gbytes.Say(`topology builtin:default lacks what the rows of builtin:lync2013-single-director need \(9\):`))
 		Expect(s.Err).To(gbytes.Say(`fill in sources.reverse-proxy-internal in the topology`))
 		Expect(s.Err).To(gbytes.Say(`fill in pools.director.members\[0\].address \(dir01.contoso.local\)`))
+		Expect(s.Err).To(gbytes.Say(`fill in pools.pki.members\[0\].address \(pki01.contoso.com\)`))
 	})
 
 	It("refuses to write xlsx to the terminal", func() {

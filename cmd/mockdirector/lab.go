@@ -46,15 +46,15 @@ As root (the full proof): it builds network namespaces (a router, and one networ
 clients 192.0.2.0/24, the perimeter 198.51.100.0/24 and the servers 203.0.113.0/24), loads into
 the router the nftables rule set that 'mockdirector firewall export' makes from the table for the
 lab's site (or your own with --firewall FILE, to try it before you push it), runs serve for the
-Director, Front End and Edge internal members and probe for every source role inside them, and
-prints every row: allow rows must be answered by the right member from the true source, deny rows
-must be dropped by the firewall. A failing row names the exported rule that should have matched.
+Director, Front End, Edge internal and PKI web server members and probe for every source role
+inside them, and prints every row: allow rows must be answered by the right member from the true
+source, deny rows must be dropped by the firewall. A failing row names the exported rule that should have matched.
 Every namespace it made (mdnl-<pid>-*) is removed on exit, Ctrl-C included.
 
-Not as root, or with --loopback or --config: the loopback lab. A Director, a Front End and an Edge
-internal interface on their own loopback addresses (topology: built-in lab, 127.0.0.2-4), probed
-from each source role's loopback address. Loopback has no firewall, so the table's deny rows are
-reported as skip unless --firewall-present.
+Not as root, or with --loopback or --config: the loopback lab. A Director, a Front End, an Edge
+internal interface and the PKI web server on their own loopback addresses (topology: built-in
+lab, 127.0.0.2-5), probed from each source role's loopback address. Loopback has no firewall, so
+the table's deny rows are reported as skip unless --firewall-present.
 
 Ports are the table's when run as root, else the table's + 10000 (--port-offset changes it).
 Exit codes: 0 every row held, 1 some did not, 2 bad flags or a port already in use.`,

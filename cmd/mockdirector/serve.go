@@ -41,12 +41,15 @@ type serveFlags struct {
 func init() {
 	var f serveFlags
 	cmd := &cobra.Command{
-		Use:   "serve --role director|frontend|edge-internal",
+		Use:   "serve --role director|frontend|edge-internal|pki",
 		Short: "Listen on every port the table gives a role, answer each protocol, journal every connection",
 		Long: `serve binds every listener the port table gives the role, on the real port numbers:
   director       80, 443, 4443, 8080 (web services), 5061 (SIP/MTLS), 50001-50003 (CLS/MTLS)
   frontend       444, 4443, 8080 (web services), 5061 (SIP/MTLS)
   edge-internal  5061 (SIP/MTLS)
+  pki            80 (the PKI web server: the CA's CRL and certificate on the CDP and AIA paths
+                 of --certs DIR, for the certificate requirement rows; pools.pki in the topology;
+                 no guard listeners: the table denies nothing toward it)
 Every handshake and request becomes one JSON line in the journal before it is answered.
 
 Guards: serve also binds a guard listener on every port (TCP, and the UDP twins of the HTTPS
@@ -96,6 +99,9 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 	if !containsStr(scenarios.ServerRoles, f.role) {
 		return usageErr(fmt.Errorf("--role %q: serve stands in for %s", f.role, strings.Join(scenarios.ServerRoles, ", ")))
 	}
+	if f.role == scenarios.RolePKI && (f.cert != "" || f.keyFile != "" || f.ca != "") {
+		return usageErr(fmt.Errorf("--role pki publishes the CRL and certificate of the CA in --certs DIR; the site's own certificates (--cert) come with the site's own PKI web server: probe that one"))
+	}
 	kt, err := certs.ParseKeyType(f.key)
 	if err != nil {
 		return usageErr(fmt.Errorf("--key-type: %w", err))
@@ -121,7 +127,9 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 	}
 	out := cmd.OutOrStdout()
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-	po := roleprofile.PlanOptions{Role: f.role, Member: f.member, Bind: f.bind, PortOffset: f.portOffset, Guards: !f.noGuards}
+	// No guards on the PKI host: the table denies nothing toward it (the complement leaves it
+	// out: a CA's web server serves more than the CDP and AIA paths).
+	po := roleprofile.PlanOptions{Role: f.role, Member: f.member, Bind: f.bind, PortOffset: f.portOffset, Guards: !f.noGuards && f.role != scenarios.RolePKI}
 	prof, err := roleprofile.New(scn, topo, po)
 	if err != nil {
 		return usageErr(err)

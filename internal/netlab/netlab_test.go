@@ -83,7 +83,16 @@ var _ = Describe("the namespace lab", Ordered, Serial, Label("netns"), func() {
 		// Every allow row of the table from its source role, the allow rows from any from every
 		// role, and every complement deny row.
 		Expect(deny).To(Equal(76))
-		Expect(allow).To(BeNumerically(">=", 14))
+		Expect(allow).To(BeNumerically(">=", 17), "14 allow rows of the table and 3 certificate requirement (cdp) rows")
+		cdp := 0
+		for _, r := range base.Report.Results {
+			if r.Check == scenarios.CheckCDP {
+				cdp++
+				Expect(r.Reason).To(ContainSubstring("http://pki.contoso.local/mockdirector/ca.crl (CRL of mockdirector root CA"), r.ID)
+				Expect(r.Identity.Role).To(Equal(scenarios.RolePKI), r.ID)
+			}
+		}
+		Expect(cdp).To(Equal(3), "the Edge, the Director and the Front End each fetch the CRL from the PKI host")
 		GinkgoWriter.Printf("proved %d rows in %s\n", len(base.Report.Results), base.Took)
 	})
 
@@ -103,6 +112,24 @@ var _ = Describe("the namespace lab", Ordered, Serial, Label("netns"), func() {
 			}
 		}
 		Expect(ids).To(ConsistOf("edge-internal->director tcp/5061 sip-mtls", "edge-internal->frontend tcp/5061 sip-mtls"))
+	})
+
+	It("fails exactly the Edge's cdp row, naming the CRL's URL, when the site's rule set lacks perimeter -> PKI on TCP 80", func() {
+		fw := mutate(export, func(s string) string {
+			return regexp.MustCompile(`(?m)^.*comment "edge-internal->pki tcp/80 http"\n`).ReplaceAllString(s, "")
+		})
+		res := run(fw)
+		var ids []string
+		for _, r := range res.Report.Results {
+			if r.Verdict != wire.VerdictPass {
+				ids = append(ids, r.ID)
+				Expect(r.Observed).To(Equal(wire.StateFiltered), r.ID)
+				Expect(r.Reason).To(ContainSubstring("http://pki.contoso.local/mockdirector/ca.crl: no answer in"), r.ID)
+				Expect(r.Reason).To(ContainSubstring("(to 203.0.113.40:80)"), r.ID)
+				Expect(r.Reason).To(ContainSubstring("site.nft has no rule for it"), r.ID)
+			}
+		}
+		Expect(ids).To(ConsistOf("edge-internal->pki tcp/80 http"), "the Director and Front End share the PKI host's network: their cdp rows still pass")
 	})
 
 	It("flips exactly the deny row a rule the table does not have opens: TCP 444 from the reverse proxy", func() {

@@ -28,7 +28,7 @@ type segment struct {
 var segments = []segment{
 	{name: "cli", routerIf: "r-cli", routerAddr: "192.0.2.1", prefixLen: 24, addrs: []string{"192.0.2.10", "192.0.2.20"}},
 	{name: "per", routerIf: "r-per", routerAddr: "198.51.100.1", prefixLen: 24, addrs: []string{"198.51.100.10", "198.51.100.20"}},
-	{name: "srv", routerIf: "r-srv", routerAddr: "203.0.113.1", prefixLen: 24, addrs: []string{"203.0.113.21", "203.0.113.31"}},
+	{name: "srv", routerIf: "r-srv", routerAddr: "203.0.113.1", prefixLen: 24, addrs: []string{"203.0.113.21", "203.0.113.31", "203.0.113.40"}},
 }
 
 // net is the namespaces of one run.

@@ -1,5 +1,5 @@
 # mockdirector firewall export --format windows
-# table: builtin:lync2013-single-director; topology: ../topology/lab.yaml; 14 rules, one per allow row of the table.
+# table: builtin:lync2013-single-director; topology: ../topology/lab.yaml; 17 rules, one per allow row of the table.
 # Everything else is denied. Each rule carries its row ID, the name the row has in
 # mockdirector probe and report, so a failing row points at its rule.
 # The host firewall of each server role: run elevated on every server of the role, e.g.
@@ -8,7 +8,7 @@
 # and sets the default inbound action to Block. Lync/Skype setup adds inbound rules of its own
 # that may allow from any address: review them (Get-NetFirewallRule -Direction Inbound
 # -Enabled True -Action Allow), or the host stays wider than the table.
-param([Parameter(Mandatory = $true)][ValidateSet('director', 'frontend', 'edge-internal')][string]$Role)
+param([Parameter(Mandatory = $true)][ValidateSet('director', 'frontend', 'edge-internal', 'pki')][string]$Role)
 $ErrorActionPreference = 'Stop'
 
 # ===== director (dir-pool.contoso.local): on dir01.contoso.local =====
@@ -74,6 +74,22 @@ if ($Role -eq 'edge-internal') {
     Write-Host "mockdirector: inbound rules of the table set for role edge-internal"
 }
 
+# ===== pki (pki.contoso.com): on pki01.contoso.com =====
+if ($Role -eq 'pki') {
+    Get-NetFirewallRule -Group 'mockdirector pki' -ErrorAction SilentlyContinue | Remove-NetFirewallRule
+    # rule 15: edge-internal (edge-int.contoso.local) -> pki (pki.contoso.com) tcp/80 http, origin certificate requirement
+    # Microsoft, "Certificate infrastructure requirements for Lync Server 2013": "All server certificates must contain a CRL Distribution Point (CDP)." The Edge in the perimeter checks the revocation of the Director's and Front End's certificates on MTLS (5061): their CDP (HTTP 80 on the PKI host) must be reachable from the perimeter, or MTLS fails.
+    New-NetFirewallRule -Group 'mockdirector pki' -DisplayName 'edge-internal->pki tcp/80 http' -Description 'Microsoft, "Certificate infrastructure requirements for Lync Server 2013": "All server certificates must contain a CRL Distribution Point (CDP)." The Edge in the perimeter checks the revocation of the Director''s and Front End''s certificates on MTLS (5061): their CDP (HTTP 80 on the PKI host) must be reachable from the perimeter, or MTLS fails. (mockdirector rule 15, origin certificate requirement)' -Direction Inbound -Action Allow -Profile Any -Protocol TCP -LocalPort 80 -RemoteAddress 127.0.0.4 | Out-Null
+    # rule 16: director (dir-pool.contoso.local) -> pki (pki.contoso.com) tcp/80 http, origin certificate requirement
+    # Microsoft, "Certificate infrastructure requirements for Lync Server 2013": "All server certificates must contain a CRL Distribution Point (CDP)." The Director checks the revocation of the Edge's and Front End's certificates on MTLS: it must reach their CDP (HTTP 80 on the PKI host).
+    New-NetFirewallRule -Group 'mockdirector pki' -DisplayName 'director->pki tcp/80 http' -Description 'Microsoft, "Certificate infrastructure requirements for Lync Server 2013": "All server certificates must contain a CRL Distribution Point (CDP)." The Director checks the revocation of the Edge''s and Front End''s certificates on MTLS: it must reach their CDP (HTTP 80 on the PKI host). (mockdirector rule 16, origin certificate requirement)' -Direction Inbound -Action Allow -Profile Any -Protocol TCP -LocalPort 80 -RemoteAddress 127.0.0.2 | Out-Null
+    # rule 17: frontend (fe-pool.contoso.local) -> pki (pki.contoso.com) tcp/80 http, origin certificate requirement
+    # Microsoft, "Certificate infrastructure requirements for Lync Server 2013": "All server certificates must contain a CRL Distribution Point (CDP)." The Front End checks the revocation of the Edge's and Director's certificates on MTLS: it must reach their CDP (HTTP 80 on the PKI host).
+    New-NetFirewallRule -Group 'mockdirector pki' -DisplayName 'frontend->pki tcp/80 http' -Description 'Microsoft, "Certificate infrastructure requirements for Lync Server 2013": "All server certificates must contain a CRL Distribution Point (CDP)." The Front End checks the revocation of the Edge''s and Director''s certificates on MTLS: it must reach their CDP (HTTP 80 on the PKI host). (mockdirector rule 17, origin certificate requirement)' -Direction Inbound -Action Allow -Profile Any -Protocol TCP -LocalPort 80 -RemoteAddress 127.0.0.3 | Out-Null
+    # The PKI web server serves more than the table's CDP/AIA path: its default inbound action is left as it is (the rules above only make sure the MTLS peers reach its CRL).
+    Write-Host "mockdirector: inbound rules of the table set for role pki"
+}
+
 <#
 The same with netsh advfirewall (cmd.exe, elevated), per role:
 
@@ -116,4 +132,13 @@ netsh advfirewall firewall delete rule name="frontend->edge-internal tcp/5061 si
 netsh advfirewall firewall add rule name="frontend->edge-internal tcp/5061 sip-mtls" dir=in action=allow profile=any protocol=TCP localport=5061 remoteip=127.0.0.3 description="SIP/MTLS from the Front End pool back to the Edge Server internal interface. (mockdirector rule 14, origin text)"
 netsh advfirewall set allprofiles state on
 netsh advfirewall set allprofiles firewallpolicy blockinbound,allowoutbound
+
+:: pki (pki.contoso.com): on pki01.contoso.com
+netsh advfirewall firewall delete rule name="edge-internal->pki tcp/80 http"
+netsh advfirewall firewall add rule name="edge-internal->pki tcp/80 http" dir=in action=allow profile=any protocol=TCP localport=80 remoteip=127.0.0.4 description="Microsoft, 'Certificate infrastructure requirements for Lync Server 2013': 'All server certificates must contain a CRL Distribution Point (CDP).' The Edge in the perimeter checks the revocation of the Director's and Front End's certificates on MTLS (5061): their CDP (HTTP 80 on the PKI host) must be reachable from the perimeter, or MTLS fails. (mockdirector rule 15, origin certificate requirement)"
+netsh advfirewall firewall delete rule name="director->pki tcp/80 http"
+netsh advfirewall firewall add rule name="director->pki tcp/80 http" dir=in action=allow profile=any protocol=TCP localport=80 remoteip=127.0.0.2 description="Microsoft, 'Certificate infrastructure requirements for Lync Server 2013': 'All server certificates must contain a CRL Distribution Point (CDP).' The Director checks the revocation of the Edge's and Front End's certificates on MTLS: it must reach their CDP (HTTP 80 on the PKI host). (mockdirector rule 16, origin certificate requirement)"
+netsh advfirewall firewall delete rule name="frontend->pki tcp/80 http"
+netsh advfirewall firewall add rule name="frontend->pki tcp/80 http" dir=in action=allow profile=any protocol=TCP localport=80 remoteip=127.0.0.3 description="Microsoft, 'Certificate infrastructure requirements for Lync Server 2013': 'All server certificates must contain a CRL Distribution Point (CDP).' The Front End checks the revocation of the Edge's and Director's certificates on MTLS: it must reach their CDP (HTTP 80 on the PKI host). (mockdirector rule 17, origin certificate requirement)"
+:: The PKI web server serves more than the table's CDP/AIA path: its default inbound action is left as it is (the rules above only make sure the MTLS peers reach its CRL).
 #>

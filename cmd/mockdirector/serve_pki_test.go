@@ -1,0 +1,42 @@
+package main_test
+
+import (
+	"io"
+	"net/http"
+	"path/filepath"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	"github.com/onsi/gomega/gbytes"
+
+	"github.com/mockdirector/mockdirector/certs"
+)
+
+var _ = Describe("mockdirector serve --role pki", Label("process", "pki"), func() {
+	It("answers the CDP and AIA paths on 80 with the CA's CRL and certificate, journaled, and binds no guards", func() {
+		m := startServe("pki", "127.0.10.59", servePortOffset)
+		Expect(string(m.session.Out.Contents())).NotTo(ContainSubstring("guard listeners"), "the table denies nothing toward the PKI host")
+		c := &http.Client{Timeout: 5 * time.Second}
+		res, err := c.Get("http://" + m.addr(80) + "/mockdirector/ca.crl")
+		Expect(err).NotTo(HaveOccurred())
+		body, err := io.ReadAll(res.Body)
+		res.Body.Close()
+		Expect(err).NotTo(HaveOccurred())
+		Expect(res.StatusCode).To(Equal(http.StatusOK))
+		Expect(res.Header.Get("Content-Type")).To(Equal("application/pkix-crl"))
+		Expect(res.Header.Get("X-MockDirector-Role")).To(Equal("pki"))
+		ca, err := certs.ReadCerts(filepath.Join(m.certs, certs.CACertFile))
+		Expect(err).NotTo(HaveOccurred())
+		_, err = certs.VerifyCRL(body, ca[0], time.Now())
+		Expect(err).NotTo(HaveOccurred())
+		Eventually(func() int { return countKind(m.events(), "http") }, 5*time.Second).Should(Equal(1))
+		Expect(m.events()[0].Role).To(Equal("pki"))
+	})
+
+	It("refuses the site's own certificates: it publishes the CA of --certs", func() {
+		s := runMD("serve", "--role", "pki", "--cert", "site.crt", "--journal", filepath.Join(GinkgoT().TempDir(), "j.jsonl"))
+		Expect(s.ExitCode()).To(Equal(2))
+		Expect(s.Err).To(gbytes.Say(`--role pki publishes the CRL and certificate of the CA in --certs DIR`))
+	})
+})
