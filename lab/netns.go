@@ -27,6 +27,7 @@ const (
 	NSDir02    = Prefix + "dir02"
 	NSFe01     = Prefix + "fe01" // mockdirector serve --role frontend --member fe01
 	NSFe02     = Prefix + "fe02"
+	NSPKI      = Prefix + "pki" // mockdirector serve --role pki: the CA's CDP and AIA on HTTP 80
 )
 
 // Addresses of the lab (lab/topology.yaml holds the same).
@@ -41,6 +42,7 @@ const (
 	AddrDir02    = "203.0.113.22"
 	AddrFe01     = "203.0.113.31"
 	AddrFe02     = "203.0.113.32"
+	AddrPKI      = "203.0.113.40"
 	AddrFWClient = "192.0.2.1"    // the router's address on every clients-side leg
 	AddrFWPerim  = "198.51.100.1" // on every perimeter-internal leg (the SNAT mutation hides behind it)
 	AddrFWServer = "203.0.113.1"  // on every servers-side leg
@@ -65,12 +67,13 @@ var legs = []leg{
 	{router: NSFirewall, routerIf: "hlb", routerAddr: AddrFWServer, ns: NSHLB, nsIf: "fw", addrs: []string{AddrVIP}, behind: []string{AddrDir01, AddrDir02}},
 	{router: NSFirewall, routerIf: "fe01", routerAddr: AddrFWServer, ns: NSFe01, nsIf: "eth0", addrs: []string{AddrFe01}},
 	{router: NSFirewall, routerIf: "fe02", routerAddr: AddrFWServer, ns: NSFe02, nsIf: "eth0", addrs: []string{AddrFe02}},
+	{router: NSFirewall, routerIf: "pki", routerAddr: AddrFWServer, ns: NSPKI, nsIf: "eth0", addrs: []string{AddrPKI}},
 	{router: NSHLB, routerIf: "dir01", routerAddr: AddrVIP, ns: NSDir01, nsIf: "eth0", addrs: []string{AddrDir01}},
 	{router: NSHLB, routerIf: "dir02", routerAddr: AddrVIP, ns: NSDir02, nsIf: "eth0", addrs: []string{AddrDir02}},
 }
 
 // AllNamespaces lists every namespace the lab creates.
-var AllNamespaces = []string{NSFirewall, NSClients, NSRP, NSEdge, NSHLB, NSDir01, NSDir02, NSFe01, NSFe02}
+var AllNamespaces = []string{NSFirewall, NSClients, NSRP, NSEdge, NSHLB, NSDir01, NSDir02, NSFe01, NSFe02, NSPKI}
 
 // Run runs a command on the host and returns its combined output; errors carry the output.
 func Run(name string, args ...string) (string, error) {

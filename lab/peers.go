@@ -103,6 +103,7 @@ func (l *Lab) StartPeers() error {
 	members := []struct{ ns, role, member string }{
 		{NSDir01, "director", "dir01"}, {NSDir02, "director", "dir02"},
 		{NSFe01, "frontend", "fe01"}, {NSFe02, "frontend", "fe02"},
+		{NSPKI, "pki", "pki01"},
 	}
 	for _, m := range members {
 		j := filepath.Join(l.Dir, m.member+".jsonl")
