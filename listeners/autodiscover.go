@@ -12,7 +12,7 @@ import (
 
 // Autodiscover media types ([MS-OCDISCWS] 2.2.1: the client names the one it wants in Accept).
 const (
-	autodiscoverXML = "application/vnd.microsoft.rtc.autodiscover+xml"
+	autodiscoverXML  = "application/vnd.microsoft.rtc.autodiscover+xml"
 	autodiscoverJSON = "application/vnd.microsoft.rtc.autodiscover+json"
 )
 
