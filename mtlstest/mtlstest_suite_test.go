@@ -78,7 +78,9 @@ type mock struct {
 	writer      *journal.Writer
 }
 
-func startMock(p port, id *certs.Identity) *mock { return startMockSpec(p, id, func(*listeners.Spec) {}) }
+func startMock(p port, id *certs.Identity) *mock {
+	return startMockSpec(p, id, func(*listeners.Spec) {})
+}
 
 // startMockProfile is startMock with the listener's wire profile named.
 func startMockProfile(p port, id *certs.Identity, profile string) *mock {
