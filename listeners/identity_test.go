@@ -177,7 +177,7 @@ func expectSIPIdentity(r *role, name, addr string) {
 	Expect(res.StatusCode).To(Equal(200))
 	Expect(res.GetHeader("Allow").Value()).To(ContainSubstring("OPTIONS"))
 	Expect(res.GetHeader("Supported").Value()).To(ContainSubstring("ms-dialog-route-set-update"))
-	Expect(res.GetHeader("Server").Value()).To(ContainSubstring("RTC/5.0"))
+	Expect(res.GetHeader("Server").Value()).To(Equal("RTC/5.0"), "exactly, as Lync 2013 says: who the mock is goes in the identity header")
 	Expect(res.GetHeader(wire.HeaderSIP).Value()).To(SatisfyAll(
 		ContainSubstring("role="+r.name), ContainSubstring("member="+r.member),
 		ContainSubstring("listener="+name)))

@@ -74,6 +74,17 @@ func handshake(ctx context.Context, j *Job, clientCert bool) (*tls.Conn, Observa
 	if err != nil {
 		tc.Close()
 		o.OK, o.HandshakeFailed, o.Observed = false, true, wire.StateHandshakeFailed
+		if len(st.PeerCertificates) > 0 && !isTimeout(err) {
+			// Under TLS 1.2 (the schannel profiles) the server judges the client certificate
+			// before the client has finished, so a server that refuses it ends the handshake
+			// before the chain is verified below. The chain still goes first: an issuer the
+			// trust does not hold is the finding, the refusal that followed is said after it.
+			if code, verr := verifyServer(st.PeerCertificates, j); verr != nil {
+				o.ProberRejected, o.VerifyErr, o.VerifyCode, o.Code = true, verr, code, code
+				o.Detail = "server certificate rejected: " + verr.Error() + " (then the handshake failed: " + err.Error() + ")"
+				return nil, o
+			}
+		}
 		switch {
 		case isTimeout(err) || errors.Is(err, context.DeadlineExceeded):
 			o.Code = wire.CodeNotTLS
