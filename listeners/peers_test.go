@@ -239,3 +239,18 @@ var _ = Describe("autodiscover answers in the type the client asks for", Label("
 		Entry("a type it does not speak", "text/html", "application/vnd.microsoft.rtc.autodiscover+json"),
 	)
 })
+
+var _ = Describe("a listener's wire profile", func() {
+	It("refuses HTTP/3 under a profile whose host has none, and an unknown profile, naming the listener", func() {
+		id, err := certs.LoadFromDir(keys.dir, "dir01.contoso.local")
+		Expect(err).NotTo(HaveOccurred())
+		spec := listeners.Spec{Role: scenarios.RoleDirector, Member: "dir01.contoso.local", Name: "https-443",
+			Protocol: wire.ProtoHTTPS, Port: 443, Addr: "127.0.10.99:0", HTTP3: true}
+		_, err = listeners.New(spec, listeners.Env{TLS: id})
+		Expect(err).To(MatchError(SatisfyAll(ContainSubstring("director listener https-443: http3 is on, but wire profile lync2013-ws2012r2"),
+			ContainSubstring("`profile: modern`"))))
+		spec.HTTP3, spec.Profile = false, "windows-nt4"
+		_, err = listeners.New(spec, listeners.Env{TLS: id})
+		Expect(err).To(MatchError(ContainSubstring(`director listener https-443: wireprofile: unknown profile "windows-nt4"`)))
+	})
+})
