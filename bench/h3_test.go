@@ -37,7 +37,7 @@ func BenchmarkH3VsH2(b *testing.B) {
 		b.Fatal(err)
 	}
 	l, err := listeners.New(listeners.Spec{Role: "director", Member: "dir01.contoso.local", Pool: "dir-pool.contoso.local",
-		Name: "https-443", Protocol: "https", Port: 443, Addr: "127.0.60.6:0", HTTP3: true}, listeners.Env{TLS: server})
+		Name: "https-443", Protocol: "https", Port: 443, Addr: "127.0.60.6:0", HTTP3: true, Profile: "modern"}, listeners.Env{TLS: server})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -42,6 +42,14 @@ type Spec struct {
 	// answers in the port's protocol with the identity marked guard (a 403 on HTTP(S) and SIP,
 	// the CLS banner with guard=true, the QUIC identity). It asks for no client certificate.
 	Guard bool `json:"guard,omitempty"`
+	// Profile is the wire profile (wireprofile.Names) the listener looks like on the wire: TLS
+	// versions, suites in the host's order, curves, ALPN, the HTTP and SIP Server headers. ""
+	// is wireprofile.Default (Lync Server 2013 on Windows Server 2012 R2).
+	Profile string `json:"profile,omitempty"`
+	// Peers, on a mutual TLS listener, are the only servers whose client certificates it takes
+	// (see Peers); nil accepts any certificate that chains to the trusted CA and is not revoked
+	// (the CLS ports, whose table source is "any", and a `known_peers: any` override).
+	Peers *Peers `json:"peers,omitempty"`
 }
 
 // Transport is the spec's layer-4 transport: udp for a QUIC responder, else tcp.
@@ -122,6 +130,9 @@ func GuardName(protocol wire.Protocol, port int) string {
 
 // New binds the listener a spec describes.
 func New(spec Spec, env Env) (Listener, error) {
+	if err := checkProfile(spec); err != nil {
+		return nil, err
+	}
 	switch spec.Protocol {
 	case wire.ProtoHTTP:
 		return newHTTP(spec, env, false)

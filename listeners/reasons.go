@@ -100,11 +100,14 @@ func certInfo(c *x509.Certificate) *journal.CertInfo {
 // certProblem classifies why a client certificate was not accepted: the code, and a few words.
 func certProblem(err error, leaf *x509.Certificate) (wire.Code, string) {
 	var ws *weakSignatureError
+	var us *unknownServerError
 	var ua x509.UnknownAuthorityError
 	var ci x509.CertificateInvalidError
 	switch {
 	case errors.Is(err, errNoClientCert):
 		return wire.CodeNoClientCert, "no client certificate (this listener requires mutual TLS)"
+	case errors.As(err, &us):
+		return wire.CodeUnknownServer, us.Error()
 	case errors.As(err, &ws):
 		return wire.CodeWeakSignature, fmt.Sprintf("signed with an insecure algorithm (%s): re-issue it from a CA that signs with SHA-256", hashName(ws.alg))
 	case errors.As(err, &ua):

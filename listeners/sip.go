@@ -18,7 +18,8 @@ import (
 	"github.com/mockdirector/mockdirector/journal"
 )
 
-// SIP answers. Lync 2013 servers say "RTC/5.0" in Server; the mock adds who it is.
+// SIP answers. Lync 2013 servers say "RTC/5.0" in Server (the wire profile's SIPServer); who the
+// mock is goes in the identity header (wire.HeaderSIP), not there.
 const (
 	sipAllow     = "INVITE, BYE, ACK, CANCEL, INFO, UPDATE, REFER, NOTIFY, BENOTIFY, OPTIONS, SUBSCRIBE, MESSAGE, PRACK, SERVICE"
 	sipSupported = "ms-dialog-route-set-update, timer, histinfo, ms-safe-transfer, ms-sender, ms-early-media, Replaces, ms-conf-invite"
@@ -37,6 +38,8 @@ type sipListener struct {
 	once sync.Once
 	// certSHA256 is the served leaf's fingerprint, in every identity header.
 	certSHA256 string
+	// server is the Server header value of the wire profile ("RTC/5.0").
+	server string
 }
 
 func newSIP(spec Spec, env Env) (Listener, error) {
@@ -47,8 +50,13 @@ func newSIP(spec Spec, env Env) (Listener, error) {
 	if err != nil {
 		return nil, err
 	}
+	prof, err := spec.wireProfile()
+	if err != nil {
+		raw.Close()
+		return nil, err
+	}
 	acc := newTLSAcceptor(raw, spec, env, env.TLS.ServerConfig(true), "require")
-	ua, err := sipgo.NewUA(sipgo.WithUserAgent("RTC/5.0 mockdirector"), sipgo.WithUserAgentHostname(spec.Member),
+	ua, err := sipgo.NewUA(sipgo.WithUserAgent(prof.SIPServer), sipgo.WithUserAgentHostname(spec.Member),
 		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(env.log())),
 		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(env.log())))
 	if err != nil {
@@ -60,7 +68,7 @@ func newSIP(spec Spec, env Env) (Listener, error) {
 		acc.Close()
 		return nil, fmt.Errorf("%s listener %s: %w", spec.Role, spec.Name, err)
 	}
-	l := &sipListener{spec: spec, env: env, acc: acc, ln: &sipConnListener{tlsAcceptor: acc}, ua: ua, srv: srv, certSHA256: env.certSHA256()}
+	l := &sipListener{spec: spec, env: env, acc: acc, ln: &sipConnListener{tlsAcceptor: acc}, ua: ua, srv: srv, certSHA256: env.certSHA256(), server: prof.SIPServer}
 	if spec.Guard {
 		// A guard forbids everything, saying why (the hit is journaled on accept).
 		forbid := l.answer(403, "Forbidden (mockdirector guard: the table denies this port)")
@@ -113,7 +121,7 @@ func (l *sipListener) Close() error {
 func (l *sipListener) answer(code int, reason string) sipgo.RequestHandler {
 	return func(req *sip.Request, tx sip.ServerTransaction) {
 		res := sip.NewResponseFromRequest(req, code, reason, nil)
-		res.AppendHeader(sip.NewHeader("Server", "RTC/5.0 mockdirector "+l.spec.Role+" "+l.spec.Member))
+		res.AppendHeader(sip.NewHeader("Server", l.server))
 		id := l.spec.identity(l.certSHA256)
 		id.Remote = req.Source()
 		res.AppendHeader(sip.NewHeader(wire.HeaderSIP, id.SIPValue()))

@@ -13,6 +13,7 @@ import (
 
 	"github.com/mockdirector/mockdirector/internal/wire"
 	"github.com/mockdirector/mockdirector/journal"
+	"github.com/mockdirector/mockdirector/wireprofile"
 )
 
 // HandshakeTimeout bounds a TLS handshake; a peer that stalls longer is journaled as failed.
@@ -26,7 +27,10 @@ type tlsAcceptor struct {
 	spec Spec
 	env  Env
 	conf *tls.Config
-	mtls string // "", "request", "require"
+	// profile is the wire profile every handshake is made with (Spec.Profile): versions,
+	// suites and curves in the host's order, chosen by the server, ALPN.
+	profile wireprofile.Profile
+	mtls    string // "", "request", "require"
 	// guard: a guard's acceptor (the hit is journaled on accept; no handshake lines, any client).
 	guard bool
 	ready chan *tls.Conn
@@ -41,7 +45,13 @@ type tlsAcceptor struct {
 }
 
 func newTLSAcceptor(raw net.Listener, spec Spec, env Env, conf *tls.Config, clientCert string) *tlsAcceptor {
-	a := &tlsAcceptor{raw: raw, spec: spec, env: env, conf: conf, mtls: clientCert, guard: spec.Guard,
+	// New checked the profile name already; a listener made inside the package with an unknown
+	// one gets the default rather than a panic.
+	prof, err := spec.wireProfile()
+	if err != nil {
+		prof = wireprofile.MustGet(wireprofile.Default)
+	}
+	a := &tlsAcceptor{raw: raw, spec: spec, env: env, conf: conf, profile: prof, mtls: clientCert, guard: spec.Guard,
 		ready: make(chan *tls.Conn), done: make(chan struct{}), conns: map[*trackedConn]bool{}}
 	a.wg.Add(1)
 	go a.acceptLoop()
@@ -143,13 +153,18 @@ func (a *tlsAcceptor) handshake(raw *trackedConn) {
 	if !a.guard {
 		conf.VerifyPeerCertificate = func(rawCerts [][]byte, _ [][]*x509.Certificate) error {
 			peer, leaf, verifyErr = verifyClient(rawCerts, roots)
+			if verifyErr == nil && a.spec.Peers != nil && !a.spec.Peers.knows(leaf) {
+				verifyErr = &unknownServerError{cn: leaf.Subject.CommonName, roles: a.spec.Peers.Roles}
+			}
 			if verifyErr != nil && a.mtls == "require" {
 				return verifyErr
 			}
 			return nil
 		}
 	}
-	tc := tls.Server(raw, conf)
+	// The profile goes on last, over this connection's client authentication, so the config it
+	// picks per ClientHello keeps them.
+	tc := tls.Server(raw, a.profile.ServerTLS(conf))
 	ctx, cancel := context.WithTimeout(context.Background(), HandshakeTimeout)
 	err := tc.HandshakeContext(ctx)
 	cancel()

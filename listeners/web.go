@@ -11,6 +11,7 @@ import (
 
 	"github.com/mockdirector/mockdirector/internal/wire"
 	"github.com/mockdirector/mockdirector/journal"
+	"github.com/mockdirector/mockdirector/wireprofile"
 )
 
 // webHandler answers the Lync web-service paths plausibly, says who answered on every answer,
@@ -20,10 +21,21 @@ type webHandler struct {
 	env  Env
 	// certSHA256 is the served leaf's fingerprint, in every identity.
 	certSHA256 string
+	// server is the Server header of the wire profile ("Microsoft-IIS/8.5"); fqdn the
+	// X-MS-Server-Fqdn a Lync web server sends (the member's FQDN).
+	server, fqdn []string
 }
 
 func newWebHandler(spec Spec, env Env) *webHandler {
 	h := &webHandler{spec: spec, env: env}
+	prof, err := spec.wireProfile()
+	if err != nil {
+		prof = wireprofile.MustGet(wireprofile.Default) // New refused an unknown name already
+	}
+	h.server = []string{prof.HTTPServer}
+	if spec.Member != "" {
+		h.fqdn = []string{spec.Member}
+	}
 	if spec.Protocol.TLS() {
 		// Only where this listener serves it: a plain port names no certificate (a reverse
 		// proxy that bridges external 443 to 8080 presents its own, legitimately).
@@ -37,7 +49,10 @@ func (h *webHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	id := h.identity(r)
 	hd := w.Header()
 	id.SetHeaders(hd)
-	hd["Server"] = serverHeaderValue
+	hd["Server"] = h.server
+	if h.fqdn != nil {
+		hd[headerServerFQDN] = h.fqdn
+	}
 	if h.spec.Guard {
 		// The hit is journaled already (on accept); the answer says it is a guard.
 		_, write := h.guard(w, r, id)
@@ -63,10 +78,9 @@ func (h *webHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	write()
 }
 
-// serverHeader is the Server of every web answer: IIS, as a Lync web server says.
-const serverHeader = "Microsoft-IIS/8.5 (mockdirector)"
-
-var serverHeaderValue = []string{serverHeader}
+// headerServerFQDN is the header in which Lync web services name the server that answered
+// (canonical form, set directly on the hot path).
+const headerServerFQDN = "X-Ms-Server-Fqdn"
 
 func (h *webHandler) identity(r *http.Request) *wire.Identity {
 	id := h.spec.identity(h.certSHA256)
@@ -114,18 +128,7 @@ func (h *webHandler) route(w http.ResponseWriter, r *http.Request, id *wire.Iden
 	case p == wire.WellKnownPath:
 		return h.wellKnown(w, id)
 	case strings.HasPrefix(p, "/autodiscover/autodiscoverservice.svc/root"):
-		// Lync 2013 autodiscover answers JSON links to the user and xframe resources.
-		base := baseURL(r)
-		body := map[string]any{
-			"_links": map[string]any{
-				"self":   map[string]string{"href": base + "/Autodiscover/AutodiscoverService.svc/root"},
-				"user":   map[string]string{"href": base + "/Autodiscover/AutodiscoverService.svc/root/oauth/user"},
-				"xframe": map[string]string{"href": base + "/Autodiscover/XFrame/XFrame.html"},
-			},
-			wire.WrappedKey: id,
-		}
-		w.Header().Set("Content-Type", "application/vnd.microsoft.rtc.autodiscover+xml; v=1")
-		return h.json(w, http.StatusOK, body)
+		return h.autodiscover(w, r, id) // autodiscover.go: XML or JSON, as the Accept header asks
 	case strings.HasPrefix(p, "/ucwa"), strings.HasPrefix(p, "/mcx"):
 		// UCWA and mobility want an OAuth web ticket first.
 		w.Header().Add("WWW-Authenticate", `Bearer trusted_issuers="", client_id="00000004-0000-0ff1-ce00-000000000000"`)

@@ -152,10 +152,10 @@ var _ = Describe("MTLS fault matrix", func() {
 		Expect(ev.Reason).To(ContainSubstring("no client certificate"), "crypto/tls withheld the certificate: the spec would not have tested it")
 	})
 
-	It("accepts TLS 1.2 and 1.3 from the prober, and refuses a fault under TLS 1.2 too", func() {
+	It("accepts TLS 1.1 and 1.2 from the prober under the default profile (Windows Server 2012 R2), refuses 1.3, and refuses a fault under TLS 1.2 too", func() {
 		p := mtlsPorts[0]
 		m := startMock(p, identity(certs.FaultGood))
-		for _, v := range []uint16{tls.VersionTLS12, tls.VersionTLS13} {
+		for _, v := range []uint16{tls.VersionTLS11, tls.VersionTLS12} {
 			conf := identity(certs.FaultGood).ClientConfig(poolFQDN)
 			conf.MinVersion, conf.MaxVersion = v, v
 			local, st, err := exchange(p, m.addr, conf)
@@ -169,8 +169,25 @@ var _ = Describe("MTLS fault matrix", func() {
 		Expect(err).To(HaveOccurred())
 		Expect(m.handshakeFrom(local).Reason).To(ContainSubstring("expired"))
 		conf = identity(certs.FaultGood).ClientConfig(poolFQDN)
-		conf.MinVersion, conf.MaxVersion = tls.VersionTLS11, tls.VersionTLS11
+		conf.MinVersion, conf.MaxVersion = tls.VersionTLS13, tls.VersionTLS13
 		_, _, err = exchange(p, m.addr, conf)
-		Expect(err).To(HaveOccurred(), "TLS 1.1 is refused unless a listener is configured for a legacy peer")
+		Expect(err).To(MatchError(ContainSubstring("protocol version")), "schannel on 2012 R2 has no TLS 1.3")
+	})
+
+	It("accepts TLS 1.2 and 1.3 and refuses 1.1 under the modern profile", func() {
+		p := mtlsPorts[0]
+		m := startMockProfile(p, identity(certs.FaultGood), "modern")
+		for _, v := range []uint16{tls.VersionTLS12, tls.VersionTLS13} {
+			conf := identity(certs.FaultGood).ClientConfig(poolFQDN)
+			conf.MinVersion, conf.MaxVersion = v, v
+			local, st, err := exchange(p, m.addr, conf)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(st.Version).To(Equal(v))
+			Expect(m.handshakeFrom(local).TLS.Version).To(Equal(tls.VersionName(v)))
+		}
+		conf := identity(certs.FaultGood).ClientConfig(poolFQDN)
+		conf.MinVersion, conf.MaxVersion = tls.VersionTLS11, tls.VersionTLS11
+		_, _, err := exchange(p, m.addr, conf)
+		Expect(err).To(HaveOccurred(), "TLS 1.1 is refused by the modern profile")
 	})
 })

@@ -79,12 +79,23 @@ type mock struct {
 }
 
 func startMock(p port, id *certs.Identity) *mock {
+	return startMockSpec(p, id, func(*listeners.Spec) {})
+}
+
+// startMockProfile is startMock with the listener's wire profile named.
+func startMockProfile(p port, id *certs.Identity, profile string) *mock {
+	return startMockSpec(p, id, func(s *listeners.Spec) { s.Profile = profile })
+}
+
+// startMockSpec is startMock with the spec changed by edit first.
+func startMockSpec(p port, id *certs.Identity, edit func(*listeners.Spec)) *mock {
 	m := &mock{journalPath: filepath.Join(GinkgoT().TempDir(), "journal.jsonl")}
 	var err error
 	m.writer, err = journal.Open(m.journalPath)
 	Expect(err).NotTo(HaveOccurred())
 	spec := listeners.Spec{Role: scenarios.RoleDirector, Member: member, Pool: poolFQDN, Name: p.name(),
 		Protocol: wire.Protocol(p.protocol), Port: p.number, Addr: net.JoinHostPort(mockIP, "0"), ClientCert: p.clientCert}
+	edit(&spec)
 	l, err := listeners.New(spec, listeners.Env{TLS: id, Journal: m.writer})
 	Expect(err).NotTo(HaveOccurred())
 	m.addr = l.Addr().String()

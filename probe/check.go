@@ -33,6 +33,9 @@ type Observation struct {
 	// Source is the local address the connection used.
 	Source     string
 	TLSVersion string
+	// Negotiated is what the TLS handshake settled on: version, suite, curve, ALPN
+	// (wireprofile.Negotiated).
+	Negotiated string
 	Identity   *wire.Identity
 	ServerCert *CertSummary
 	Server     string

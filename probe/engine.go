@@ -105,7 +105,7 @@ func runJob(ctx context.Context, j *Job, k *knowledge) Result {
 		o := checker.Check(cctx, j)
 		cancel()
 		res.Attempts = attempt + 1
-		res.Observed, res.TLSVersion = o.Observed, o.TLSVersion
+		res.Observed, res.TLSVersion, res.Negotiated = o.Observed, o.TLSVersion, o.Negotiated
 		if o.Source != "" {
 			res.Source = o.Source
 		}

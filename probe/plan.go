@@ -15,6 +15,7 @@ import (
 	"github.com/mockdirector/mockdirector/internal/wire"
 	"github.com/mockdirector/mockdirector/scenarios"
 	"github.com/mockdirector/mockdirector/topology"
+	"github.com/mockdirector/mockdirector/wireprofile"
 )
 
 // Defaults of a run.
@@ -66,6 +67,9 @@ type Options struct {
 	// HoldBisect, when above 1, makes every hold row open that many connections with proofs
 	// staggered over the hold and report the idle cut-off (probe --hold-bisect).
 	HoldBisect int
+	// ClientProfile, when set, makes every TLS check present itself as that wire profile's
+	// client (versions, suites, curves: probe --client-profile); nil is Go's client, TLS 1.2+.
+	ClientProfile *wireprofile.Profile
 }
 
 // Credentials is --certs DIR or --cert/--key-file/--ca.
@@ -110,6 +114,8 @@ type Job struct {
 	Strict, Guards bool
 	// CDP is what a cdp check fetches (check_cdp.go); nil for other checks.
 	CDP *CDPPlan
+	// ClientProfile is Options.ClientProfile.
+	ClientProfile *wireprofile.Profile
 }
 
 // Budget is how long the engine lets one attempt of the job run: the timeout, and for a hold
@@ -186,7 +192,7 @@ func Plan(o Options) ([]Job, error) {
 
 func planJob(o Options, r scenarios.Row, from string, creds *credentialCache) (Job, error) {
 	j := Job{Row: r, From: from, Check: wire.Check(r.CheckKind()), Timeout: o.Timeout, Retries: o.Retries, SeenAs: r.SourceSeenAs,
-		Strict: o.Strict, Guards: o.Guards, Bisect: o.HoldBisect}
+		Strict: o.Strict, Guards: o.Guards, Bisect: o.HoldBisect, ClientProfile: o.ClientProfile}
 	if r.Timeout != "" {
 		d, err := time.ParseDuration(r.Timeout)
 		if err != nil {

@@ -30,10 +30,14 @@ type Result struct {
 	Reason    string         `json:"reason"`
 	// Code is the reason's class (wire's reason codes): what tables, reports and the lab
 	// group and match on, never the sentence.
-	Code       wire.Code      `json:"code"`
-	DurationMS float64        `json:"duration_ms"`
-	Attempts   int            `json:"attempts,omitempty"`
-	TLSVersion string         `json:"tls_version,omitempty"`
+	Code       wire.Code `json:"code"`
+	DurationMS float64   `json:"duration_ms"`
+	Attempts   int       `json:"attempts,omitempty"`
+	TLSVersion string    `json:"tls_version,omitempty"`
+	// Negotiated is what every TLS row's handshake settled on, as
+	// "TLSv1.2 TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA P-256 alpn=-" (version, suite, curve or "-"
+	// for RSA key exchange, ALPN): what the server chose for the client the prober was.
+	Negotiated string         `json:"negotiated,omitempty"`
 	Identity   *wire.Identity `json:"identity,omitempty"`
 	ServerCert *CertSummary   `json:"server_cert,omitempty"`
 	// Server is what the destination calls itself (SIP Server header, HTTP Server header).

@@ -15,7 +15,18 @@ import (
 
 	"github.com/mockdirector/mockdirector/certs"
 	"github.com/mockdirector/mockdirector/internal/wire"
+	"github.com/mockdirector/mockdirector/wireprofile"
 )
+
+// suiteCurve is the suite and curve of a handshake, short enough for a table's reason:
+// "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA, P-256" (the curve left out for RSA key exchange).
+func suiteCurve(st tls.ConnectionState) string {
+	s := tls.CipherSuiteName(st.CipherSuite)
+	if st.CurveID != 0 {
+		s += ", " + wireprofile.CurveName(st.CurveID)
+	}
+	return s
+}
 
 // acceptWait is how long an mtls check waits, after a TLS 1.3 handshake, for the server to
 // reject the client certificate (in TLS 1.3 the client finishes first; a rejection arrives as an
@@ -45,6 +56,9 @@ func handshake(ctx context.Context, j *Job, clientCert bool) (*tls.Conn, Observa
 		cert := j.Identity.Cert
 		conf.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return &cert, nil }
 	}
+	if j.ClientProfile != nil {
+		conf = j.ClientProfile.ClientTLS(conf) // versions, suites and curves of that host's client
+	}
 	tc := tls.Client(raw, conf)
 	start := time.Now()
 	err := tc.HandshakeContext(ctx)
@@ -60,6 +74,17 @@ func handshake(ctx context.Context, j *Job, clientCert bool) (*tls.Conn, Observa
 	if err != nil {
 		tc.Close()
 		o.OK, o.HandshakeFailed, o.Observed = false, true, wire.StateHandshakeFailed
+		if len(st.PeerCertificates) > 0 && !isTimeout(err) {
+			// Under TLS 1.2 (the schannel profiles) the server judges the client certificate
+			// before the client has finished, so a server that refuses it ends the handshake
+			// before the chain is verified below. The chain still goes first: an issuer the
+			// trust does not hold is the finding, the refusal that followed is said after it.
+			if code, verr := verifyServer(st.PeerCertificates, j); verr != nil {
+				o.ProberRejected, o.VerifyErr, o.VerifyCode, o.Code = true, verr, code, code
+				o.Detail = "server certificate rejected: " + verr.Error() + " (then the handshake failed: " + err.Error() + ")"
+				return nil, o
+			}
+		}
 		switch {
 		case isTimeout(err) || errors.Is(err, context.DeadlineExceeded):
 			o.Code = wire.CodeNotTLS
@@ -73,6 +98,7 @@ func handshake(ctx context.Context, j *Job, clientCert bool) (*tls.Conn, Observa
 		return nil, o
 	}
 	o.TLSVersion = tls.VersionName(st.Version)
+	o.Negotiated = wireprofile.Negotiated(st)
 	if code, err := verifyServer(st.PeerCertificates, j); err != nil {
 		o.OK, o.HandshakeFailed, o.ProberRejected, o.Observed = false, true, true, wire.StateHandshakeFailed
 		o.Unverified, o.VerifyErr, o.VerifyCode, o.Code = true, err, code, code
@@ -80,7 +106,7 @@ func handshake(ctx context.Context, j *Job, clientCert bool) (*tls.Conn, Observa
 		return tc, o
 	}
 	o.Observed, o.OK = wire.StateHandshakeOK, true
-	o.Detail = fmt.Sprintf("%s handshake, certificate %q valid for %s", o.TLSVersion, o.ServerCert.Subject, j.ServerName)
+	o.Detail = fmt.Sprintf("%s handshake (%s), certificate %q valid for %s", o.TLSVersion, suiteCurve(st), o.ServerCert.Subject, j.ServerName)
 	return tc, o
 }
 

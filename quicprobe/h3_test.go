@@ -20,7 +20,7 @@ var _ = Describe("HTTP/3 on an HTTPS listener", Label("h3"), func() {
 	const timeout = 3 * time.Second
 
 	It("answers the identity over HTTP/3 and journals it as udp/quic with the QUIC version", func() {
-		l, rec := serve(listeners.Spec{Name: "https-443", Protocol: "https", Port: 443, Addr: "127.0.60.2:0", HTTP3: true})
+		l, rec := serve(listeners.Spec{Name: "https-443", Protocol: "https", Port: 443, Addr: "127.0.60.2:0", HTTP3: true, Profile: "modern"})
 		url := fmt.Sprintf("https://%s%s", l.Addr(), listeners.WellKnownPath)
 		status, id, err := quicprobe.GetH3(timeoutCtx(timeout), url, "127.0.60.202", clientTLS())
 		Expect(err).NotTo(HaveOccurred())
@@ -44,7 +44,7 @@ var _ = Describe("HTTP/3 on an HTTPS listener", Label("h3"), func() {
 	})
 
 	It("reads the identity from the headers on any other path", func() {
-		l, _ := serve(listeners.Spec{Name: "https-4443", Protocol: "https", Port: 4443, Addr: "127.0.60.2:0", HTTP3: true})
+		l, _ := serve(listeners.Spec{Name: "https-4443", Protocol: "https", Port: 4443, Addr: "127.0.60.2:0", HTTP3: true, Profile: "modern"})
 		status, id, err := quicprobe.GetH3(timeoutCtx(timeout), fmt.Sprintf("https://%s/ucwa", l.Addr()), "", clientTLS())
 		Expect(err).NotTo(HaveOccurred())
 		Expect(status).To(Equal(401))
@@ -73,7 +73,7 @@ var _ = Describe("HTTP/3 on an HTTPS listener", Label("h3"), func() {
 		}
 
 		It("announces HTTP/3 with Alt-Svc on the same port when http3 is on", func() {
-			l, _ := serve(listeners.Spec{Name: "https-443", Protocol: "https", Port: 443, Addr: "127.0.60.3:0", HTTP3: true})
+			l, _ := serve(listeners.Spec{Name: "https-443", Protocol: "https", Port: 443, Addr: "127.0.60.3:0", HTTP3: true, Profile: "modern"})
 			port := l.Addr().(*net.TCPAddr).Port
 			Expect(curlHead(l.Addr())).To(ContainSubstring(fmt.Sprintf(`alt-svc: h3=":%d"; ma=%d`, port, listeners.AltSvcMaxAge)))
 		})

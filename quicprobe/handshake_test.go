@@ -83,7 +83,7 @@ var _ = Describe("udp-quic handshake on loopback", Label("udp-quic"), func() {
 	})
 
 	It("reads the h3 ALPN off an HTTP/3 listener with no identity stream", func() {
-		l, _ := serve(listeners.Spec{Name: "https-4443", Protocol: "https", Port: 4443, Addr: "127.0.60.1:0", HTTP3: true})
+		l, _ := serve(listeners.Spec{Name: "https-4443", Protocol: "https", Port: 4443, Addr: "127.0.60.1:0", HTTP3: true, Profile: "modern"})
 		conf := clientTLS()
 		conf.NextProtos = []string{"h3"}
 		out := quicprobe.Handshake(timeoutCtx(timeout), l.Addr().String(), "", conf)
@@ -94,7 +94,7 @@ var _ = Describe("udp-quic handshake on loopback", Label("udp-quic"), func() {
 	})
 
 	It("requires a client certificate on HTTP/3 when the listener requires one, and journals the refusal", func() {
-		l, rec := serve(listeners.Spec{Name: "https-443", Protocol: "https", Port: 443, Addr: "127.0.60.1:0", HTTP3: true, ClientCert: "require"})
+		l, rec := serve(listeners.Spec{Name: "https-443", Protocol: "https", Port: 443, Addr: "127.0.60.1:0", HTTP3: true, Profile: "modern", ClientCert: "require"})
 		bare := &tls.Config{ServerName: poolFQDN, RootCAs: probeID.Roots, NextProtos: []string{"h3"}}
 		out := quicprobe.Handshake(timeoutCtx(timeout), l.Addr().String(), "", bare)
 		GinkgoWriter.Printf("no client certificate: %s (%s)\n", out.State, out.Reason)

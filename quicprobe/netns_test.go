@@ -96,7 +96,7 @@ var _ = Describe("udp-quic through a firewall in a test namespace", Serial, Orde
 		inNetns(serverNS, func() {
 			serve(listeners.Spec{Name: "udp-quic-443", Protocol: listeners.ProtoUDPQUIC, Port: 443, Addr: serverIP + ":443"})
 			serve(listeners.Spec{Name: "udp-quic-4443", Protocol: listeners.ProtoUDPQUIC, Port: 4443, Addr: serverIP + ":4443"})
-			serve(listeners.Spec{Name: "https-444", Protocol: "https", Port: 444, Addr: serverIP + ":444", HTTP3: true})
+			serve(listeners.Spec{Name: "https-444", Protocol: "https", Port: 444, Addr: serverIP + ":444", HTTP3: true, Profile: "modern"})
 		})
 	})
 

@@ -28,7 +28,7 @@ pools:
     members:
       - {name: dir01.contoso.local, address: 127.0.60.7}
 listeners:
-  - {role: director, port: 443, http3: true}
+  - {role: director, port: 443, http3: true, profile: modern}
   - {role: director, transport: udp-quic, port: 3478, port_end: 3480}
   - {role: director, transport: udp-quic, port: 5061}
 `

@@ -32,6 +32,10 @@ type Options struct {
 	// PlanOptions (serve computes it first to name the member on the admin page).
 	Profile *roleprofile.Profile
 
+	// WireProfile is the wire profile of every listener without a `profile:` override
+	// (wireprofile.Names; "" is wireprofile.Default, Lync Server 2013 on Windows Server 2012 R2).
+	WireProfile string
+
 	// CertDir holds generated certificates; missing ones are generated on start.
 	CertDir string
 	// KeyType for generated certificates.
@@ -91,11 +95,15 @@ func Start(o Options) (*Instance, error) {
 			return nil, err
 		}
 	}
+	served, guards, err := wireSpecs(o, prof)
+	if err != nil {
+		return nil, err
+	}
 	id, err := Identity(o)
 	if err != nil {
 		return nil, err
 	}
-	inst := &Instance{Options: o, Profile: prof, Specs: slices.Clone(prof.Specs), Unguarded: slices.Clone(prof.Unguarded)}
+	inst := &Instance{Options: o, Profile: prof, Specs: slices.Clone(served), Unguarded: slices.Clone(prof.Unguarded)}
 	rec := o.Journal
 	if rec == nil {
 		if o.JournalPath == "" {
@@ -121,14 +129,14 @@ func Start(o Options) (*Instance, error) {
 		rec = observed{journal: rec, observers: o.Observers}
 	}
 	env := listeners.Env{TLS: id, Journal: rec, Log: o.Log, Conns: listeners.NewConnLimiter(o.Limits)}
-	g, err := listeners.Bind(prof.Specs, env)
+	g, err := listeners.Bind(served, env)
 	if err != nil {
 		inst.closeJournal()
 		return nil, err
 	}
 	// The guards come after the served listeners (a moved listen_port wins over a guard) and
 	// each on its own: a guard that cannot bind is reported, not fatal.
-	for _, gs := range prof.Guards {
+	for _, gs := range guards {
 		l, err := listeners.New(gs, env)
 		if err != nil {
 			inst.Unguarded = append(inst.Unguarded, roleprofile.Unguarded{

@@ -34,6 +34,10 @@ pools:
     members:
       - {name: dir01.contoso.local, address: 127.0.10.2}
       - {name: dir02.contoso.local, address: 127.0.10.3}
+  edge-internal:
+    fqdn: edge-int.contoso.local
+    members:
+      - {name: edge01-int.contoso.local}
 `
 
 // portOffset keeps every director port (80 .. 50003) outside the kernel's ephemeral range
@@ -94,11 +98,12 @@ var _ = Describe("server.Start", func() {
 			Expect(id.Local).To(Equal(m.ip + ":" + strconv.Itoa(8080+portOffset)))
 		}
 
-		// Each member serves with its own certificate, which names the pool and the member.
-		probe, err := certs.LoadFromDir(filepath.Join(dir, "certs"), certs.ProbeName)
+		// Each member serves with its own certificate, which names the pool and the member (the
+		// Edge's certificate: 5061 takes known Edge servers only).
+		edge, err := certs.LoadFromDir(filepath.Join(dir, "certs"), "edge01-int.contoso.local")
 		Expect(err).NotTo(HaveOccurred())
 		for _, m := range []struct{ ip, member string }{{"127.0.10.2", "dir01.contoso.local"}, {"127.0.10.3", "dir02.contoso.local"}} {
-			c, err := tls.Dial("tcp", m.ip+":"+strconv.Itoa(5061+portOffset), probe.ClientConfig(m.member))
+			c, err := tls.Dial("tcp", m.ip+":"+strconv.Itoa(5061+portOffset), edge.ClientConfig(m.member))
 			Expect(err).NotTo(HaveOccurred())
 			Expect(c.ConnectionState().PeerCertificates[0].DNSNames).To(ContainElements("dir-pool.contoso.local", m.member))
 			c.Close()
@@ -140,9 +145,10 @@ var _ = Describe("server.Start", func() {
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
 		go func() { done <- inst.Serve(ctx) }()
-		probe, err := certs.LoadFromDir(certDir, certs.ProbeName)
+		// The Edge's 5061 takes known Director and Front End servers.
+		dir01, err := certs.LoadFromDir(certDir, "dir01.contoso.local")
 		Expect(err).NotTo(HaveOccurred())
-		c, err := tls.Dial("tcp", inst.Addrs()["sip-mtls-5061"].String(), probe.ClientConfig("edge-int.contoso.local"))
+		c, err := tls.Dial("tcp", inst.Addrs()["sip-mtls-5061"].String(), dir01.ClientConfig("edge-int.contoso.local"))
 		Expect(err).NotTo(HaveOccurred())
 		c.Write([]byte("\r\n\r\n"))
 		c.SetReadDeadline(time.Now().Add(5 * time.Second))

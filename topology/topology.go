@@ -76,7 +76,24 @@ type Override struct {
 	Transport string `yaml:"transport"`
 	// PortEnd makes a udp-quic entry the range Port..PortEnd (at most MaxQUICRange ports).
 	PortEnd int `yaml:"port_end"`
+	// Profile is the wire profile of the listener (wireprofile.Names), over serve --profile:
+	// e.g. `profile: modern` on a listener with http3: true, since no Windows profile serves
+	// HTTP/3.
+	Profile string `yaml:"profile"`
+	// KnownPeers "any" lets an MTLS listener (5061, 50001-50003) take any client certificate
+	// that chains to the trusted CA; "" or "topology" (the default) takes only certificates that
+	// name a server of the topology in a role the table allows on the port, as Lync does.
+	KnownPeers string `yaml:"known_peers"`
+
+	// Line is where the entry starts in File (0 when unknown), for errors found after parsing.
+	Line int `yaml:"-"`
 }
+
+// Known-peer settings of an override.
+const (
+	KnownPeersTopology = "topology"
+	KnownPeersAny      = "any"
+)
 
 // TransportUDPQUIC is the Override.Transport of a generic QUIC responder.
 const TransportUDPQUIC = "udp-quic"

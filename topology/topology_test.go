@@ -104,6 +104,39 @@ listeners:
 		Expect(err).To(MatchError(p + ":2: pools.director: the pool is empty; it needs fqdn and at least one member"))
 	})
 
+	It("names wrong wire settings of a listener at their line", func() {
+		_, err := topology.Parse("w.yaml", []byte(`listeners:
+  - role: director
+    port: 443
+    profile: windows-xp
+  - role: director
+    port: 4443
+    http3: true
+    profile: lync2013-ws2012r2
+  - role: director
+    port: 5061
+    known_peers: everyone
+  - {role: director, port: 3478, transport: udp-quic, profile: modern}
+`))
+		Expect(err).To(HaveOccurred())
+		Expect(err.Error()).To(SatisfyAll(
+			ContainSubstring(`w.yaml:4: listeners[0]: profile "windows-xp" is not a wire profile (one of lync2013-ws2012r2, sfb2015-ws2016, sfb2019-ws2019, modern)`),
+			ContainSubstring("w.yaml:7: listeners[1]: http3 is on, but profile lync2013-ws2012r2"),
+			ContainSubstring("use profile modern for this listener"),
+			ContainSubstring(`w.yaml:11: listeners[2]: known_peers "everyone" is not topology or any`),
+			ContainSubstring("w.yaml:12: listeners[3]: profile and known_peers do not apply to transport udp-quic"),
+		))
+	})
+
+	It("keeps the line of every listener entry and its wire settings", func() {
+		t, err := topology.Parse("ok.yaml", []byte("listeners:\n  - {role: director, port: 443, http3: true, profile: modern}\n  - {role: director, port: 5061, known_peers: any}\n"))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(t.Listeners[0].Profile).To(Equal("modern"))
+		Expect(t.Listeners[0].Line).To(Equal(2))
+		Expect(t.Listeners[1].KnownPeers).To(Equal(topology.KnownPeersAny))
+		Expect(t.Listeners[1].Line).To(Equal(3))
+	})
+
 	It("names listener ports out of range at their line", func() {
 		_, err := topology.Parse("l.yaml", []byte("listeners:\n  - role: director\n    port: 70000\n    listen_port: -1\n"))
 		Expect(err).To(MatchError("l.yaml:3: listeners[0]: port 70000 is out of range 1-65535\nl.yaml:4: listeners[0]: listen_port -1 is out of range 1-65535"))

@@ -62,6 +62,10 @@ func (t *Topology) validate(doc *yamlsafe.Doc) error {
 	}
 	for i, o := range t.Listeners {
 		at := []any{"listeners", i}
+		t.Listeners[i].Line = doc.Line(at...)
+		for _, msg := range o.validateWire(i) {
+			add(msg.msg, append(at, msg.path...)...)
+		}
 		if o.Port == 0 {
 			add(fmt.Sprintf("listeners[%d]: port is required", i), at...)
 		} else if o.Port < 0 || o.Port > 65535 {

@@ -20,6 +20,7 @@ import (
 	"github.com/mockdirector/mockdirector/probe"
 	"github.com/mockdirector/mockdirector/scenarios"
 	"github.com/mockdirector/mockdirector/topology"
+	"github.com/mockdirector/mockdirector/wireprofile"
 )
 
 type probeFlags struct {
@@ -31,6 +32,7 @@ type probeFlags struct {
 	format, output, only                string
 	expectSourceSeen, skipDeny, noColor bool
 	strict, guards                      bool
+	clientProfile                       string
 	holdBisect                          int
 }
 
@@ -119,6 +121,7 @@ Examples:
 	fl.BoolVar(&f.expectSourceSeen, "expect-source-seen", false, "demand that the destination saw the address probe sent from (no NAT in the path)")
 	fl.BoolVar(&f.skipDeny, "skip-deny", false, "skip deny rows (no firewall between this host and the destination)")
 	fl.BoolVar(&f.noColor, "no-color", false, "never colour the table")
+	fl.StringVar(&f.clientProfile, "client-profile", "", "present TLS as that wire profile's client (versions, suites, curves): "+strings.Join(wireprofile.Names(), ", ")+"; default Go's client, TLS 1.2 and up")
 	fl.BoolVar(&f.strict, "strict", false, "fail deny rows that nothing proves (unproven: refused or dropped where nothing is known to listen)")
 	fl.BoolVar(&f.guards, "guards", false, "assert the destinations run mockdirector serve with its default guard listeners, so refused or filtered deny rows are the path's doing")
 	fl.IntVar(&f.holdBisect, "hold-bisect", 0, "hold rows open N connections with staggered proofs and report the path's idle cut-off (N >= 2)")
@@ -181,6 +184,13 @@ func runProbe(cmd *cobra.Command, f probeFlags) error {
 		Scenario: scn, Topology: topo, As: f.as, Targets: targets, Addresses: book, Source: src, PortOffset: f.portOffset,
 		Timeout: f.timeout, Retries: f.retries, Only: f.only, Credentials: creds, ExpectSourceSeen: f.expectSourceSeen,
 		Hold: f.hold, Strict: f.strict, Guards: f.guards, HoldBisect: f.holdBisect,
+	}
+	if f.clientProfile != "" {
+		cp, err := wireprofile.Get(f.clientProfile)
+		if err != nil {
+			return usageErr(fmt.Errorf("--client-profile: %w", err))
+		}
+		opts.ClientProfile = &cp
 	}
 	if f.skipDeny {
 		opts.SkipDenyReason = probe.FirewallSkipReason

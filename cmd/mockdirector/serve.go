@@ -24,13 +24,14 @@ import (
 	"github.com/mockdirector/mockdirector/scenarios"
 	"github.com/mockdirector/mockdirector/server"
 	"github.com/mockdirector/mockdirector/topology"
+	"github.com/mockdirector/mockdirector/wireprofile"
 )
 
 type serveFlags struct {
 	role, member, bind, config, scenario string
 	portOffset                           int
 	certDir, key, cert, keyFile, ca      string
-	journal                              string
+	journal, profile                     string
 	verbose, noGuards                    bool
 	limits                               listeners.Limits
 	journalMaxSize                       string
@@ -58,6 +59,20 @@ a guard completes the TCP (and TLS) handshake, journals a "guard" hit with the s
 answers marked guard (HTTP 403, SIP 403, the CLS banner with guard=true, a QUIC identity).
 A guard port something else holds is reported and skipped. --no-guards turns them off.
 
+Wire profile: --profile (default lync2013-ws2012r2) makes every TLS listener look like that host
+on the wire: TLS versions, cipher suites in the host's order with the server's choice, curves,
+ALPN (no h2 on Windows Server 2012 R2 / IIS 8.5), the HTTP Server header (Microsoft-IIS/8.5) and
+the SIP Server header (RTC/5.0). A topology listener's "profile:" overrides it for that listener.
+HTTP/3 (http3: true) needs "profile: modern" on the listener: no Windows profile serves it, and
+serve refuses to start rather than leave the UDP side silently unserved. The mock's identity
+(X-MockDirector-* headers, /.well-known/mockdirector, the SIP identity header) is there under
+every profile.
+
+Known servers: SIP over MTLS (5061) takes a client certificate only when it names a server of
+the topology in a role the table allows there (the Edge toward a Director), as Lync does;
+"known_peers: any" on the listener relaxes that. CLS (50001-50003, "from any") takes any
+certificate that chains to the CA.
+
 Certificates: without --cert/--key-file/--ca, serve uses --certs DIR and generates a private CA
 and the member's certificate there on first start (peers must trust DIR/ca.crt).
 
@@ -84,6 +99,7 @@ Examples:
 	fl.StringVar(&f.journal, "journal", "mockdirector-journal.jsonl", "journal file (JSON Lines, appended)")
 	fl.StringVar(&f.journalMaxSize, "journal-max-size", "256MiB", "rotate the journal before it passes SIZE (FILE becomes FILE.1, FILE.2, ... oldest first; report reads them all); 0: never")
 	fl.IntVar(&f.journalKeep, "journal-keep", 8, "rotated journal files to keep (the oldest beyond are removed, and serve says so); 0: keep all")
+	fl.StringVar(&f.profile, "profile", wireprofile.Default, "wire profile of the host to look like: "+strings.Join(wireprofile.Names(), ", "))
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "log protocol details to stderr")
 	fl.BoolVar(&f.noGuards, "no-guards", false, "bind no guard listeners on the ports the table denies toward the role")
 	fl.IntVar(&f.limits.MaxConns, "max-conns", listeners.DefaultMaxConns, "open TCP connections across all listeners; more are refused and journaled as over-limit (-1: no cap)")
@@ -105,6 +121,9 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 	kt, err := certs.ParseKeyType(f.key)
 	if err != nil {
 		return usageErr(fmt.Errorf("--key-type: %w", err))
+	}
+	if _, err := wireprofile.Get(f.profile); err != nil {
+		return usageErr(fmt.Errorf("--profile: %w", err))
 	}
 	scn, err := scenarios.Load(f.scenario)
 	if err != nil {
@@ -139,7 +158,7 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 		return err
 	}
 	inst, err := server.Start(server.Options{
-		Scenario: scn, Topology: topo, PlanOptions: po, Profile: prof,
+		Scenario: scn, Topology: topo, PlanOptions: po, Profile: prof, WireProfile: f.profile,
 		CertDir: f.certDir, KeyType: kt, CertFile: f.cert, KeyFile: f.keyFile, CAFile: f.ca, CertPassword: serveCertPassword,
 		JournalPath: f.journal, Limits: f.limits, JournalOptions: journal.Options{MaxSize: int64(maxSize), Keep: f.journalKeep},
 		Log:       log,
@@ -150,6 +169,9 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 		adm.close()
 		if errors.Is(err, listeners.ErrNoServerCert) {
 			err = fmt.Errorf("%w (run `mockdirector certs init`, or pass --cert, --key-file and --ca)", err)
+		}
+		if errors.Is(err, server.ErrProfile) {
+			return usageErr(err)
 		}
 		return err
 	}
@@ -170,8 +192,11 @@ func printListeners(out io.Writer, inst *server.Instance) {
 	addrs := inst.Addrs()
 	m := inst.Specs[0]
 	fmt.Fprintf(out, "mockdirector serving %s member %s (pool %s), journal %s\n", m.Role, m.Member, m.Pool, inst.JournalPath)
+	if p, err := wireprofile.Get(inst.WireProfile); err == nil {
+		fmt.Fprintf(out, "wire profile %s: %s\n", p.Name, p.Description)
+	}
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "LISTENER\tADDRESS\tTRY")
+	fmt.Fprintln(tw, "LISTENER\tADDRESS\tPROFILE\tTRY")
 	guards := 0
 	for _, s := range inst.Specs {
 		a := addrs[s.Name].String()
@@ -179,7 +204,7 @@ func printListeners(out io.Writer, inst *server.Instance) {
 			guards++
 			a += " (" + string(s.Transport()) + ")"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", s.Name, a, tryHint(s, reachable(addrs[s.Name].String()), inst.CertDir, inst.CertFile != ""))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", s.Name, a, listenerProfile(s), tryHint(s, reachable(addrs[s.Name].String()), inst.CertDir, inst.CertFile != ""))
 	}
 	tw.Flush()
 	if guards > 0 || len(inst.Unguarded) > 0 {
@@ -203,10 +228,27 @@ func reachable(addr string) string {
 	return net.JoinHostPort(host, port)
 }
 
+// listenerProfile is the PROFILE column: the wire profile, and who an MTLS listener takes.
+func listenerProfile(s listeners.Spec) string {
+	switch {
+	case s.Protocol == wire.ProtoUDPQUIC:
+		return "quic (TLS 1.3)"
+	case s.Peers != nil:
+		return s.Profile + ", known " + strings.Join(s.Peers.Roles, "/") + " servers only"
+	case s.HTTP3:
+		return s.Profile + " +h3"
+	}
+	return s.Profile
+}
+
 // tryHint is a command that shows the listener answering.
 func tryHint(s listeners.Spec, addr, certDir string, siteCerts bool) string {
+	name := certs.ProbeName
+	if s.Peers != nil && len(s.Peers.Names) > 0 {
+		name = s.Peers.Names[0] // a known server's certificate: the probe's is refused here
+	}
 	cert := fmt.Sprintf(" -cert %s -key %s -CAfile %s",
-		certs.CertPath(certDir, certs.ProbeName), certs.KeyPath(certDir, certs.ProbeName), filepath.Join(certDir, certs.CACertFile))
+		certs.CertPath(certDir, name), certs.KeyPath(certDir, name), filepath.Join(certDir, certs.CACertFile))
 	if siteCerts {
 		cert = " -cert CLIENT.crt -key CLIENT.key -CAfile CA.crt"
 	}

@@ -93,4 +93,13 @@ func countKind(evs []journal.Event, kind string) int {
 // tlsConf trusts the process's CA and presents the probe certificate, with SNI serverName.
 func (m *mdServe) tlsConf(serverName string) *tls.Config { return m.probe().ClientConfig(serverName) }
 
+// edgeConf presents the Edge member's certificate (the built-in topology's edge01-int), the
+// one a Director's and a Front End's 5061 take: they refuse a certificate that names no known
+// Edge server, the probe's included.
+func (m *mdServe) edgeConf(serverName string) *tls.Config {
+	id, err := certs.LoadFromDir(m.certs, "edge01-int.contoso.local")
+	Expect(err).NotTo(HaveOccurred())
+	return id.ClientConfig(serverName)
+}
+
 func isRoot() bool { return os.Geteuid() == 0 }

@@ -86,7 +86,7 @@ var _ = Describe("the journal of mockdirector serve", Label("journal", "process"
 			Expect(fetch(h2, fmt.Sprintf("https://%s/meet/h2-%d", m.addr(4443), i))).To(BeTrue())
 			answered += 2
 		}
-		c, err := tls.Dial("tcp", m.addr(5061), m.tlsConf("dir-pool.contoso.local"))
+		c, err := tls.Dial("tcp", m.addr(5061), m.edgeConf("dir-pool.contoso.local"))
 		Expect(err).NotTo(HaveOccurred())
 		defer c.Close()
 		br := bufio.NewReader(c)
@@ -210,7 +210,7 @@ var _ = Describe("the journal of mockdirector serve", Label("journal", "process"
 			Expect(err).NotTo(HaveOccurred())
 			Expect(banner).To(HavePrefix("MOCKDIRECTOR-CLS/1 role=director"))
 			// And a SIP connection that answered once and stays open.
-			sipc, err := tls.Dial("tcp", m.addr(5061), m.tlsConf("dir-pool.contoso.local"))
+			sipc, err := tls.Dial("tcp", m.addr(5061), m.edgeConf("dir-pool.contoso.local"))
 			Expect(err).NotTo(HaveOccurred())
 			defer sipc.Close()
 			Expect(sipOptions(sipc, bufio.NewReader(sipc), "drain-1")).To(Equal("SIP/2.0 200 OK"))

@@ -94,17 +94,35 @@ var _ = Describe("mockdirector serve on the table's real ports", Serial, Label("
 		})
 
 		It("refuses openssl s_client without a client certificate on 5061, and journals why", func() {
-			for _, version := range []string{"-tls1_2", "-tls1_3"} {
-				s := tool("", "openssl", "s_client", version, "-connect", bind+":5061", "-servername", "dir-pool.contoso.local", "-ign_eof")
-				Expect(s.ExitCode()).NotTo(BeZero(), version)
-				Expect(string(s.Err.Contents())).To(MatchRegexp("alert (certificate required|handshake failure)"), version)
-			}
+			s := tool("", "openssl", "s_client", "-tls1_2", "-connect", bind+":5061", "-servername", "dir-pool.contoso.local", "-ign_eof")
+			Expect(s.ExitCode()).NotTo(BeZero())
+			Expect(string(s.Err.Contents())).To(MatchRegexp("alert (certificate required|handshake failure)"))
 			Eventually(m.events).Should(ContainElement(SatisfyAll(
 				HaveField("Kind", journal.KindHandshake), HaveField("Listener", "sip-mtls-5061"),
 				HaveField("Outcome", journal.OutcomeFailed), HaveField("Reason", ContainSubstring("no client certificate")))))
 		})
 
-		It("accepts openssl s_client with the generated probe certificate on 5061 and answers OPTIONS 200", func() {
+		It("refuses TLS 1.3 on every TLS port under the default profile (Windows Server 2012 R2 has none), as openssl s_client -tls1_3 shows", func() {
+			for _, p := range []int{443, 4443, 5061, 50001} {
+				s := tool("", "openssl", "s_client", "-tls1_3", "-connect", fmt.Sprintf("%s:%d", bind, p), "-servername", "dir-pool.contoso.local",
+					"-cert", cert, "-key", key, "-CAfile", ca, "-ign_eof")
+				Expect(s.ExitCode()).NotTo(BeZero(), "port %d", p)
+				Expect(string(s.Err.Contents())).To(MatchRegexp("alert protocol version|unsupported protocol|no protocols available"), "port %d", p)
+			}
+		})
+
+		It("refuses the probe certificate on 5061 with the known-server reason, as Lync would", func() {
+			s := tool("", "openssl", "s_client", "-connect", bind+":5061", "-servername", "dir-pool.contoso.local",
+				"-cert", cert, "-key", key, "-CAfile", ca, "-ign_eof")
+			Expect(s.ExitCode()).NotTo(BeZero())
+			Expect(string(s.Err.Contents())).To(MatchRegexp("alert bad certificate"))
+			Eventually(m.events).Should(ContainElement(SatisfyAll(
+				HaveField("Kind", journal.KindHandshake), HaveField("Listener", "sip-mtls-5061"), HaveField("Code", wire.CodeUnknownServer),
+				HaveField("Reason", ContainSubstring("names no known Edge server: Lync would refuse it; add it to the topology")))))
+		})
+
+		It("accepts openssl s_client with the Edge's certificate on 5061 and answers OPTIONS 200 with Server: RTC/5.0", func() {
+			cert, key := certs.CertPath(m.certs, "edge01-int.contoso.local"), certs.KeyPath(m.certs, "edge01-int.contoso.local")
 			options := "OPTIONS sip:dir-pool.contoso.local SIP/2.0\r\nVia: SIP/2.0/TLS " + bind + ":5061;branch=z9hG4bKopenssl\r\n" +
 				"From: <sip:probe@contoso.com>;tag=1\r\nTo: <sip:dir-pool.contoso.local>\r\nCall-ID: openssl-1\r\nCSeq: 1 OPTIONS\r\n" +
 				"Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
@@ -117,6 +135,7 @@ var _ = Describe("mockdirector serve on the table's real ports", Serial, Label("
 			defer s.Kill()
 			fmt.Fprint(in, options)
 			Eventually(s.Out, 10*time.Second).Should(gbytes.Say(`SIP/2\.0 200 OK`))
+			Eventually(s.Out, 5*time.Second).Should(gbytes.Say(`(?m)^Server: RTC/5\.0\r$`))
 			Eventually(s.Out, 5*time.Second).Should(gbytes.Say(`Allow: .*OPTIONS`))
 			in.Close()
 			Eventually(m.events).Should(ContainElement(SatisfyAll(
