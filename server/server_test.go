@@ -15,6 +15,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/mockdirector/mockdirector/certs"
+	"github.com/mockdirector/mockdirector/internal/testdir"
 	"github.com/mockdirector/mockdirector/journal"
 	"github.com/mockdirector/mockdirector/listeners"
 	"github.com/mockdirector/mockdirector/scenarios"
@@ -53,7 +54,7 @@ func get(url, host string) (listeners.Identity, *http.Response) {
 
 var _ = Describe("server.Start", func() {
 	var dir string
-	BeforeEach(func() { dir = GinkgoT().TempDir() })
+	BeforeEach(func() { dir = testdir.New() })
 
 	It("runs several members of one pool on one host, on different addresses and the same ports", Serial, func() {
 		topo, err := topology.Parse("pool.yaml", []byte(poolYAML))
