@@ -79,6 +79,10 @@ cp "$work/bcryptprimitives.dll" "$sys32/"
 wine --version
 md --help >"$work/help.out" 2>&1 || { cat "$work/help.out"; fail "the Windows binary does not start under Wine"; }
 
+md version >"$work/version.out" 2>&1 || { cat "$work/version.out"; fail "version under Wine"; }
+grep -qE '^mockdirector \S+$' "$work/version.out" && grep -q 'windows/amd64' "$work/version.out" \
+  || { cat "$work/version.out"; fail "version under Wine does not name itself and windows/amd64"; }
+
 step "lab under Wine"
 md lab >"$work/lab.out" 2>&1 || { cat "$work/lab.out"; fail "lab under Wine exited $?"; }
 cat "$work/lab.out" | tail -3
