@@ -82,7 +82,7 @@ func psLocal(p Port) string {
 	return "Any"
 }
 
-// psQuote quotes s as a PowerShell single-quoted string (” is a quote inside one).
+// psQuote quotes s as a PowerShell single-quoted string, doubling the quotes inside it.
 func psQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
 // Argv renders an argv as one cmd.exe line, quoting the arguments that hold spaces or quotes
