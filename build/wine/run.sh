@@ -12,10 +12,11 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 GO=${GO:-go}
 # Core packages whose Windows-built tests run under Wine. Left out, and why:
-#   cmd/mockdirector  its specs run real Linux peers (openssl, curl, kamailio) and setuid nobody
-#   admin             drives Chromium; report builds on the lab's netns helpers
+#   cmd/mockdirector  its specs run real Linux peers (openssl, curl, kamailio), and one does not
+#                     compile for Windows (serve_errors_test.go: syscall.Credential)
+#   admin, report     drive Chromium, openssl and curl (Linux binaries) for their traffic
 #   lab, mtlstest, quicprobe, bench   netns, real Linux peers, benchmarks
-WINE_TEST_PKGS=${WINE_TEST_PKGS:-"internal/testdir scenarios topology journal certs listeners server probe"}
+WINE_TEST_PKGS=${WINE_TEST_PKGS:-"internal/testdir scenarios topology journal certs listeners server probe hostfw"}
 
 # wine_filter PKG: the Ginkgo flags that leave out, under Wine, the specs that need what Wine or
 # this Linux host does not give a Windows program. Each is named, with the reason:
