@@ -40,6 +40,9 @@ windows:
 
 # GoReleaser snapshot: dist/ gets the zip/tar.gz archives and checksums.txt, nothing published.
 # SBOMs (SPDX, one per archive) when syft is on PATH; without it they are left out, and said so.
+# Tools (Go modules, ~10 min each to build here; not in .ci/run for that reason):
+#   go install github.com/goreleaser/goreleaser/v2@v2.15.1
+#   go install github.com/anchore/syft/cmd/syft@v1.57.1
 GORELEASER ?= $(shell command -v goreleaser || echo $(HOME)/go/bin/goreleaser)
 release-snapshot:
 	@if command -v syft >/dev/null || [ -x $(HOME)/go/bin/syft ]; then export MOCKDIRECTOR_SBOM=1 PATH="$$PATH:$(HOME)/go/bin"; \
