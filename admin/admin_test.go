@@ -22,6 +22,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/mockdirector/mockdirector/admin"
+	"github.com/mockdirector/mockdirector/internal/testdir"
 	"github.com/mockdirector/mockdirector/journal"
 	"github.com/mockdirector/mockdirector/report"
 	"github.com/mockdirector/mockdirector/report/reporttest"
@@ -71,7 +72,7 @@ func startAdmin(o admin.Options) (*admin.Server, *reporttest.Director) {
 		cancel()
 		Eventually(done, 5*time.Second).Should(Receive(BeNil()))
 	})
-	dir := GinkgoT().TempDir()
+	dir := testdir.New()
 	d, err := reporttest.StartDirector(reporttest.Options{Member: "dir01", Bind: bindAddr, Journal: filepath.Join(dir, "dir01.jsonl"),
 		CertDir: filepath.Join(dir, "certs"), Observers: []journal.Recorder{srv}})
 	Expect(err).NotTo(HaveOccurred())
@@ -303,7 +304,7 @@ var _ = Describe("admin listener safety", func() {
 	})
 
 	It("serve refuses it too, with exit 2, before binding any table port", func() {
-		dir := GinkgoT().TempDir()
+		dir := testdir.New()
 		cmd := exec.Command(binary, "serve", "--role", "director", "--config", reporttest.TopologyFile(), "--bind", bindAddr,
 			"--port-offset", "15000", "--journal", filepath.Join(dir, "j.jsonl"), "--certs", filepath.Join(dir, "certs"), "--admin", "0.0.0.0:9180")
 		s, err := gexec.Start(cmd, GinkgoWriter, GinkgoWriter)
@@ -317,7 +318,7 @@ var _ = Describe("admin listener safety", func() {
 		busy, err := net.Listen("tcp", bindAddr+":0")
 		Expect(err).NotTo(HaveOccurred())
 		defer busy.Close()
-		dir := GinkgoT().TempDir()
+		dir := testdir.New()
 		cmd := exec.Command(binary, "serve", "--role", "director", "--config", reporttest.TopologyFile(), "--bind", bindAddr,
 			"--port-offset", "15000", "--journal", filepath.Join(dir, "j.jsonl"), "--certs", filepath.Join(dir, "certs"), "--admin", busy.Addr().String())
 		s, err := gexec.Start(cmd, GinkgoWriter, GinkgoWriter)

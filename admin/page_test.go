@@ -16,6 +16,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/mockdirector/mockdirector/admin"
+	"github.com/mockdirector/mockdirector/internal/testdir"
 	"github.com/mockdirector/mockdirector/report/reporttest"
 )
 
@@ -58,7 +59,7 @@ var _ = Describe("the live page in headless Chromium", Label("chromium"), func()
 		opts = append(opts, chromedp.ExecPath(chromiumPath), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
 			chromedp.NoFirstRun, chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
 			chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-			chromedp.UserDataDir(GinkgoT().TempDir()), chromedp.WindowSize(1600, 1000))
+			chromedp.UserDataDir(testdir.New()), chromedp.WindowSize(1600, 1000))
 		actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 		defer cancelA()
 		ctx, cancelC := chromedp.NewContext(actx)
@@ -121,7 +122,7 @@ var _ = Describe("the live page in headless Chromium", Label("chromium"), func()
 		Expect(rows).To(Equal(8))
 
 		By("loading the prober's results into the page: both sides of each row on one screen")
-		probeFile := filepath.Join(GinkgoT().TempDir(), "probe.json")
+		probeFile := filepath.Join(testdir.New(), "probe.json")
 		Expect(os.WriteFile(probeFile, []byte(`{"scenario":"lync2013-single-director","results":[
 			{"id":"`+rowRP8080+`","verdict":"pass","observed":"http 200","reason":"answered"},
 			{"id":"reverse-proxy-internal->director tcp/4443 https","verdict":"fail","observed":"filtered","reason":"no answer in 3s: a firewall drops it"}]}`), 0o644)).To(Succeed())

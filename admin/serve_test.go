@@ -16,13 +16,14 @@ import (
 	"github.com/onsi/gomega/gbytes"
 	"github.com/onsi/gomega/gexec"
 
+	"github.com/mockdirector/mockdirector/internal/testdir"
 	"github.com/mockdirector/mockdirector/report"
 	"github.com/mockdirector/mockdirector/report/reporttest"
 )
 
 var _ = Describe("serve --admin", func() {
 	It("starts the matrix from the journal's earlier lines, counts only live events in /metrics, and prints the page's address", func() {
-		dir := GinkgoT().TempDir()
+		dir := testdir.New()
 		jpath := filepath.Join(dir, "j.jsonl")
 		// A line from an earlier run: the Edge was seen yesterday.
 		Expect(os.WriteFile(jpath, []byte(`{"time":"2026-11-24T10:00:00Z","kind":"sip","role":"director","member":"dir01.contoso.local","listener":"sip-mtls-5061","protocol":"sip-mtls","port":5061,"transport":"tcp","remote":"127.0.50.11:5555","outcome":"ok","sip":{"method":"OPTIONS","status":200}}`+"\n"), 0o644)).To(Succeed())

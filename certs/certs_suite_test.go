@@ -6,6 +6,8 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	"github.com/onsi/gomega/gexec"
+
+	"github.com/mockdirector/mockdirector/internal/testbin"
 )
 
 func TestCerts(t *testing.T) {
@@ -17,7 +19,7 @@ func TestCerts(t *testing.T) {
 var mdBin string
 
 var _ = SynchronizedBeforeSuite(func() []byte {
-	bin, err := gexec.Build("github.com/mockdirector/mockdirector/cmd/mockdirector")
+	bin, err := testbin.Build()
 	Expect(err).NotTo(HaveOccurred())
 	return []byte(bin)
 }, func(bin []byte) {

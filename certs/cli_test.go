@@ -8,6 +8,8 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+
+	"github.com/mockdirector/mockdirector/internal/testdir"
 	"github.com/onsi/gomega/gbytes"
 	"github.com/onsi/gomega/gexec"
 )
@@ -28,7 +30,7 @@ func mode(path string) os.FileMode {
 
 var _ = Describe("the certs command group", func() {
 	var dir string
-	BeforeEach(func() { dir = GinkgoT().TempDir() })
+	BeforeEach(func() { dir = testdir.New() })
 
 	It("init, issue, export and faults write 0600 keys and overwrite nothing without --force", func() {
 		c := filepath.Join(dir, "c")

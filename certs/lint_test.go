@@ -12,6 +12,7 @@ import (
 	"github.com/onsi/gomega/gexec"
 
 	"github.com/mockdirector/mockdirector/certs"
+	"github.com/mockdirector/mockdirector/internal/testdir"
 	"github.com/mockdirector/mockdirector/topology"
 )
 
@@ -20,7 +21,7 @@ var _ = Describe("Lint", func() {
 	var profile certs.LintProfile
 
 	BeforeEach(func() {
-		dir = GinkgoT().TempDir()
+		dir = testdir.New()
 		topo := topology.Default()
 		_, err := certs.GenerateFaults(dir, certs.Plan(topo)["dir01.contoso.local"], false)
 		Expect(err).NotTo(HaveOccurred())
@@ -126,7 +127,7 @@ var _ = Describe("certs inspect on openssl-made certificates", func() {
 		return s
 	}
 	BeforeEach(func() {
-		dir = GinkgoT().TempDir()
+		dir = testdir.New()
 		run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "365", "-subj", "/CN=Site Root CA",
 			"-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign")
 	})

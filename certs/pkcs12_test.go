@@ -9,6 +9,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/mockdirector/mockdirector/certs"
+	"github.com/mockdirector/mockdirector/internal/testdir"
 	"github.com/mockdirector/mockdirector/topology"
 )
 
@@ -18,7 +19,7 @@ var _ = Describe("PFX export and import", func() {
 	const name = "edge01-int.contoso.local"
 	var dir, out string
 	BeforeEach(func() {
-		dir, out = GinkgoT().TempDir(), GinkgoT().TempDir()
+		dir, out = testdir.New(), testdir.New()
 		_, err := certs.Init(topology.Default(), certs.Options{Dir: dir, Intermediate: true, Key: certs.RSA2048})
 		Expect(err).NotTo(HaveOccurred())
 	})

@@ -234,6 +234,10 @@ func writeAtomic(path string, data []byte, mode fs.FileMode) error {
 		tmp.Close()
 		return fmt.Errorf("write %s: %w", path, err)
 	}
+	if err := restrictFile(tmp.Name(), mode); err != nil { // keyacl_*.go: an ACL on Windows
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
 	if _, err := tmp.Write(data); err != nil {
 		tmp.Close()
 		return fmt.Errorf("write %s: %w", path, err)

@@ -9,12 +9,13 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/mockdirector/mockdirector/certs"
+	"github.com/mockdirector/mockdirector/internal/testdir"
 	"github.com/mockdirector/mockdirector/topology"
 )
 
 var _ = Describe("Init with an intermediate CA", func() {
 	var dir string
-	BeforeEach(func() { dir = GinkgoT().TempDir() })
+	BeforeEach(func() { dir = testdir.New() })
 
 	It("issues every leaf from the intermediate and serves the chain complete", func() {
 		written, err := certs.Init(topology.Default(), certs.Options{Dir: dir, Intermediate: true, Key: certs.RSA2048})

@@ -9,12 +9,13 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/mockdirector/mockdirector/certs"
+	"github.com/mockdirector/mockdirector/internal/testdir"
 	"github.com/mockdirector/mockdirector/topology"
 )
 
 var _ = Describe("certs.Ensure run by several members at once", func() {
 	It("makes one CA that every leaf chains to", func() {
-		dir := filepath.Join(GinkgoT().TempDir(), "certs")
+		dir := filepath.Join(testdir.New(), "certs")
 		var wg sync.WaitGroup
 		for range 6 {
 			wg.Add(1)

@@ -11,6 +11,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/mockdirector/mockdirector/internal/testdir"
 	"github.com/mockdirector/mockdirector/journal"
 )
 
@@ -22,7 +23,7 @@ func event(listener string, i int) journal.Event {
 
 var _ = Describe("the journal writer", func() {
 	var path string
-	BeforeEach(func() { path = filepath.Join(GinkgoT().TempDir(), "j.jsonl") })
+	BeforeEach(func() { path = filepath.Join(testdir.New(), "j.jsonl") })
 
 	It("writes one whole line per event, even from many goroutines at once", func() {
 		w, err := journal.Open(path)
@@ -110,7 +111,7 @@ var _ = Describe("the journal writer", func() {
 	})
 
 	It("merges the journals of several members in time order", func() {
-		a, b := filepath.Join(GinkgoT().TempDir(), "a.jsonl"), filepath.Join(GinkgoT().TempDir(), "b.jsonl")
+		a, b := filepath.Join(testdir.New(), "a.jsonl"), filepath.Join(testdir.New(), "b.jsonl")
 		wa, err := journal.Open(a)
 		Expect(err).NotTo(HaveOccurred())
 		wb, err := journal.Open(b)

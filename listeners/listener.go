@@ -13,9 +13,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"os"
 	"strconv"
-	"syscall"
 
 	"github.com/mockdirector/mockdirector/certs"
 	"github.com/mockdirector/mockdirector/internal/wire"
@@ -171,20 +169,7 @@ func (e *BindError) Error() string {
 	msg := fmt.Sprintf("%s listener %s cannot bind %s: %v", e.Spec.Role, e.Spec.Name, e.Spec.Addr, e.Err)
 	_, portStr, _ := net.SplitHostPort(e.Spec.Addr)
 	port, _ := strconv.Atoi(portStr)
-	switch {
-	case errors.Is(e.Err, syscall.EADDRINUSE):
-		ss := "ss -ltnp"
-		if e.UDP {
-			ss = "ss -lunp"
-		}
-		msg += fmt.Sprintf("; another process holds port %d (see `%s 'sport = :%d'`): stop it, or run with --port-offset 10000, or --bind another address such as 127.0.0.2", port, ss, port)
-	case errors.Is(e.Err, syscall.EACCES) || errors.Is(e.Err, os.ErrPermission):
-		if port < 1024 {
-			msg += fmt.Sprintf("; port %d is privileged: run as root, grant the binary CAP_NET_BIND_SERVICE (setcap cap_net_bind_service=+ep), or run with --port-offset 10000", port)
-		}
-	case errors.Is(e.Err, syscall.EADDRNOTAVAIL):
-		msg += "; no interface has that address: check --bind or the member's address in the topology"
-	}
+	msg += bindAdvice(e.Err, port, e.UDP) // binderr.go: the fix, in the platform's words
 	return msg
 }
 

@@ -15,6 +15,7 @@ import (
 
 	"github.com/mockdirector/mockdirector/certs"
 	"github.com/mockdirector/mockdirector/internal/roleprofile"
+	"github.com/mockdirector/mockdirector/internal/testdir"
 	"github.com/mockdirector/mockdirector/journal"
 	"github.com/mockdirector/mockdirector/listeners"
 	"github.com/mockdirector/mockdirector/scenarios"
@@ -43,10 +44,10 @@ type pki struct {
 var keys pki
 
 var _ = BeforeSuite(func() {
-	dir := GinkgoT().TempDir()
+	dir := testdir.New()
 	_, err := certs.Ensure(topology.Default(), certs.Options{Dir: dir})
 	Expect(err).NotTo(HaveOccurred())
-	other := filepath.Join(GinkgoT().TempDir(), "other")
+	other := filepath.Join(testdir.New(), "other")
 	_, err = certs.Ensure(topology.Default(), certs.Options{Dir: other})
 	Expect(err).NotTo(HaveOccurred())
 

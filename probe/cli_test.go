@@ -15,6 +15,8 @@ import (
 	"github.com/onsi/gomega/gbytes"
 	"github.com/onsi/gomega/gexec"
 
+	"github.com/mockdirector/mockdirector/internal/testbin"
+	"github.com/mockdirector/mockdirector/internal/testdir"
 	"github.com/mockdirector/mockdirector/internal/wire"
 	"github.com/mockdirector/mockdirector/probe"
 )
@@ -31,7 +33,7 @@ var _ = Describe("the mockdirector binary", Ordered, Serial, Label("cli"), func(
 	BeforeAll(func() {
 		var err error
 		bin = binary()
-		dir = GinkgoT().TempDir()
+		dir = testdir.New()
 		certDir = filepath.Join(dir, "certs")
 		topo, err = filepath.Abs(filepath.Join("testdata", "topology.yaml"))
 		Expect(err).NotTo(HaveOccurred())
@@ -192,7 +194,7 @@ var _ = Describe("mockdirector lab", Ordered, Serial, Label("cli", "lab"), func(
 	})
 
 	It("fails the deny rows with exit 1 when told a firewall is present but nothing denies", func() {
-		out := filepath.Join(GinkgoT().TempDir(), "lab.json")
+		out := filepath.Join(testdir.New(), "lab.json")
 		s := run(bin, 1, "lab", "--config", topo, "--port-offset", "13000", "--firewall-present", "--format", "json", "--output", out)
 		// Every allow row passes; no deny row does (issue 11): open ones fail, refused ones are
 		// unproven (the host refused: nothing listens there) or, against guard listeners, open.
@@ -220,7 +222,7 @@ var builtBinary string
 func binary() string {
 	if builtBinary == "" {
 		var err error
-		builtBinary, err = gexec.Build("github.com/mockdirector/mockdirector/cmd/mockdirector")
+		builtBinary, err = testbin.Build()
 		Expect(err).NotTo(HaveOccurred())
 	}
 	return builtBinary

@@ -29,6 +29,7 @@ func dial(ctx context.Context, j *Job) (net.Conn, Observation) {
 	if err == nil {
 		return c, Observation{Observed: wire.StateOpen, Connected: true, OK: true, Source: c.LocalAddr().String(), Detail: "connected"}
 	}
+	err = portableDialErr(err) // dialerr_*.go: Winsock's numbers read as the unix errno
 	o := Observation{Observed: wire.StateError, Code: wire.CodeError}
 	if j.Source.IsValid() {
 		o.Source = j.Source.String()

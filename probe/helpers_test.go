@@ -11,6 +11,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/mockdirector/mockdirector/internal/roleprofile"
+	"github.com/mockdirector/mockdirector/internal/testdir"
 	"github.com/mockdirector/mockdirector/journal"
 	"github.com/mockdirector/mockdirector/probe"
 	"github.com/mockdirector/mockdirector/scenarios"
@@ -44,8 +45,8 @@ func startLab(offset int) *lab { return startLabOn(testTopology(), offset) }
 
 // startLabOn is startLab on another topology (the UDP specs' 127.0.70.x site).
 func startLabOn(topo *topology.Topology, offset int) *lab {
-	l := &lab{topo: topo, certDir: GinkgoT().TempDir()}
-	l.journal = filepath.Join(GinkgoT().TempDir(), "journal.jsonl")
+	l := &lab{topo: topo, certDir: testdir.New()}
+	l.journal = filepath.Join(testdir.New(), "journal.jsonl")
 	jw, err := journal.Open(l.journal)
 	Expect(err).NotTo(HaveOccurred())
 	ctx, cancel := context.WithCancel(context.Background())

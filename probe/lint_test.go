@@ -9,6 +9,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/mockdirector/mockdirector/certs"
+	"github.com/mockdirector/mockdirector/internal/testdir"
 	"github.com/mockdirector/mockdirector/internal/wire"
 	"github.com/mockdirector/mockdirector/scenarios"
 )
@@ -48,7 +49,7 @@ var _ = Describe("the lint expectation of tls and mtls checks", Ordered, Label("
 			Expect(err).NotTo(HaveOccurred())
 			leaf, err := certs.Issue(certs.Request{CommonName: "dir-pool.contoso.local", DNSNames: []string{"dir-pool.contoso.local", "dir01.contoso.local"}}, signer)
 			Expect(err).NotTo(HaveOccurred())
-			dir := GinkgoT().TempDir()
+			dir := testdir.New()
 			crt, key := filepath.Join(dir, "leaf.crt"), filepath.Join(dir, "leaf.key")
 			Expect(certs.WritePair(leaf, crt, key, false)).To(Succeed())
 			pair, err := tls.LoadX509KeyPair(crt, key)

@@ -11,6 +11,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/mockdirector/mockdirector/certs"
+	"github.com/mockdirector/mockdirector/internal/testdir"
 	"github.com/mockdirector/mockdirector/internal/wire"
 	"github.com/mockdirector/mockdirector/probe"
 	"github.com/mockdirector/mockdirector/probe/probetest"
@@ -68,7 +69,7 @@ var _ = Describe("negative results", Ordered, Serial, Label("negative"), func() 
 		})
 
 		It("reports handshake-fails for a client certificate from another CA, and names it when allow was expected", func() {
-			other := GinkgoT().TempDir()
+			other := testdir.New()
 			_, err := certs.Init(l.topo, certs.Options{Dir: other})
 			Expect(err).NotTo(HaveOccurred())
 			foreign, err := certs.LoadFromDir(other, certs.ProbeName)

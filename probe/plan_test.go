@@ -5,6 +5,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/mockdirector/mockdirector/certs"
+	"github.com/mockdirector/mockdirector/internal/testdir"
 	"github.com/mockdirector/mockdirector/internal/wire"
 	"github.com/mockdirector/mockdirector/probe"
 	"github.com/mockdirector/mockdirector/scenarios"
@@ -13,7 +14,7 @@ import (
 var _ = Describe("planning a run", Label("plan"), func() {
 	var certDir string
 	BeforeEach(func() {
-		certDir = GinkgoT().TempDir()
+		certDir = testdir.New()
 		_, err := certs.Init(testTopology(), certs.Options{Dir: certDir})
 		Expect(err).NotTo(HaveOccurred())
 	})

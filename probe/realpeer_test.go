@@ -12,6 +12,7 @@ import (
 	"github.com/onsi/gomega/gexec"
 
 	"github.com/mockdirector/mockdirector/certs"
+	"github.com/mockdirector/mockdirector/internal/testdir"
 	"github.com/mockdirector/mockdirector/internal/wire"
 	"github.com/mockdirector/mockdirector/probe"
 	"github.com/mockdirector/mockdirector/scenarios"
@@ -28,7 +29,7 @@ var _ = Describe("checks against a real TLS server (openssl s_server)", Ordered,
 		if _, err := exec.LookPath("openssl"); err != nil {
 			Skip("openssl is not installed")
 		}
-		certDir = GinkgoT().TempDir()
+		certDir = testdir.New()
 		topo := testTopology()
 		_, err := certs.Init(topo, certs.Options{Dir: certDir})
 		Expect(err).NotTo(HaveOccurred())
@@ -83,7 +84,7 @@ var _ = Describe("checks against a real TLS server (openssl s_server)", Ordered,
 
 	It("sees a real server reject a client certificate from another CA", func() {
 		addr := sServer("-Verify", "1", "-verify_return_error", "-quiet")
-		other := GinkgoT().TempDir()
+		other := testdir.New()
 		_, err := certs.Init(testTopology(), certs.Options{Dir: other})
 		Expect(err).NotTo(HaveOccurred())
 		r := row(scenarios.RoleAny, scenarios.RoleDirector, 50002, scenarios.ProtoCLSMTLS, scenarios.CheckMTLS, scenarios.ExpectHandshakeFails)

@@ -14,6 +14,7 @@ import (
 	. "github.com/onsi/gomega"
 	"github.com/onsi/gomega/gstruct"
 
+	"github.com/mockdirector/mockdirector/internal/testdir"
 	"github.com/mockdirector/mockdirector/journal"
 	"github.com/mockdirector/mockdirector/report"
 	"github.com/mockdirector/mockdirector/report/reporttest"
@@ -69,7 +70,7 @@ var _ = Describe("report from a journal of real traffic", Ordered, func() {
 	)
 
 	BeforeAll(func() {
-		dir = GinkgoT().TempDir()
+		dir = testdir.New()
 		var err error
 		dir01, err = reporttest.StartDirector(reporttest.Options{Member: "dir01", Journal: filepath.Join(dir, "dir01.jsonl"), CertDir: filepath.Join(dir, "certs")})
 		Expect(err).NotTo(HaveOccurred())
@@ -184,7 +185,7 @@ var _ = Describe("report from a journal of real traffic", Ordered, func() {
 	It("reads a journal still being written: an unfinished last line is skipped", func() {
 		data, err := os.ReadFile(dir01.Journal)
 		Expect(err).NotTo(HaveOccurred())
-		growing := filepath.Join(GinkgoT().TempDir(), "growing.jsonl")
+		growing := filepath.Join(testdir.New(), "growing.jsonl")
 		Expect(os.WriteFile(growing, append(data, []byte(`{"time":"2026-01-01T00:00:00Z","kind":"http","role":"director","port":8080,"remote":"127.0.50.99:1","outc`)...), 0o644)).To(Succeed())
 		whole, _ := reportJSON(topoFlag...)
 		cut, exit := reportJSON("--journal", growing, "--topology", reporttest.TopologyFile())
@@ -234,13 +235,13 @@ var _ = Describe("report from a journal of real traffic", Ordered, func() {
 
 		_, exit = runReport(append(topoFlag, "--format", "yaml")...)
 		Expect(exit).To(Equal(2))
-		out, exit = runReport("--journal", filepath.Join(GinkgoT().TempDir(), "missing.jsonl"))
+		out, exit = runReport("--journal", filepath.Join(testdir.New(), "missing.jsonl"))
 		Expect(exit).To(Equal(2))
 		Expect(out).To(ContainSubstring("no such file"))
 	})
 
 	It("shows the prober's results beside the rows, keyed by row id", func() {
-		probe := filepath.Join(GinkgoT().TempDir(), "probe.json")
+		probe := filepath.Join(testdir.New(), "probe.json")
 		Expect(os.WriteFile(probe, []byte(`{"scenario":"lync2013-single-director","results":[
 			{"id":"`+rowRP8080+`","from":"reverse-proxy-internal","to":"director","port":8080,"protocol":"http","verdict":"pass","observed":"http 200","reason":"answered"},
 			{"id":"internal-clients->director tcp/8080 tcp","from":"internal-clients","to":"director","port":8080,"protocol":"tcp","verdict":"fail","observed":"open","reason":"the firewall let it through"}]}`), 0o644)).To(Succeed())
@@ -256,7 +257,7 @@ var _ = Describe("report from a journal of real traffic", Ordered, func() {
 
 var _ = Describe("report over a pool of members and a wider table", Ordered, func() {
 	It("merges two members' journals and names both members", func() {
-		dir := GinkgoT().TempDir()
+		dir := testdir.New()
 		cd := filepath.Join(dir, "certs")
 		d1, err := reporttest.StartDirector(reporttest.Options{Member: "dir01", Journal: filepath.Join(dir, "dir01.jsonl"), CertDir: cd})
 		Expect(err).NotTo(HaveOccurred())
@@ -280,7 +281,7 @@ var _ = Describe("report over a pool of members and a wider table", Ordered, fun
 	})
 
 	It("calls traffic to a port the table has no row for an unexpected port", func() {
-		dir := GinkgoT().TempDir()
+		dir := testdir.New()
 		wide, err := scenarios.Load(reporttest.ScenarioFile("extra-port.yaml"))
 		Expect(err).NotTo(HaveOccurred())
 		d, err := reporttest.StartDirector(reporttest.Options{Member: "dir01", Journal: filepath.Join(dir, "j.jsonl"), CertDir: filepath.Join(dir, "certs"), Scenario: wide})

@@ -6,6 +6,8 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	"github.com/onsi/gomega/gexec"
+
+	"github.com/mockdirector/mockdirector/internal/testbin"
 )
 
 var binary string
@@ -16,7 +18,7 @@ func TestReport(t *testing.T) {
 }
 
 var _ = SynchronizedBeforeSuite(func() []byte {
-	bin, err := gexec.Build("github.com/mockdirector/mockdirector/cmd/mockdirector")
+	bin, err := testbin.Build()
 	Expect(err).NotTo(HaveOccurred())
 	return []byte(bin)
 }, func(bin []byte) {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/mockdirector/mockdirector/certs"
 	"github.com/mockdirector/mockdirector/internal/roleprofile"
+	"github.com/mockdirector/mockdirector/internal/testdir"
 	"github.com/mockdirector/mockdirector/internal/wire"
 	"github.com/mockdirector/mockdirector/journal"
 	"github.com/mockdirector/mockdirector/scenarios"
@@ -59,7 +60,7 @@ func get(url, host string) (wire.Identity, *http.Response) {
 
 var _ = Describe("server.Start", func() {
 	var dir string
-	BeforeEach(func() { dir = GinkgoT().TempDir() })
+	BeforeEach(func() { dir = testdir.New() })
 
 	It("runs several members of one pool on one host, on different addresses and the same ports", Serial, func() {
 		topo, err := topology.Parse("pool.yaml", []byte(poolYAML))

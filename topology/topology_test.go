@@ -9,6 +9,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/mockdirector/mockdirector/internal/testdir"
 	"github.com/mockdirector/mockdirector/topology"
 )
 
@@ -41,7 +42,7 @@ var _ = Describe("the built-in topologies", func() {
 
 var _ = Describe("loading a topology file", func() {
 	write := func(body string) string {
-		p := filepath.Join(GinkgoT().TempDir(), "site.yaml")
+		p := filepath.Join(testdir.New(), "site.yaml")
 		Expect(os.WriteFile(p, []byte(body), 0o644)).To(Succeed())
 		return p
 	}

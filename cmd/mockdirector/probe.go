@@ -224,7 +224,7 @@ func runJobs(ctx context.Context, cmd *cobra.Command, name string, jobs []probe.
 			hold = max(hold, j.Hold)
 		}
 	}
-	progress := isTerminal(errOut) && (len(jobs) > 1 || hold > 0)
+	progress := isTerminal(errOut) && ansiConsole(errOut) && (len(jobs) > 1 || hold > 0)
 	var (
 		mu          sync.Mutex
 		done, fails int
@@ -298,7 +298,7 @@ func bar(done, total, width int) string {
 // writeReport prints the table (or the chosen format) to stdout and, with --output, the chosen
 // format to the file.
 func writeReport(stdout io.Writer, out probe.Output, format, file string, rep *probe.Report, noColor bool) error {
-	table := probe.Table{Color: !noColor && isTerminal(stdout) && os.Getenv("NO_COLOR") == ""}
+	table := probe.Table{Color: !noColor && isTerminal(stdout) && ansiConsole(stdout) && os.Getenv("NO_COLOR") == ""}
 	if file == "" {
 		if format == "table" {
 			return table.Write(stdout, rep)
