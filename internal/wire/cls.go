@@ -1,7 +1,6 @@
 package wire
 
 import (
-	"strconv"
 	"strings"
 )
 
@@ -25,23 +24,8 @@ const (
 func (id *Identity) CLSBanner() string {
 	var b strings.Builder
 	b.WriteString(CLSBannerPrefix)
-	kv := func(k, v string) {
-		if v == "" {
-			return
-		}
-		b.WriteByte(' ')
-		b.WriteString(k)
-		b.WriteByte('=')
-		b.WriteString(v)
-	}
-	kv("role", id.Role)
-	kv("member", id.Member)
-	kv("listener", id.Listener)
-	kv("port", strconv.Itoa(id.Port))
-	kv("source", id.Remote)
-	kv("cert", id.CertSHA256)
-	if id.Guard {
-		kv("guard", "true")
+	for _, kv := range id.shortFields() {
+		b.WriteString(" " + kv[0] + "=" + kv[1])
 	}
 	return b.String()
 }

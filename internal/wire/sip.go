@@ -12,30 +12,34 @@ const HeaderSIP = "X-MockDirector"
 
 // SIPValue is the value of the X-MockDirector header of a SIP answer.
 func (id *Identity) SIPValue() string {
-	var b strings.Builder
-	kv := func(k, v string) {
-		if v == "" {
-			return
-		}
-		if b.Len() > 0 {
-			b.WriteByte(';')
-		}
-		b.WriteString(k)
-		b.WriteByte('=')
-		b.WriteString(v)
+	var parts []string
+	for _, kv := range id.shortFields() {
+		parts = append(parts, kv[0]+"="+kv[1])
 	}
-	kv("role", id.Role)
-	kv("member", id.Member)
-	kv("listener", id.Listener)
+	return strings.Join(parts, ";")
+}
+
+// shortFields are the key=value fields the SIP header and the CLS banner carry (set reads them
+// back): who answered, the source it saw, the leaf it serves, whether it is a guard.
+func (id *Identity) shortFields() [][2]string {
+	var out [][2]string
+	add := func(k, v string) {
+		if v != "" {
+			out = append(out, [2]string{k, v})
+		}
+	}
+	add("role", id.Role)
+	add("member", id.Member)
+	add("listener", id.Listener)
 	if id.Port != 0 {
-		kv("port", strconv.Itoa(id.Port))
+		add("port", strconv.Itoa(id.Port))
 	}
-	kv("source", id.Remote)
-	kv("cert", id.CertSHA256)
+	add("source", id.Remote)
+	add("cert", id.CertSHA256)
 	if id.Guard {
-		kv("guard", "true")
+		add("guard", "true")
 	}
-	return b.String()
+	return out
 }
 
 // ParseSIP reads the identity of an X-MockDirector header value. ok is false when the value
