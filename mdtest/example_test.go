@@ -7,9 +7,9 @@ import (
 	"github.com/mockdirector/mockdirector/mdtest"
 )
 
-// Start the Director, Front End and Edge internal interface of the built-in loopback lab on
-// ephemeral ports and prove the rows the Edge internal interface sends: its SIP to the
-// Director and the Front End pool, and the CLS rows open to any host.
+// Start the Director, Front End, Edge internal interface and PKI host of the built-in loopback
+// lab on ephemeral ports and prove the rows the Edge internal interface sends: its SIP to the
+// Director and the Front End pool, the CLS rows open to any host, and the CRL it must reach.
 func Example() {
 	site, err := mdtest.Start(mdtest.Options{})
 	if err != nil {
@@ -34,5 +34,6 @@ func Example() {
 	// pass any->director tcp/50001 cls-mtls answered by director
 	// pass any->director tcp/50002 cls-mtls answered by director
 	// pass any->director tcp/50003 cls-mtls answered by director
-	// 5 pass, 0 fail, 27 skipped (deny rows: loopback has no firewall)
+	// pass edge-internal->pki tcp/80 http answered by pki
+	// 6 pass, 0 fail, 27 skipped (deny rows: loopback has no firewall)
 }

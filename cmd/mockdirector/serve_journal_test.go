@@ -145,7 +145,7 @@ var _ = Describe("the journal of mockdirector serve", Label("journal", "process"
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				c, err := tls.Dial("tcp", m.addr(5061), m.tlsConf("dir-pool.contoso.local"))
+				c, err := tls.Dial("tcp", m.addr(5061), m.edgeConf("dir-pool.contoso.local"))
 				if err != nil {
 					return
 				}
