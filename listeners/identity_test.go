@@ -186,7 +186,14 @@ func expectSIPIdentity(r *role, name, addr string) {
 	res, err = sipRequest(keys.probe, r.pool, addr, sip.REGISTER)
 	Expect(err).NotTo(HaveOccurred())
 	Expect(res.StatusCode).To(Equal(401))
-	Expect(res.GetHeaders("WWW-Authenticate")).NotTo(BeEmpty())
+	var challenges []string
+	for _, h := range res.GetHeaders("WWW-Authenticate") {
+		challenges = append(challenges, h.Value())
+	}
+	Expect(challenges).To(ConsistOf( // [MS-SIPAE] 3.3.5.1: one per protocol, version 4
+		`NTLM realm="SIP Communications Service", targetname="`+r.member+`", version=4`,
+		`Kerberos realm="SIP Communications Service", targetname="sip/`+r.member+`", version=4`,
+		`TLS-DSK realm="SIP Communications Service", targetname="`+r.member+`", version=4, sts-uri="https://`+r.pool+`/CertProv/CertProvisioningService.svc"`))
 
 	Expect(r.jr.Events()).To(ContainElements(
 		SatisfyAll(HaveField("Kind", journal.KindSIP), HaveField("Listener", name),

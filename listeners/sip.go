@@ -131,8 +131,9 @@ func (l *sipListener) answer(code int, reason string) sipgo.RequestHandler {
 			res.AppendHeader(sip.NewHeader("Supported", sipSupported))
 			res.AppendHeader(sip.NewHeader("Accept", "application/sdp"))
 		case 401:
-			res.AppendHeader(sip.NewHeader("WWW-Authenticate", fmt.Sprintf(`NTLM realm="SIP Communications Service", targetname="%s", version=4`, l.spec.Member)))
-			res.AppendHeader(sip.NewHeader("WWW-Authenticate", fmt.Sprintf(`Kerberos realm="SIP Communications Service", targetname="sip/%s", version=4`, l.spec.Member)))
+			for _, h := range sipChallenges(l.spec) {
+				res.AppendHeader(sip.NewHeader("WWW-Authenticate", h))
+			}
 		case 405:
 			res.AppendHeader(sip.NewHeader("Allow", sipAllow))
 		}
@@ -275,4 +276,17 @@ func (c *sipConn) idle() {
 func (c *sipConn) Close() error {
 	c.once.Do(c.forget)
 	return c.Conn.Close()
+}
+
+// sipChallenges is the challenge set of a Lync Server 2013 / Skype for Business registrar
+// ([MS-SIPAE] 3.3.5.1): one WWW-Authenticate per protocol it supports (NTLM, Kerberos,
+// TLS-DSK), each with the realm, the server's targetname and version 4; TLS-DSK also names the
+// Certificate Provisioning Service ([MS-OCAUTHWS]) of the pool's web services in sts-uri.
+func sipChallenges(spec Spec) []string {
+	const realm = `realm="SIP Communications Service"`
+	return []string{
+		fmt.Sprintf(`NTLM %s, targetname="%s", version=4`, realm, spec.Member),
+		fmt.Sprintf(`Kerberos %s, targetname="sip/%s", version=4`, realm, spec.Member),
+		fmt.Sprintf(`TLS-DSK %s, targetname="%s", version=4, sts-uri="https://%s/CertProv/CertProvisioningService.svc"`, realm, spec.Member, spec.Pool),
+	}
 }
