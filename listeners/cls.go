@@ -102,8 +102,7 @@ func (l *clsListener) session(c *tls.Conn) {
 	if l.spec.Guard {
 		// The hit is journaled already (on accept).
 	} else if err := l.env.journal().Record(ev); err != nil {
-		l.env.log().Error("journal write failed", "listener", l.spec.Name, "err", err)
-		return
+		return // not answered without a journal line (the recorder logs the failure)
 	}
 	c.SetDeadline(time.Now().Add(CLSIdleTimeout))
 	if _, err := fmt.Fprintf(c, "%s\r\n", banner); err != nil {

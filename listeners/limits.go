@@ -35,6 +35,9 @@ type Limits struct {
 	MaxConnsPerSource int
 	SIPRequestTimeout time.Duration
 	SIPIdleTimeout    time.Duration
+	// HTTPHeaderTimeout is how long an HTTP request's headers may take (net/http
+	// ReadHeaderTimeout; default HTTPReadHeaderTimeout).
+	HTTPHeaderTimeout time.Duration
 }
 
 func (l Limits) withDefaults() Limits {
@@ -49,6 +52,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.SIPIdleTimeout <= 0 {
 		l.SIPIdleTimeout = DefaultSIPIdleTimeout
+	}
+	if l.HTTPHeaderTimeout <= 0 {
+		l.HTTPHeaderTimeout = HTTPReadHeaderTimeout
 	}
 	return l
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -131,7 +132,7 @@ func (l *sipListener) answer(code int, reason string) sipgo.RequestHandler {
 		if l.spec.Guard {
 			// The hit is journaled already.
 		} else if err := l.record(req, code); err != nil {
-			l.env.log().Error("journal write failed", "listener", l.spec.Name, "err", err)
+			// Not answered as asked without a journal line (the recorder logs the failure).
 			res = sip.NewResponseFromRequest(req, 503, "Service Unavailable (journal write failed)", nil)
 		}
 		if err := tx.Respond(res); err != nil {
@@ -175,6 +176,16 @@ type sipConnInfo struct {
 	conn  *sipConn
 }
 
+// stopping reports whether the acceptor is closed (the listener stops).
+func (s *sipConnListener) stopping() bool {
+	select {
+	case <-s.done:
+		return true
+	default:
+		return false
+	}
+}
+
 func (s *sipConnListener) Accept() (net.Conn, error) {
 	c, err := s.tlsAcceptor.Accept()
 	if err != nil {
@@ -188,7 +199,7 @@ func (s *sipConnListener) Accept() (net.Conn, error) {
 		peer.Verified = !s.spec.Guard // the acceptor refuses any other on this listener
 	}
 	remote := c.RemoteAddr().String()
-	sc := &sipConn{Conn: c, spec: s.spec, env: s.env, limits: s.env.limits(), forget: func() { s.conns.Delete(remote) }}
+	sc := &sipConn{Conn: c, spec: s.spec, env: s.env, limits: s.env.limits(), forget: func() { s.conns.Delete(remote) }, stopping: s.stopping}
 	s.conns.Store(remote, &sipConnInfo{local: c.LocalAddr().String(), tls: tlsInfo(st, peer), conn: sc})
 	return sc, nil
 }
@@ -214,6 +225,17 @@ type sipConn struct {
 
 	mu      sync.Mutex
 	started time.Time // first byte of a request not answered yet; zero between requests
+
+	// frame follows the message boundaries (sipframe.go); only Read touches it.
+	frame sipFramer
+	// refused: the framer refused a message (answered 400, journaled); the next Read ends it.
+	refused atomic.Bool
+	// readErr: a Read returned an error (the peer closed, a timeout): sipgo closes after it.
+	readErr atomic.Bool
+	// inRead: sipgo is waiting in Read (a Close then comes from elsewhere).
+	inRead atomic.Bool
+	// stopping reports whether the listener is closing (a Close then is not sipgo's refusal).
+	stopping func() bool
 }
 
 func (c *sipConn) deadline() time.Time {
@@ -226,8 +248,25 @@ func (c *sipConn) deadline() time.Time {
 }
 
 func (c *sipConn) Read(b []byte) (int, error) {
+	if c.refused.Load() {
+		return 0, io.EOF // the framer refused a message and answered it: the connection ends
+	}
 	c.Conn.SetReadDeadline(c.deadline())
+	c.inRead.Store(true)
 	n, err := c.Conn.Read(b)
+	c.inRead.Store(false)
+	if n > 0 && !c.spec.Guard {
+		if start, bad := c.frame.feed(b[:n]); bad != nil {
+			c.refuse(bad)
+			if start == 0 {
+				return 0, io.EOF
+			}
+			return start, nil // the messages before the refused one go to sipgo
+		}
+	}
+	if err != nil {
+		c.readErr.Store(true)
+	}
 	if n > 0 && len(bytes.Trim(b[:n], "\r\n")) > 0 {
 		c.mu.Lock()
 		if c.started.IsZero() {
@@ -265,6 +304,31 @@ func (c *sipConn) idle() {
 }
 
 func (c *sipConn) Close() error {
-	c.once.Do(c.forget)
+	c.once.Do(func() {
+		c.forget()
+		// sipgo closes a connection on its own only after a Read error or when its parser
+		// refused what the framer let through: that one is answered and journaled here.
+		if !c.refused.Load() && !c.readErr.Load() && !c.inRead.Load() && !c.spec.Guard && (c.stopping == nil || !c.stopping()) && c.frame.lineNo > 0 {
+			c.refuse(&sipMalformed{reason: "the SIP parser refused the message (a header does not parse)"})
+		}
+	})
 	return c.Conn.Close()
+}
+
+// refuse answers a refused message with a 400 that says why, and journals it (kind sip,
+// outcome failed, code malformed).
+func (c *sipConn) refuse(bad *sipMalformed) {
+	if c.refused.Swap(true) {
+		return
+	}
+	f := &c.frame
+	ev := baseEvent(c.spec, journal.KindSIP, c.LocalAddr(), c.RemoteAddr())
+	ev.Outcome, ev.Code = journal.OutcomeFailed, wire.CodeMalformed
+	ev.Reason = "malformed SIP: " + bad.reason + "; answered 400 and closed"
+	ev.SIP = &journal.SIPInfo{Method: f.method, CallID: f.header("call-id", "i"), From: f.header("from", "f"), Via: f.header("via", "v"), Status: 400}
+	if err := c.env.journal().Record(ev); err != nil {
+		return // not answered without a journal line (the failure is logged by the recorder)
+	}
+	c.Conn.SetWriteDeadline(time.Now().Add(time.Second))
+	c.Conn.Write(f.badRequest(bad.reason, "RTC/5.0 mockdirector "+c.spec.Role+" "+c.spec.Member))
 }
