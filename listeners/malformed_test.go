@@ -180,4 +180,43 @@ var _ = Describe("malformed input is answered and journaled", Label("malformed")
 			Expect(jr.Events()).To(HaveLen(3), "connect-only, the 200, the 400")
 		})
 	})
+	It("journals every CLS command and the reply, an unknown one as malformed", func() {
+		jr := &memJournal{}
+		addr := bindSpecs(directorEnv(jr), directorSpec("127.0.10.72", wire.ProtoCLSMTLS, 50001, false))["cls-mtls-50001"]
+		c := mtlsDial(keys.probe, "dir-pool.contoso.local", addr)
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		br := bufio.NewReader(c)
+		_, err := br.ReadString('\n')
+		Expect(err).NotTo(HaveOccurred())
+		for _, l := range []string{"PING t1", "HELLO \x01\x02", "QUIT"} {
+			io.WriteString(c, l+"\r\n")
+			_, err := br.ReadString('\n')
+			Expect(err).NotTo(HaveOccurred())
+		}
+		cmd := func(command, reply string, outcome wire.Outcome, code wire.Code) types.GomegaMatcher {
+			return ContainElement(SatisfyAll(HaveField("Kind", journal.KindCLS), HaveField("CLS.Command", command),
+				HaveField("CLS.Reply", reply), HaveField("Outcome", outcome), HaveField("Code", code),
+				HaveField("Remote", c.LocalAddr().String())))
+		}
+		Eventually(jr.Events).Should(SatisfyAll(
+			cmd("PING t1", "PONG t1", journal.OutcomeOK, wire.CodeNone),
+			cmd("HELLO \x01\x02", "ERR unknown command", journal.OutcomeFailed, wire.CodeMalformed),
+			cmd("QUIT", "BYE", journal.OutcomeOK, wire.CodeNone)))
+		Expect(jr.Events()).To(ContainElement(HaveField("Reason", `unknown CLS command "HELLO \x01\x02" (the mock speaks PING and QUIT)`)))
+	})
+
+	It("journals a CLS line over the limit", func() {
+		jr := &memJournal{}
+		addr := bindSpecs(directorEnv(jr), directorSpec("127.0.10.73", wire.ProtoCLSMTLS, 50002, false))["cls-mtls-50002"]
+		c := mtlsDial(keys.probe, "dir-pool.contoso.local", addr)
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		br := bufio.NewReader(c)
+		br.ReadString('\n')
+		go io.WriteString(c, strings.Repeat("P", 4096)+"\r\n")
+		Expect(br.ReadString('\n')).To(Equal("ERR line too long\r\n"))
+		Eventually(jr.Events).Should(ContainElement(SatisfyAll(HaveField("Kind", journal.KindCLS),
+			HaveField("Code", wire.CodeMalformed), HaveField("Reason", "CLS line over 1024 bytes"))))
+	})
 })
