@@ -3,6 +3,7 @@ package listeners
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -49,6 +50,18 @@ type watchState struct {
 	ever    bool // any request bytes ever arrived
 	// plain is the connection under net/http on a plain port (nil on TLS).
 	plain *plainConn
+	// tls is the raw connection under TLS (nil on a plain port), with its counts when the
+	// current request began.
+	tls                *trackedConn
+	baseRead, baseWrit int64
+}
+
+// mark notes the raw counts a TLS connection has before its next request.
+func (ws *watchState) mark() {
+	if ws.tls != nil {
+		ws.baseRead, ws.baseWrit = ws.tls.read.Load(), ws.tls.writes.Load()
+		ws.tls.timedOut.Store(false)
+	}
 }
 
 func newHTTPWatch(spec Spec, env Env) *httpWatch {
@@ -58,9 +71,15 @@ func newHTTPWatch(spec Spec, env Env) *httpWatch {
 // connContext is http.Server.ConnContext: it makes the connection's state (before StateNew).
 func (w *httpWatch) connContext(ctx context.Context, c net.Conn) context.Context {
 	ws := &watchState{}
-	if pc, ok := c.(*plainConn); ok {
-		ws.plain = pc
-		pc.ws, pc.headerTimeout = ws, w.env.limits().HTTPHeaderTimeout
+	switch cc := c.(type) {
+	case *plainConn:
+		ws.plain = cc
+		cc.ws, cc.headerTimeout = ws, w.env.limits().HTTPHeaderTimeout
+	case *tls.Conn:
+		if tc, ok := cc.NetConn().(*trackedConn); ok && cc.ConnectionState().NegotiatedProtocol != "h2" {
+			ws.tls = tc // HTTP/2 answers its own errors in frames: only HTTP/1 is followed
+			ws.mark()
+		}
 	}
 	w.mu.Lock()
 	w.conns[c] = ws
@@ -97,6 +116,7 @@ func (w *httpWatch) connState(c net.Conn, st http.ConnState) {
 		if ws.plain != nil {
 			ws.plain.nextRequest()
 		}
+		ws.mark()
 	case http.StateClosed, http.StateHijacked:
 		delete(w.conns, c)
 		gone = st == http.StateClosed
@@ -112,7 +132,43 @@ func (w *httpWatch) connState(c net.Conn, st http.ConnState) {
 		// (A request read from net/http's buffer after a keep-alive answer goes from idle
 		// straight to closed: the bytes read say it came.)
 		w.refused(c, ws.plain)
+	case ws.tls != nil && !ws.handled.Load():
+		w.refusedTLS(c, ws)
 	}
+}
+
+// refusedTLS journals a request on HTTPS that net/http answered (or dropped) without the
+// handler. Under TLS the mock cannot read what net/http wrote, so it goes by the raw
+// connection: net/http writes its error answer and then the close_notify alert (two writes;
+// a connection closed without an answer has only the alert), after more than MaxHeaderBytes
+// only for a 431; a read that hit its deadline is ReadHeaderTimeout.
+func (w *httpWatch) refusedTLS(c net.Conn, ws *watchState) {
+	read := ws.tls.read.Load() - ws.baseRead
+	answered := ws.tls.writes.Load()-ws.baseWrit >= 2
+	if !ws.active && !answered {
+		return // nothing but the client's close_notify after the last answer
+	}
+	ev := baseEvent(w.spec, journal.KindHTTP, c.LocalAddr(), c.RemoteAddr())
+	ev.Outcome, ev.Code = journal.OutcomeFailed, wire.CodeMalformed
+	ev.HTTP = &journal.HTTPInfo{}
+	if tc, ok := c.(*tls.Conn); ok {
+		st := tc.ConnectionState()
+		ev.TLS = tlsInfo(st, nil)
+	}
+	switch {
+	case answered && read > HTTPMaxHeaderBytes:
+		ev.HTTP.Status = http.StatusRequestHeaderFieldsTooLarge
+		ev.Reason = fmt.Sprintf("request headers over %d bytes; answered 431 Request Header Fields Too Large", HTTPMaxHeaderBytes)
+	case answered:
+		ev.HTTP.Status = http.StatusBadRequest
+		ev.Reason = "not an HTTP request net/http can parse (a request line or header); answered 400 Bad Request"
+	case ws.tls.timedOut.Load():
+		ev.Code = wire.CodeTimeout
+		ev.Reason = fmt.Sprintf("request headers not complete in %s; closed without an answer", w.env.limits().HTTPHeaderTimeout)
+	default:
+		ev.Reason = "incomplete request: the client closed in the middle of it; closed without an answer"
+	}
+	_ = w.env.journal().Record(ev)
 }
 
 // connectOnly journals a plain connection that closed without sending a request: an HLB's TCP
@@ -222,13 +278,18 @@ type plainConn struct {
 	answer   []byte // the first bytes written since the request began
 	timedOut bool
 	eof      bool // the client closed (or reset) the connection
+	// after is what was read since the last write (nAfter bytes): the next request's start.
+	after  []byte
+	nAfter int
 }
 
-// nextRequest forgets the answered request: what is read from now on is the next one's.
+// nextRequest forgets the answered request: what was read after its answer was written (net/http
+// reads a byte in the background while it answers) and from now on is the next one's.
 func (c *plainConn) nextRequest() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.first, c.n, c.answer, c.timedOut, c.eof = c.first[:0], 0, c.answer[:0], false, false
+	c.first = append(c.first[:0], c.after...)
+	c.n, c.answer, c.timedOut, c.eof = c.nAfter, c.answer[:0], false, false
 }
 
 // request is what the current request sent and got.
@@ -252,7 +313,11 @@ func (c *plainConn) Read(b []byte) (int, error) {
 		if room := plainKeep - len(c.first); room > 0 {
 			c.first = append(c.first, b[:min(n, room)]...)
 		}
+		if room := plainKeep - len(c.after); room > 0 {
+			c.after = append(c.after, b[:min(n, room)]...)
+		}
 		c.n += n
+		c.nAfter += n
 	}
 	var ne net.Error
 	if err != nil && !(errors.As(err, &ne) && ne.Timeout()) {
@@ -275,6 +340,7 @@ func (c *plainConn) Read(b []byte) (int, error) {
 
 func (c *plainConn) Write(b []byte) (int, error) {
 	c.mu.Lock()
+	c.after, c.nAfter = c.after[:0], 0
 	if c.ws != nil && !c.ws.handled.Load() {
 		if room := plainKeep - len(c.answer); room > 0 {
 			c.answer = append(c.answer, b[:min(len(b), room)]...)

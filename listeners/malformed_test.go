@@ -2,11 +2,17 @@ package listeners_test
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/tls"
+	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/textproto"
+	"regexp"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -30,9 +36,13 @@ var _ = Describe("malformed input is answered and journaled", Label("malformed")
 			jr   *memJournal
 			addr string
 		)
+		var logBuf *syncBuffer
 		BeforeEach(func() {
 			jr = &memJournal{}
-			addr = bindSpecs(directorEnv(jr), directorSpec("127.0.10.70", wire.ProtoSIPMTLS, 5061, false))["sip-mtls-5061"]
+			env := directorEnv(jr)
+			logBuf = &syncBuffer{}
+			env.Log = slog.New(slog.NewTextHandler(logBuf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+			addr = bindSpecs(env, directorSpec("127.0.10.70", wire.ProtoSIPMTLS, 5061, false))["sip-mtls-5061"]
 		})
 
 		// send writes the input (in the background: the mock may close before it is all sent)
@@ -70,6 +80,9 @@ var _ = Describe("malformed input is answered and journaled", Label("malformed")
 					HaveField("Remote", HavePrefix(clientIP+":")), HaveField("SIP.Status", 400))))
 				for _, e := range jr.Events() {
 					Expect(len(e.Reason)).To(BeNumerically("<", 300), "the reason carries a short prefix, not the input")
+				}
+				for _, l := range strings.Split(logBuf.String(), "\n") {
+					Expect(len(l)).To(BeNumerically("<", 600), "a log line carries a short escaped prefix of client bytes: %.200s", l)
 				}
 			},
 			Entry("a 1 MB header", sipHead+"X-Big: "+strings.Repeat("a", 1<<20)+"\r\nContent-Length: 0\r\n\r\n", "headers over 65535 bytes", true),
@@ -219,4 +232,113 @@ var _ = Describe("malformed input is answered and journaled", Label("malformed")
 		Eventually(jr.Events).Should(ContainElement(SatisfyAll(HaveField("Kind", journal.KindCLS),
 			HaveField("Code", wire.CodeMalformed), HaveField("Reason", "CLS line over 1024 bytes"))))
 	})
+	Describe("HTTPS", func() {
+		var (
+			jr   *memJournal
+			addr string
+		)
+		BeforeEach(func() {
+			jr = &memJournal{}
+			env := directorEnv(jr)
+			env.Conns = listeners.NewConnLimiter(listeners.Limits{HTTPHeaderTimeout: time.Second})
+			addr = bindSpecs(env, directorSpec("127.0.10.74", wire.ProtoHTTPS, 4443, false))["https-4443"]
+		})
+		tlsRaw := func(input string, closeEarly bool) string {
+			conf := keys.probe.ClientConfig("dir-pool.contoso.local")
+			conf.NextProtos = []string{"http/1.1"}
+			c, err := tls.DialWithDialer(dialer(), "tcp", addr, conf)
+			Expect(err).NotTo(HaveOccurred())
+			defer c.Close()
+			go func() {
+				c.SetWriteDeadline(time.Now().Add(10 * time.Second))
+				io.WriteString(c, input)
+			}()
+			if closeEarly {
+				time.Sleep(100 * time.Millisecond)
+				return ""
+			}
+			c.SetReadDeadline(time.Now().Add(10 * time.Second))
+			line, _ := bufio.NewReader(c).ReadString('\n')
+			return strings.TrimSpace(line)
+		}
+		failed := func(code wire.Code, status int, why string) types.GomegaMatcher {
+			return ContainElement(SatisfyAll(
+				HaveField("Kind", journal.KindHTTP), HaveField("Outcome", journal.OutcomeFailed),
+				HaveField("Code", code), HaveField("HTTP.Status", status), HaveField("Reason", ContainSubstring(why)),
+				HaveField("Remote", HavePrefix(clientIP+":")), HaveField("TLS.Version", "TLS 1.3")))
+		}
+		It("journals a request net/http cannot parse (400)", func() {
+			Expect(tlsRaw("\x00GARBAGE\r\n\r\n", false)).To(HavePrefix("HTTP/1.1 400"))
+			Eventually(jr.Events).Should(failed(wire.CodeMalformed, 400, "answered 400 Bad Request"))
+		})
+		It("journals headers over MaxHeaderBytes (431)", func() {
+			Expect(tlsRaw("GET / HTTP/1.1\r\nHost: x\r\nX-Big: "+strings.Repeat("a", 2<<20)+"\r\n\r\n", false)).To(HavePrefix("HTTP/1.1 431"))
+			Eventually(jr.Events).Should(failed(wire.CodeMalformed, 431, "request headers over 1048576 bytes"))
+		})
+		It("journals headers cut by the header timeout", func() {
+			Expect(tlsRaw("GET / HTTP/1.1\r\nHost: x\r\n", false)).To(BeEmpty())
+			Eventually(jr.Events).Should(failed(wire.CodeTimeout, 0, "request headers not complete in 1s"))
+		})
+		It("journals nothing more than the handshake and the requests of a good keep-alive connection", func() {
+			conf := keys.probe.ClientConfig("dir-pool.contoso.local")
+			client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: conf, DialContext: dialer().DialContext}}
+			for range 2 {
+				res, err := client.Get("https://" + addr + "/meet/")
+				Expect(err).NotTo(HaveOccurred())
+				io.Copy(io.Discard, res.Body)
+				res.Body.Close()
+			}
+			client.CloseIdleConnections()
+			Eventually(jr.Events).Should(HaveLen(3))
+			Consistently(jr.Events, 500*time.Millisecond).Should(HaveLen(3))
+			for _, e := range jr.Events() {
+				Expect(e.Outcome).To(Equal(journal.OutcomeOK))
+			}
+		})
+	})
+	It("answers 503 without paths when the journal fails, and logs the failures once a second with a count", func() {
+		var logBuf syncBuffer
+		env := directorEnv(journal.RecorderFunc(func(journal.Event) error {
+			return errors.New("journal /var/lib/secret/path.jsonl: write: no space left on device")
+		}))
+		env.Log = slog.New(slog.NewTextHandler(&logBuf, nil))
+		addr := bindSpecs(env, directorSpec("127.0.10.75", wire.ProtoHTTP, 8080, false))["http-8080"]
+		client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DialContext: dialer().DialContext}}
+		for range 5 {
+			res, err := client.Get("http://" + addr + "/meet/")
+			Expect(err).NotTo(HaveOccurred())
+			body, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			Expect(res.StatusCode).To(Equal(503))
+			Expect(string(body)).To(Equal("mockdirector: journal write failed\n"))
+		}
+		counted := func() int {
+			n := 0
+			for _, m := range regexp.MustCompile(`journal write failed.* events=(\d+)`).FindAllStringSubmatch(logBuf.String(), -1) {
+				k, _ := strconv.Atoi(m[1])
+				n += k
+			}
+			return n
+		}
+		Eventually(counted, 5*time.Second).Should(Equal(5), "every failure counted")
+		Expect(strings.Count(logBuf.String(), "journal write failed")).To(BeNumerically("<=", 2), "at most one line a second")
+	})
 })
+
+// syncBuffer is a bytes.Buffer safe for a logger and a reader at once.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}

@@ -276,12 +276,24 @@ type trackedConn struct {
 	once sync.Once
 	// read counts the bytes read: none at all before the handshake failed is a bare connect.
 	read atomic.Int64
+	// writes counts the writes, timedOut says a read hit its deadline: how httpwatch.go tells
+	// what net/http did with a request that never reached the handler.
+	writes   atomic.Int64
+	timedOut atomic.Bool
 }
 
 func (c *trackedConn) Read(b []byte) (int, error) {
 	n, err := c.Conn.Read(b)
 	c.read.Add(int64(n))
+	if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		c.timedOut.Store(true)
+	}
 	return n, err
+}
+
+func (c *trackedConn) Write(b []byte) (int, error) {
+	c.writes.Add(1)
+	return c.Conn.Write(b)
 }
 
 func (c *trackedConn) Close() error {
