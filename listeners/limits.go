@@ -38,6 +38,9 @@ type Limits struct {
 	// HTTPHeaderTimeout is how long an HTTP request's headers may take (net/http
 	// ReadHeaderTimeout; default HTTPReadHeaderTimeout).
 	HTTPHeaderTimeout time.Duration
+	// MinClientRSABits is the smallest RSA key a client certificate may have where client
+	// certificates are verified (0: DefaultMinClientRSABits; negative: crypto/tls's own 1024).
+	MinClientRSABits int
 }
 
 func (l Limits) withDefaults() Limits {

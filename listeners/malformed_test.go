@@ -3,6 +3,8 @@ package listeners_test
 import (
 	"bufio"
 	"bytes"
+	"crypto/rand"
+	"crypto/rsa"
 	"crypto/tls"
 	"errors"
 	"io"
@@ -19,6 +21,7 @@ import (
 	. "github.com/onsi/gomega"
 	"github.com/onsi/gomega/types"
 
+	"github.com/mockdirector/mockdirector/certs"
 	"github.com/mockdirector/mockdirector/internal/wire"
 	"github.com/mockdirector/mockdirector/journal"
 	"github.com/mockdirector/mockdirector/listeners"
@@ -342,3 +345,42 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+var _ = Describe("client keys below 2048 bits", Label("weak-key"), func() {
+	var weak *certs.Identity
+	BeforeEach(func() {
+		k, err := rsa.GenerateKey(rand.Reader, 1024)
+		Expect(err).NotTo(HaveOccurred())
+		weak = issueClient(certs.Request{CommonName: "rsa1024-probe.contoso.com", PrivateKey: k})
+	})
+
+	It("are refused on the MTLS ports with the weak-key reason", func() {
+		jr := &memJournal{}
+		addr := bindSpecs(directorEnv(jr), directorSpec("127.0.10.76", wire.ProtoSIPMTLS, 5061, false))["sip-mtls-5061"]
+		c, err := tls.DialWithDialer(dialer(), "tcp", addr, weak.ClientConfig("dir-pool.contoso.local"))
+		if err == nil {
+			c.SetReadDeadline(time.Now().Add(5 * time.Second))
+			_, err = c.Read(make([]byte, 1)) // TLS 1.3: the refusal comes after the client's Finished
+			c.Close()
+		}
+		Expect(err).To(MatchError(ContainSubstring("bad certificate")))
+		Eventually(jr.Events).Should(ContainElement(SatisfyAll(
+			HaveField("Kind", journal.KindHandshake), HaveField("Outcome", journal.OutcomeFailed),
+			HaveField("Code", wire.CodeWeakKey),
+			HaveField("Reason", ContainSubstring("RSA 1024-bit key, below the 2048 bits this listener requires")),
+			HaveField("TLS.ClientCert.Subject", ContainSubstring("rsa1024-probe")))))
+	})
+
+	It("are accepted where the lab lowers the minimum to 1024", func() {
+		jr := &memJournal{}
+		env := directorEnv(jr)
+		env.Conns = listeners.NewConnLimiter(listeners.Limits{MinClientRSABits: 1024})
+		addr := bindSpecs(env, directorSpec("127.0.10.77", wire.ProtoCLSMTLS, 50001, false))["cls-mtls-50001"]
+		c := mtlsDial(weak, "dir-pool.contoso.local", addr)
+		defer c.Close()
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		banner, err := bufio.NewReader(c).ReadString('\n')
+		Expect(err).NotTo(HaveOccurred())
+		Expect(banner).To(HavePrefix(wire.CLSBannerPrefix))
+	})
+})

@@ -142,7 +142,7 @@ func (a *tlsAcceptor) handshake(raw *trackedConn) {
 	}
 	if !a.guard {
 		conf.VerifyPeerCertificate = func(rawCerts [][]byte, _ [][]*x509.Certificate) error {
-			peer, leaf, verifyErr = verifyClient(rawCerts, roots)
+			peer, leaf, verifyErr = verifyClient(rawCerts, roots, a.env.limits().MinClientRSABits)
 			if verifyErr != nil && a.mtls == "require" {
 				return verifyErr
 			}

@@ -97,7 +97,7 @@ func (h *webHandler) verified(r *http.Request) bool {
 	for _, c := range r.TLS.PeerCertificates {
 		raw = append(raw, c.Raw)
 	}
-	_, _, err := verifyClient(raw, h.env.TLS.Roots)
+	_, _, err := verifyClient(raw, h.env.TLS.Roots, h.env.limits().MinClientRSABits)
 	return err == nil
 }
 

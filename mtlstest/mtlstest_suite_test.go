@@ -79,13 +79,18 @@ type mock struct {
 }
 
 func startMock(p port, id *certs.Identity) *mock {
+	return startMockLimits(p, id, listeners.Limits{})
+}
+
+// startMockLimits is startMock with the process limits given (zero fields: the defaults).
+func startMockLimits(p port, id *certs.Identity, limits listeners.Limits) *mock {
 	m := &mock{journalPath: filepath.Join(GinkgoT().TempDir(), "journal.jsonl")}
 	var err error
 	m.writer, err = journal.Open(m.journalPath)
 	Expect(err).NotTo(HaveOccurred())
 	spec := listeners.Spec{Role: scenarios.RoleDirector, Member: member, Pool: poolFQDN, Name: p.name(),
 		Protocol: wire.Protocol(p.protocol), Port: p.number, Addr: net.JoinHostPort(mockIP, "0"), ClientCert: p.clientCert}
-	l, err := listeners.New(spec, listeners.Env{TLS: id, Journal: m.writer})
+	l, err := listeners.New(spec, listeners.Env{TLS: id, Journal: m.writer, Conns: listeners.NewConnLimiter(limits)})
 	Expect(err).NotTo(HaveOccurred())
 	m.addr = l.Addr().String()
 	ctx, cancel := context.WithCancel(context.Background())

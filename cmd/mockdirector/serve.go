@@ -81,6 +81,7 @@ Examples:
 	fl.IntVar(&f.limits.MaxConnsPerSource, "max-conns-per-source", listeners.DefaultMaxConnsPerSource, "open TCP connections from one source address (-1: no cap)")
 	fl.DurationVar(&f.limits.SIPRequestTimeout, "sip-request-timeout", listeners.DefaultSIPRequestTimeout, "a SIP request must arrive whole this long after its first byte")
 	fl.DurationVar(&f.limits.SIPIdleTimeout, "sip-idle-timeout", listeners.DefaultSIPIdleTimeout, "close a SIP connection without a request or CRLF keep-alive for this long")
+	fl.IntVar(&f.limits.MinClientRSABits, "min-client-rsa-bits", listeners.DefaultMinClientRSABits, "refuse client certificates with a smaller RSA key (journaled as weak-key); 1024 for a lab whose peers have Lync's documented minimum")
 	addAdminFlags(fl, &f.adminFlags)
 	cmd.MarkFlagRequired("role")
 	rootCmd.AddCommand(cmd)
