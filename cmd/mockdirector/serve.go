@@ -118,6 +118,10 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 	if err != nil {
 		return err
 	}
+	if err := ensureJournalMode(f.journal, out); err != nil {
+		adm.close()
+		return err
+	}
 	inst, err := server.Start(server.Options{
 		Scenario: scn, Topology: topo, PlanOptions: po, Profile: prof,
 		CertDir: f.certDir, KeyType: kt, CertFile: f.cert, KeyFile: f.keyFile, CAFile: f.ca, CertPassword: serveCertPassword,
