@@ -69,11 +69,13 @@ type ConnLimiter struct {
 	mu     sync.Mutex
 	total  int
 	bySrc  map[string]int
+	// mem gives memory back to the kernel after a burst of connections (memreturn.go).
+	mem *memReturn
 }
 
 // NewConnLimiter makes the limiter of one process.
 func NewConnLimiter(l Limits) *ConnLimiter {
-	return &ConnLimiter{limits: l.withDefaults(), bySrc: map[string]int{}}
+	return &ConnLimiter{limits: l.withDefaults(), bySrc: map[string]int{}, mem: newMemReturn()}
 }
 
 // Limits are the limiter's limits, defaults filled in.
@@ -91,6 +93,7 @@ func (c *ConnLimiter) acquire(src string) (release func(), refused string) {
 	}
 	c.total++
 	c.bySrc[src]++
+	c.mem.note(c.total)
 	var once sync.Once
 	return func() {
 		once.Do(func() {
@@ -100,6 +103,7 @@ func (c *ConnLimiter) acquire(src string) (release func(), refused string) {
 			if c.bySrc[src]--; c.bySrc[src] <= 0 {
 				delete(c.bySrc, src)
 			}
+			c.mem.note(c.total)
 		})
 	}, ""
 }

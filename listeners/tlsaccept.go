@@ -153,6 +153,9 @@ func (a *tlsAcceptor) handshake(raw *trackedConn) {
 	ctx, cancel := context.WithTimeout(context.Background(), HandshakeTimeout)
 	err := tc.HandshakeContext(ctx)
 	cancel()
+	// The connection keeps conf for its life: drop the callbacks, which hold the chain
+	// verifyClient parsed (a second copy of the client certificate on every idle connection).
+	conf.GetConfigForClient, conf.VerifyPeerCertificate = nil, nil
 	if a.guard {
 		// The guard hit is journaled already; a handshake that fails ends the connection.
 		if err != nil {
