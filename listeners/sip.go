@@ -72,7 +72,7 @@ func newSIP(spec Spec, env Env) (Listener, error) {
 		acc.Close()
 		return nil, fmt.Errorf("%s listener %s: %w", spec.Role, spec.Name, err)
 	}
-	l := &sipListener{spec: spec, env: env, acc: acc, ln: &sipConnListener{tlsAcceptor: acc}, ua: ua, srv: srv, certSHA256: env.certSHA256()}
+	l := &sipListener{spec: spec, env: env, acc: acc, ln: &sipConnListener{tlsAcceptor: acc, limits: env.limits()}, ua: ua, srv: srv, certSHA256: env.certSHA256()}
 	if spec.Guard {
 		// A guard forbids everything, saying why (the hit is journaled on accept).
 		forbid := l.answer(403, "Forbidden (mockdirector guard: the table denies this port)")
@@ -178,7 +178,8 @@ func (l *sipListener) record(req *sip.Request, status int) error {
 // address, so a SIP request's journal line can carry the client certificate it came with.
 type sipConnListener struct {
 	*tlsAcceptor
-	conns sync.Map // remote addr -> *sipConnInfo
+	conns  sync.Map // remote addr -> *sipConnInfo
+	limits Limits   // the process's, defaults filled in
 }
 
 type sipConnInfo struct {
@@ -210,7 +211,7 @@ func (s *sipConnListener) Accept() (net.Conn, error) {
 		peer.Verified = !s.spec.Guard // the acceptor refuses any other on this listener
 	}
 	remote := c.RemoteAddr().String()
-	sc := &sipConn{Conn: c, spec: s.spec, env: s.env, limits: s.env.limits(), forget: func() { s.conns.Delete(remote) }, stopping: s.stopping}
+	sc := &sipConn{Conn: c, ln: s, remote: remote}
 	s.conns.Store(remote, &sipConnInfo{local: c.LocalAddr().String(), tls: tlsInfo(st, peer), conn: sc})
 	return sc, nil
 }
@@ -228,11 +229,11 @@ func (s *sipConnListener) answered(remote string) {
 // the next counts the next from its answer: bytes, not messages, are what a read sees.)
 type sipConn struct {
 	net.Conn
-	spec   Spec
-	env    Env
-	limits Limits
+	// ln is the listener (its spec, env and limits: shared, not copied into every idle
+	// connection); remote is the key of the connection in ln.conns.
+	ln     *sipConnListener
+	remote string
 	once   sync.Once
-	forget func()
 
 	mu      sync.Mutex
 	started time.Time // first byte of a request not answered yet; zero between requests
@@ -245,17 +246,15 @@ type sipConn struct {
 	readErr atomic.Bool
 	// inRead: sipgo is waiting in Read (a Close then comes from elsewhere).
 	inRead atomic.Bool
-	// stopping reports whether the listener is closing (a Close then is not sipgo's refusal).
-	stopping func() bool
 }
 
 func (c *sipConn) deadline() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.started.IsZero() {
-		return time.Now().Add(c.limits.SIPIdleTimeout)
+		return time.Now().Add(c.ln.limits.SIPIdleTimeout)
 	}
-	return c.started.Add(c.limits.SIPRequestTimeout)
+	return c.started.Add(c.ln.limits.SIPRequestTimeout)
 }
 
 func (c *sipConn) Read(b []byte) (int, error) {
@@ -266,7 +265,7 @@ func (c *sipConn) Read(b []byte) (int, error) {
 	c.inRead.Store(true)
 	n, err := c.Conn.Read(b)
 	c.inRead.Store(false)
-	if n > 0 && !c.spec.Guard {
+	if n > 0 && !c.ln.spec.Guard {
 		if start, bad := c.frame.feed(b[:n]); bad != nil {
 			c.refuse(bad)
 			if start == 0 {
@@ -290,12 +289,12 @@ func (c *sipConn) Read(b []byte) (int, error) {
 		c.mu.Lock()
 		partial := !c.started.IsZero()
 		c.mu.Unlock()
-		if partial && !c.spec.Guard {
-			ev := baseEvent(c.spec, journal.KindSIP, c.LocalAddr(), c.RemoteAddr())
+		if partial && !c.ln.spec.Guard {
+			ev := baseEvent(c.ln.spec, journal.KindSIP, c.LocalAddr(), c.RemoteAddr())
 			ev.Outcome, ev.Code = journal.OutcomeFailed, wire.CodeTimeout
-			ev.Reason = fmt.Sprintf("SIP request not complete %s after its first byte: connection closed", c.limits.SIPRequestTimeout)
+			ev.Reason = fmt.Sprintf("SIP request not complete %s after its first byte: connection closed", c.ln.limits.SIPRequestTimeout)
 			ev.SIP = &journal.SIPInfo{}
-			_ = c.env.journal().Record(ev)
+			_ = c.ln.env.journal().Record(ev)
 		}
 		// The mock's own timeout: to sipgo the connection ends (it logs a read error at ERROR).
 		return n, io.EOF
@@ -311,15 +310,15 @@ func (c *sipConn) idle() {
 	c.mu.Lock()
 	c.started = time.Time{}
 	c.mu.Unlock()
-	c.Conn.SetReadDeadline(time.Now().Add(c.limits.SIPIdleTimeout))
+	c.Conn.SetReadDeadline(time.Now().Add(c.ln.limits.SIPIdleTimeout))
 }
 
 func (c *sipConn) Close() error {
 	c.once.Do(func() {
-		c.forget()
+		c.ln.conns.Delete(c.remote)
 		// sipgo closes a connection on its own only after a Read error or when its parser
 		// refused what the framer let through: that one is answered and journaled here.
-		if !c.refused.Load() && !c.readErr.Load() && !c.inRead.Load() && !c.spec.Guard && (c.stopping == nil || !c.stopping()) && c.frame.lineNo > 0 {
+		if !c.refused.Load() && !c.readErr.Load() && !c.inRead.Load() && !c.ln.spec.Guard && !c.ln.stopping() && c.frame.lineNo > 0 {
 			c.refuse(&sipMalformed{reason: "the SIP parser refused the message (a header does not parse)"})
 		}
 	})
@@ -333,13 +332,13 @@ func (c *sipConn) refuse(bad *sipMalformed) {
 		return
 	}
 	f := &c.frame
-	ev := baseEvent(c.spec, journal.KindSIP, c.LocalAddr(), c.RemoteAddr())
+	ev := baseEvent(c.ln.spec, journal.KindSIP, c.LocalAddr(), c.RemoteAddr())
 	ev.Outcome, ev.Code = journal.OutcomeFailed, wire.CodeMalformed
 	ev.Reason = "malformed SIP: " + bad.reason + "; answered 400 and closed"
 	ev.SIP = &journal.SIPInfo{Method: f.method, CallID: f.header("call-id", "i"), From: f.header("from", "f"), Via: f.header("via", "v"), Status: 400}
-	if err := c.env.journal().Record(ev); err != nil {
+	if err := c.ln.env.journal().Record(ev); err != nil {
 		return // not answered without a journal line (the failure is logged by the recorder)
 	}
 	c.Conn.SetWriteDeadline(time.Now().Add(time.Second))
-	c.Conn.Write(f.badRequest(bad.reason, "RTC/5.0 mockdirector "+c.spec.Role+" "+c.spec.Member))
+	c.Conn.Write(f.badRequest(bad.reason, "RTC/5.0 mockdirector "+c.ln.spec.Role+" "+c.ln.spec.Member))
 }

@@ -79,7 +79,7 @@ func (f *sipFramer) feed(data []byte) (start int, bad *sipMalformed) {
 			n := min(f.bodyLeft, len(data)-i)
 			i += n
 			if f.bodyLeft -= n; f.bodyLeft == 0 {
-				f.state = frameIdle
+				f.idle()
 			}
 		case frameHeaders:
 			j := bytes.IndexByte(data[i:], '\n')
@@ -179,9 +179,18 @@ func (f *sipFramer) endHeaders() *sipMalformed {
 	f.bodyLeft = f.cl
 	f.state = frameBody
 	if f.cl == 0 {
-		f.state = frameIdle
+		f.idle()
 	}
 	return nil
+}
+
+// idle ends a message. A line buffer grown by a long header is let go: an idle connection
+// keeps no more than a short one.
+func (f *sipFramer) idle() {
+	f.state = frameIdle
+	if cap(f.line) > 128 {
+		f.line = nil
+	}
 }
 
 // checkStartLine says what is wrong with a request or status line ("" when nothing is).
