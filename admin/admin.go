@@ -81,7 +81,7 @@ func CheckAddr(addr string, allowRemote bool, token string) error {
 		shown = "every address"
 	}
 	if !allowRemote || token == "" {
-		return fmt.Errorf("admin: %s is not a loopback address; binding it needs both --admin-allow-remote and --admin-token TOKEN (or use --admin 127.0.0.1:PORT and an SSH tunnel)", shown)
+		return fmt.Errorf("admin: %s is not a loopback address; binding it needs both --admin-allow-remote and --admin-token TOKEN (or --admin-token-file FILE, or $MOCKDIRECTOR_ADMIN_TOKEN; or use --admin 127.0.0.1:PORT and an SSH tunnel)", shown)
 	}
 	return nil
 }

@@ -61,6 +61,14 @@ var _ = Describe("serve --admin tokens", Label("admin", "process"), func() {
 		Expect(status(base+"healthz", "from-the-env")).To(Equal(200))
 	})
 
+	It("refuses a made token file other users can read", func() {
+		dir := GinkgoT().TempDir()
+		Expect(os.WriteFile(filepath.Join(dir, "mockdirector-admin.token"), []byte("leaked\n"), 0o644)).To(Succeed())
+		s := runMD("serve", "--role", "director", "--bind", bind, "--journal", filepath.Join(dir, "j.jsonl"), "--admin", bind+":0")
+		Expect(s.ExitCode()).To(Equal(2))
+		Expect(string(s.Err.Contents())).To(ContainSubstring("can be read by other users (mode 0644): chmod 600"))
+	})
+
 	It("refuses --admin-token with --admin-token-file, and an empty token file", func() {
 		dir := GinkgoT().TempDir()
 		file := filepath.Join(dir, "token")
