@@ -161,7 +161,7 @@ func (w *httpWatch) refusedTLS(c net.Conn, ws *watchState) {
 		ev.Reason = fmt.Sprintf("request headers over %d bytes; answered 431 Request Header Fields Too Large", HTTPMaxHeaderBytes)
 	case answered:
 		ev.HTTP.Status = http.StatusBadRequest
-		ev.Reason = "not an HTTP request net/http can parse (a request line or header); answered 400 Bad Request"
+		ev.Reason = "not an HTTP request net/http can parse (a request line or header); answered 400 Bad Request (or 417/501 for an Expect or Transfer-Encoding it does not support: under TLS the mock does not see which)"
 	case ws.tls.timedOut.Load():
 		ev.Code = wire.CodeTimeout
 		ev.Reason = fmt.Sprintf("request headers not complete in %s; closed without an answer", w.env.limits().HTTPHeaderTimeout)
@@ -204,9 +204,12 @@ func (w *httpWatch) refused(c net.Conn, pc *plainConn) {
 	case status == http.StatusRequestHeaderFieldsTooLarge:
 		ev.Code = wire.CodeMalformed
 		ev.Reason = fmt.Sprintf("request headers over %d bytes", HTTPMaxHeaderBytes)
-	case status != 0:
+	case status == http.StatusBadRequest:
 		ev.Code = wire.CodeMalformed
 		ev.Reason = "not an HTTP request net/http can parse: first bytes " + escapePrefix(string(first), 32)
+	case status != 0:
+		ev.Code = wire.CodeMalformed
+		ev.Reason = "refused by net/http before the handler (an Expect or Transfer-Encoding it does not support): first bytes " + escapePrefix(string(first), 32)
 	default:
 		ev.Code = wire.CodeMalformed
 		ev.Reason = fmt.Sprintf("incomplete request: the client closed after %d bytes", n)

@@ -152,6 +152,10 @@ var _ = Describe("malformed input is answered and journaled", Label("malformed")
 			Eventually(jr.Events).Should(failed(wire.CodeMalformed, 431, "request headers over 1048576 bytes"))
 			Expect(jr.Events()).To(ContainElement(HaveField("HTTP.Method", "GET")))
 		})
+		It("journals a request net/http refuses before the handler with another status (417)", func() {
+			Expect(raw("GET /meet/ HTTP/1.1\r\nHost: x\r\nExpect: tea\r\n\r\n")).To(HavePrefix("HTTP/1.1 417"))
+			Eventually(jr.Events).Should(failed(wire.CodeMalformed, 417, "refused by net/http before the handler"))
+		})
 		It("journals TLS sent to the plain port", func() {
 			c, err := dialer().Dial("tcp", addr)
 			Expect(err).NotTo(HaveOccurred())
