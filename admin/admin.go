@@ -31,8 +31,12 @@ type Options struct {
 	Addr string
 	// AllowRemote permits a non-loopback Addr.
 	AllowRemote bool
-	// Token, when set, must come with every request as "Authorization: Bearer TOKEN" (browsers:
-	// ?token=TOKEN, since EventSource cannot send headers).
+	// Token, when set, must come with every API request as "Authorization: Bearer TOKEN", never
+	// in the URL (URLs end up in logs, history and Referer headers). The page and its script
+	// are served without it (they hold no data); the page takes the token from the address's
+	// fragment (/#token=TOKEN, which browsers never send) and sends the header. The event
+	// stream, which a browser's EventSource cannot send headers with, takes a short-lived
+	// ?stream_token= from POST /api/stream-token instead (StreamTokenTTL).
 	Token string
 
 	Scenario *scenarios.Scenario
@@ -59,6 +63,7 @@ type Server struct {
 	ln      net.Listener
 	srv     *http.Server
 	started time.Time
+	streams *streamTokens
 }
 
 // CheckAddr refuses a non-loopback bind unless both allowRemote and a token are given: the
@@ -76,7 +81,7 @@ func CheckAddr(addr string, allowRemote bool, token string) error {
 		shown = "every address"
 	}
 	if !allowRemote || token == "" {
-		return fmt.Errorf("admin: %s is not a loopback address; binding it needs both --admin-allow-remote and --admin-token TOKEN (or use --admin 127.0.0.1:PORT and an SSH tunnel)", shown)
+		return fmt.Errorf("admin: %s is not a loopback address; binding it needs both --admin-allow-remote and --admin-token TOKEN (or --admin-token-file FILE, or $MOCKDIRECTOR_ADMIN_TOKEN; or use --admin 127.0.0.1:PORT and an SSH tunnel)", shown)
 	}
 	return nil
 }
@@ -108,7 +113,7 @@ func Listen(o Options) (*Server, error) {
 		return nil, fmt.Errorf("admin: cannot bind %s: %w (pick another with --admin 127.0.0.1:PORT, or leave --admin out)", o.Addr, err)
 	}
 	s := &Server{opts: o, builder: report.NewBuilder(o.Scenario, o.Topology, report.Options{Roles: o.Roles, Member: o.Member}),
-		hub: newHub(), ln: ln, started: time.Now()}
+		hub: newHub(), ln: ln, started: time.Now(), streams: newStreamTokens()}
 	s.metrics = newMetrics(s.builder)
 	s.srv = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog: slog.NewLogLogger(o.Log.Handler(), slog.LevelDebug)}
@@ -169,7 +174,8 @@ func (s *Server) Close() error {
 }
 
 // authorize checks the token and, on loopback, the Host header (a web page elsewhere cannot
-// read the API through DNS rebinding: its requests carry its own host name).
+// read the API through DNS rebinding: its requests carry its own host name). The page's static
+// files need no token; the event stream also takes a short-lived stream token in its URL.
 func (s *Server) authorize(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !s.opts.AllowRemote {
@@ -182,17 +188,33 @@ func (s *Server) authorize(next http.Handler) http.Handler {
 				return
 			}
 		}
-		if s.opts.Token != "" {
-			got := r.URL.Query().Get("token")
+		if s.opts.Token != "" && !isPageFile(r.URL.Path) {
+			ok := false
 			if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") {
-				got = strings.TrimPrefix(h, "Bearer ")
+				ok = subtle.ConstantTimeCompare([]byte(strings.TrimPrefix(h, "Bearer ")), []byte(s.opts.Token)) == 1
 			}
-			if subtle.ConstantTimeCompare([]byte(got), []byte(s.opts.Token)) != 1 {
+			if !ok && r.URL.Path == "/api/events" {
+				ok = s.streams.valid(r.URL.Query().Get("stream_token"))
+			}
+			if !ok {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="mockdirector admin"`)
-				http.Error(w, "admin: missing or wrong token (send Authorization: Bearer TOKEN)", http.StatusUnauthorized)
+				msg := "admin: missing or wrong token (send Authorization: Bearer TOKEN; open the page as /#token=TOKEN)"
+				if r.URL.Query().Has("token") {
+					msg = "admin: a token in the URL is not accepted (it would end up in logs and history): send Authorization: Bearer TOKEN, or open the page as /#token=TOKEN"
+				}
+				http.Error(w, msg, http.StatusUnauthorized)
 				return
 			}
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// isPageFile reports whether path is one of the page's static files, which hold no data.
+func isPageFile(path string) bool {
+	switch path {
+	case "/", "/index.html", "/app.js", "/style.css":
+		return true
+	}
+	return false
 }

@@ -208,7 +208,7 @@ var _ = Describe("admin API on a Director with real traffic", Ordered, func() {
 		Expect(err).NotTo(HaveOccurred())
 		Expect(bytes.Count(raw, []byte("\n"))).To(Equal(len(evs)), "every line a whole event")
 		byKind := map[string]int{}
-		failedHS, http8080, sipOptions := 0, 0, 0
+		failedHS, http8080, sipOptions, clsSessions := 0, 0, 0, 0
 		for _, e := range evs {
 			byKind[e.Kind+"/"+string(e.Outcome)]++
 			if e.Kind == journal.KindHandshake && e.Outcome == journal.OutcomeFailed {
@@ -219,6 +219,9 @@ var _ = Describe("admin API on a Director with real traffic", Ordered, func() {
 			}
 			if e.Kind == journal.KindSIP && e.SIP.Method == "OPTIONS" && e.SIP.Status == 200 {
 				sipOptions++
+			}
+			if e.Kind == journal.KindCLS && e.CLS.Command == "" && e.CLS.Reply == "" {
+				clsSessions++ // the banner; the commands that follow have lines of their own
 			}
 		}
 		Expect(byKind).To(HaveKey("handshake/failed"))
@@ -248,7 +251,9 @@ var _ = Describe("admin API on a Director with real traffic", Ordered, func() {
 		Expect(sum(fams, "mockdirector_tls_handshake_duration_seconds", nil)).To(Equal(byKind["handshake/ok"] + byKind["handshake/failed"]))
 		Expect(sum(fams, "mockdirector_http_request_duration_seconds", nil)).To(Equal(byKind["http/ok"]))
 		Expect(sum(fams, "mockdirector_connections_total", nil)).To(Equal(byKind["handshake/ok"] + byKind["handshake/failed"]))
-		Expect(sum(fams, "mockdirector_cls_sessions_total", nil)).To(Equal(byKind["cls/ok"]))
+		Expect(clsSessions).To(BeNumerically(">", 0))
+		Expect(byKind["cls/ok"]).To(BeNumerically(">", clsSessions), "the CLS commands are journaled too")
+		Expect(sum(fams, "mockdirector_cls_sessions_total", nil)).To(Equal(clsSessions))
 		Expect(sum(fams, "mockdirector_row_seen_ok", map[string]string{"row": rowRP8080})).To(Equal(1))
 		Expect(sum(fams, "mockdirector_row_seen_ok", map[string]string{"row": "reverse-proxy-internal->director tcp/4443 https"})).To(Equal(0))
 		Expect(sum(fams, "mockdirector_unexpected", map[string]string{"kind": "unexpected source"})).To(Equal(1))
@@ -328,19 +333,60 @@ var _ = Describe("admin listener safety", func() {
 		Expect(string(s.Err.Contents())).To(ContainSubstring("address already in use"))
 	})
 
-	It("asks every endpoint for the token when one is set", func() {
+	It("asks every API endpoint for the token when one is set, in the header only", func() {
 		srv, _ := startAdmin(admin.Options{Token: "s3cret"})
 		base := "http://" + srv.Addr().String()
-		for _, p := range []string{"/", "/api/matrix", "/api/events", "/metrics", "/healthz", "/api/report"} {
+		for _, p := range []string{"/api/matrix", "/api/events", "/metrics", "/healthz", "/api/report", "/api/info"} {
 			resp, _ := get(base+p, "")
 			Expect(resp.StatusCode).To(Equal(http.StatusUnauthorized), p)
 			Expect(resp.Header.Get("WWW-Authenticate")).To(HavePrefix("Bearer"))
 			resp, _ = get(base+p, "wrong")
 			Expect(resp.StatusCode).To(Equal(http.StatusUnauthorized), p)
+			resp, body := get(base+p+"?token=s3cret", "")
+			Expect(resp.StatusCode).To(Equal(http.StatusUnauthorized), "a token in the URL is refused: %s", p)
+			Expect(body).To(ContainSubstring("a token in the URL is not accepted"))
 		}
 		resp, _ := get(base+"/healthz", "s3cret")
 		Expect(resp.StatusCode).To(Equal(200))
-		resp, _ = get(base+"/metrics?token=s3cret", "")
-		Expect(resp.StatusCode).To(Equal(200), "browsers: EventSource cannot send a header")
+		By("the page and its script hold no data: served without the token")
+		for _, p := range []string{"/", "/app.js", "/style.css"} {
+			resp, _ := get(base+p, "")
+			Expect(resp.StatusCode).To(Equal(200), p)
+		}
+	})
+
+	It("opens the event stream with a short-lived stream token, which only the bearer gets", func() {
+		srv, _ := startAdmin(admin.Options{Token: "s3cret"})
+		base := "http://" + srv.Addr().String()
+		req, _ := http.NewRequest("POST", base+"/api/stream-token", nil)
+		resp, err := http.DefaultClient.Do(req)
+		Expect(err).NotTo(HaveOccurred())
+		resp.Body.Close()
+		Expect(resp.StatusCode).To(Equal(http.StatusUnauthorized))
+		req.Header.Set("Authorization", "Bearer s3cret")
+		resp, err = http.DefaultClient.Do(req)
+		Expect(err).NotTo(HaveOccurred())
+		var got struct {
+			StreamToken string `json:"stream_token"`
+			ExpiresInS  int    `json:"expires_in_s"`
+		}
+		Expect(json.NewDecoder(resp.Body).Decode(&got)).To(Succeed())
+		resp.Body.Close()
+		Expect(got.StreamToken).To(HaveLen(32))
+		Expect(got.ExpiresInS).To(Equal(60))
+
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		sreq, _ := http.NewRequestWithContext(ctx, "GET", base+"/api/events?stream_token="+got.StreamToken, nil)
+		sresp, err := http.DefaultClient.Do(sreq)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(sresp.StatusCode).To(Equal(200))
+		Expect(sresp.Header.Get("Content-Type")).To(HavePrefix("text/event-stream"))
+		sresp.Body.Close()
+		By("it opens nothing else")
+		resp, _ = get(base+"/api/matrix?stream_token="+got.StreamToken, "")
+		Expect(resp.StatusCode).To(Equal(http.StatusUnauthorized))
+		resp, _ = get(base+"/api/events?stream_token=0123456789abcdef0123456789abcdef", "")
+		Expect(resp.StatusCode).To(Equal(http.StatusUnauthorized))
 	})
 })

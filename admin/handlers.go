@@ -24,6 +24,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/report", s.download)
 	mux.HandleFunc("GET /api/events", s.events)
 	mux.HandleFunc("GET /api/info", s.info)
+	mux.HandleFunc("POST /api/stream-token", s.streamToken)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}))
 	page, _ := fs.Sub(pageFS, "page")
 	mux.Handle("GET /", http.FileServerFS(page))

@@ -80,7 +80,9 @@ func (m *metrics) observe(e journal.Event) {
 		m.httpRequests.WithLabelValues(e.Role, e.Listener, status).Inc()
 		m.reqSeconds.WithLabelValues(e.Role, e.Listener).Observe(e.DurationMS / 1000)
 	case journal.KindCLS:
-		m.clsSessions.WithLabelValues(e.Role, e.Listener).Inc()
+		if e.CLS == nil || e.CLS.Command == "" && e.CLS.Reply == "" { // the banner, not a command
+			m.clsSessions.WithLabelValues(e.Role, e.Listener).Inc()
+		}
 	}
 }
 

@@ -172,3 +172,56 @@ var _ = Describe("the live page in headless Chromium", Label("chromium"), func()
 		}
 	})
 })
+
+var _ = Describe("the live page with a token, in headless Chromium", Label("chromium"), func() {
+	It("takes the token from the fragment, sends it only in headers, and goes live through a stream token", func() {
+		if _, err := os.Stat(chromiumPath); err != nil {
+			Skip("chromium is not installed at " + chromiumPath + " (apt-get install chromium)")
+		}
+		const token = "t0ken-not-in-any-url"
+		srv, d := startAdmin(admin.Options{Title: "director dir01.contoso.local", Token: token})
+		base := "http://" + srv.Addr().String() + "/"
+		opts := append([]chromedp.ExecAllocatorOption{}, chromedp.DefaultExecAllocatorOptions[:]...)
+		opts = append(opts, chromedp.ExecPath(chromiumPath), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
+			chromedp.NoFirstRun, chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
+			chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
+			chromedp.UserDataDir(GinkgoT().TempDir()))
+		actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+		defer cancelA()
+		ctx, cancelC := chromedp.NewContext(actx)
+		defer cancelC()
+		Expect(chromedp.Do(ctx)).To(Succeed())
+		ctx, cancelT := context.WithTimeout(ctx, 60*time.Second)
+		defer cancelT()
+		var mu sync.Mutex
+		var requested []string
+		Expect(chromedp.Listen(ctx, func(ev any) {
+			if e, ok := ev.(*network.EventRequestWillBeSent); ok {
+				mu.Lock()
+				requested = append(requested, e.Request.URL)
+				mu.Unlock()
+			}
+		})).To(Succeed())
+
+		Expect(chromedp.Do(ctx,
+			chromedp.Navigate(base+"#token="+token),
+			chromedp.WaitVisible(chromedp.CSS(rowSel("not-seen-yet", rowRP8080))),
+			chromedp.WaitVisible(chromedp.CSS(`#conn.on`)),
+		)).To(Succeed())
+		By("traffic arriving while the page is open reaches it through the stream")
+		code, err := reporttest.Curl(reporttest.ReverseProxy, "http://"+d.Addr("http-8080")+"/meet/")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(code).To(Equal("200"))
+		Expect(chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(rowSel("seen-ok", rowRP8080))))).To(Succeed())
+		loc, err := chromedp.Run(ctx, chromedp.Evaluate[string](`location.href`))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(loc).NotTo(ContainSubstring(token), "the token is taken out of the address bar")
+
+		mu.Lock()
+		defer mu.Unlock()
+		Expect(requested).To(ContainElement(ContainSubstring("api/events?replay=50&stream_token=")))
+		for _, u := range requested {
+			Expect(u).NotTo(ContainSubstring(token), "the token went into a URL: %s", u)
+		}
+	})
+})

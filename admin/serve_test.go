@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -55,7 +56,29 @@ var _ = Describe("serve --admin", func() {
 		})
 		base := "http://" + adminAddr
 
-		_, body := get(base+"/api/matrix", "")
+		By("a loopback admin given no token makes one, 0600 next to the journal, and prints it once")
+		tokenFile := filepath.Join(dir, "mockdirector-admin.token")
+		st, err := os.Stat(tokenFile)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(st.Mode().Perm()).To(Equal(os.FileMode(0o600)))
+		raw, err := os.ReadFile(tokenFile)
+		Expect(err).NotTo(HaveOccurred())
+		token := strings.TrimSpace(string(raw))
+		Expect(token).To(HaveLen(48))
+		Expect(string(s.Out.Contents())).To(ContainSubstring("live matrix http://" + adminAddr + "/#token=" + token))
+		Expect(string(s.Out.Contents())).To(ContainSubstring("admin token written to " + tokenFile + " (0600)"))
+		resp, _ := get(base+"/api/matrix", "")
+		Expect(resp.StatusCode).To(Equal(401))
+		By("the journal it appends to is 0600")
+		st, err = os.Stat(jpath)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(st.Mode().Perm()).To(Equal(os.FileMode(0o600)))
+		Expect(string(s.Out.Contents())).To(ContainSubstring("was readable by other users (mode 0644): now 0600"))
+		st, err = os.Stat(filepath.Join(dir, "certs"))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(st.Mode().Perm()).To(Equal(os.FileMode(0o700)), "the certificate directory")
+
+		_, body := get(base+"/api/matrix", token)
 		var res report.Result
 		Expect(json.Unmarshal([]byte(body), &res)).To(Succeed())
 		Expect(res.Events).To(Equal(1))
@@ -64,7 +87,7 @@ var _ = Describe("serve --admin", func() {
 				Expect(r.State).To(Equal(report.StateSeenOK))
 			}
 		}
-		_, body = get(base+"/metrics", "")
+		_, body = get(base+"/metrics", token)
 		Expect(sum(parseMetrics(body), "mockdirector_events_total", nil)).To(Equal(0), "counters start at process start")
 		Expect(sum(parseMetrics(body), "mockdirector_row_seen_ok", map[string]string{"row": rowEdgeSIP})).To(Equal(1))
 	})

@@ -116,7 +116,7 @@ func GenerateFaults(dir string, base Request, force bool) ([]string, error) {
 			}
 		}
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, DirMode); err != nil {
 		return nil, fmt.Errorf("faults: %w", err)
 	}
 	now := time.Now()

@@ -162,7 +162,7 @@ func Export(o ExportOptions) ([]string, error) {
 	if out == "" {
 		out = o.Dir
 	}
-	if err := os.MkdirAll(out, 0o755); err != nil {
+	if err := os.MkdirAll(out, DirMode); err != nil {
 		return nil, fmt.Errorf("export: %w", err)
 	}
 	chain, err := ReadCerts(CertPath(o.Dir, o.Name))
@@ -252,7 +252,7 @@ func Import(dir, name, certFile, keyFile, password string, force bool) ([]string
 			inter = append(inter, c)
 		}
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, DirMode); err != nil {
 		return nil, fmt.Errorf("import: %w", err)
 	}
 	cp, kp := CertPath(dir, name), KeyPath(dir, name)

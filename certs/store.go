@@ -84,13 +84,17 @@ func Plan(t *topology.Topology) map[string]Request {
 	return plan
 }
 
+// DirMode is the mode of the directories the certificates and keys are written to: the keys
+// are 0600 in them, and the directory says who may even list them (its owner).
+const DirMode = 0o700
+
 // Ensure creates whatever the topology needs that dir lacks (with Force, everything) and returns
 // the files it wrote. An existing CA is reused; a missing CA with existing leaves is an error,
 // because new leaves would not chain to what peers already trust. Every certificate it issues
 // carries the CDP and AIA URLs of its CA under the topology's pki base (see crl.go), each CA has
 // a CRL, and a CRL past half its validity is re-signed.
 func Ensure(t *topology.Topology, opts Options) ([]string, error) {
-	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
+	if err := os.MkdirAll(opts.Dir, DirMode); err != nil {
 		return nil, fmt.Errorf("certificate directory: %w", err)
 	}
 	unlock, err := lockDir(opts.Dir)

@@ -74,6 +74,8 @@ func AppendJSON(b []byte, e *Event) ([]byte, error) {
 		b = jsonw.AppendString(b, c.Banner)
 		b = append(b, `,"echoed":`...)
 		b = strconv.AppendInt(b, int64(c.Echoed), 10)
+		b = jsonw.AppendOmit(b, "command", c.Command)
+		b = jsonw.AppendOmit(b, "reply", c.Reply)
 		b = append(b, '}')
 	}
 	b = jsonw.AppendField(b, "outcome", string(e.Outcome))
@@ -100,7 +102,7 @@ const encodedLayout = `Event{Time time.Time "time";Kind string "kind";Role strin
 	`UserAgent string "user_agent,omitempty";Status int "status";}` +
 	`SIPInfo{Method string "method";CallID string "call_id,omitempty";From string "from,omitempty";Via string "via,omitempty";` +
 	`Status int "status,omitempty";}` +
-	`CLSInfo{Banner string "banner";Echoed int "echoed";}`
+	`CLSInfo{Banner string "banner";Echoed int "echoed";Command string "command,omitempty";Reply string "reply,omitempty";}`
 
 // layout describes the event types' fields, names, types and JSON tags, as encodedLayout does.
 func layout() string {

@@ -95,10 +95,14 @@ type SIPInfo struct {
 	Status int    `json:"status,omitempty"`
 }
 
-// CLSInfo is the CLS banner exchange.
+// CLSInfo is the CLS banner exchange (the session's first event), or one command of the line
+// protocol (PING, QUIT, or what the client sent instead) and the mock's answer.
 type CLSInfo struct {
 	Banner string `json:"banner"`
 	Echoed int    `json:"echoed"`
+	// Command is the client's line (cut to 64 bytes); Reply the mock's. Empty on the banner event.
+	Command string `json:"command,omitempty"`
+	Reply   string `json:"reply,omitempty"`
 }
 
 // Recorder takes events. Record returns once the event is safely handed over (for the file

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"net"
 	"strings"
@@ -102,31 +103,63 @@ func (l *clsListener) session(c *tls.Conn) {
 	if l.spec.Guard {
 		// The hit is journaled already (on accept).
 	} else if err := l.env.journal().Record(ev); err != nil {
-		l.env.log().Error("journal write failed", "listener", l.spec.Name, "err", err)
-		return
+		return // not answered without a journal line (the recorder logs the failure)
 	}
 	c.SetDeadline(time.Now().Add(CLSIdleTimeout))
 	if _, err := fmt.Fprintf(c, "%s\r\n", banner); err != nil {
 		return
 	}
 	sc := bufio.NewScanner(c)
-	sc.Buffer(make([]byte, 0, CLSMaxLine), CLSMaxLine)
+	sc.Buffer(make([]byte, 0, 256), CLSMaxLine)
+	pongs := 0
 	for sc.Scan() {
 		c.SetDeadline(time.Now().Add(CLSIdleTimeout))
 		line := strings.TrimSpace(sc.Text())
 		cmd, arg, _ := strings.Cut(line, " ")
-		var reply string
+		reply, quit := "", false
+		var bad string
 		switch strings.ToUpper(cmd) {
 		case wire.CLSPing:
 			reply = wire.CLSPong + " " + arg
+			pongs++
 		case wire.CLSQuit:
-			fmt.Fprint(c, wire.CLSBye+"\r\n")
-			return
+			reply, quit = wire.CLSBye, true
 		default:
 			reply = wire.CLSErr + " unknown command"
+			bad = "unknown CLS command " + escapePrefix(line, 32) + " (the mock speaks PING and QUIT)"
 		}
-		if _, err := fmt.Fprintf(c, "%s\r\n", reply); err != nil {
+		if !l.command(c, line, reply, bad, pongs) {
+			return
+		}
+		if _, err := fmt.Fprintf(c, "%s\r\n", reply); err != nil || quit {
 			return
 		}
 	}
+	if errors.Is(sc.Err(), bufio.ErrTooLong) {
+		why := fmt.Sprintf("CLS line over %d bytes", CLSMaxLine)
+		if l.command(c, "", wire.CLSErr+" line too long", why, pongs) {
+			fmt.Fprintf(c, "%s line too long\r\n", wire.CLSErr)
+		}
+	}
 }
+
+// command journals one line of the CLS protocol and the reply it gets (bad: why the line is
+// refused); false when the journal failed (the client then gets no answer).
+func (l *clsListener) command(c *tls.Conn, line, reply, bad string, pongs int) bool {
+	if l.spec.Guard {
+		return true // a guard's hit is journaled on accept, its answers are not
+	}
+	ev := baseEvent(l.spec, journal.KindCLS, c.LocalAddr(), c.RemoteAddr())
+	ev.Outcome = journal.OutcomeOK
+	if bad != "" {
+		ev.Outcome, ev.Code, ev.Reason = journal.OutcomeFailed, wire.CodeMalformed, bad
+	}
+	if len(line) > clsKeepCommand {
+		line = line[:clsKeepCommand]
+	}
+	ev.CLS = &journal.CLSInfo{Command: strings.ToValidUTF8(line, "?"), Reply: reply, Echoed: pongs}
+	return l.env.journal().Record(ev) == nil
+}
+
+// clsKeepCommand is how much of a client's line the journal keeps.
+const clsKeepCommand = 64

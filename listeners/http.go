@@ -7,11 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"sync"
 	"time"
-
-	"github.com/mockdirector/mockdirector/internal/wire"
-	"github.com/mockdirector/mockdirector/journal"
 )
 
 // DrainTimeout bounds how long a stopping listener lets requests in flight finish.
@@ -34,16 +30,24 @@ func newHTTP(spec Spec, env Env, useTLS bool) (Listener, error) {
 		return nil, err
 	}
 	l := &httpListener{spec: spec, env: env, ln: raw}
+	var handler http.Handler = newWebHandler(spec, env)
 	l.srv = &http.Server{
-		Handler:           newWebHandler(spec, env),
-		ReadHeaderTimeout: 30 * time.Second,
+		ReadHeaderTimeout: env.limits().HTTPHeaderTimeout,
+		MaxHeaderBytes:    HTTPMaxHeaderBytes,
 		// The Lync HLB keeps idle connections 1800 s; so does the mock.
 		IdleTimeout: 1800 * time.Second,
 		ErrorLog:    slog.NewLogLogger(env.log().Handler(), slog.LevelDebug),
 	}
-	if !useTLS && !spec.Guard {
-		l.srv.ConnState = (&plainConns{spec: spec, env: env, conns: map[net.Conn]bool{}}).track
+	if !spec.Guard {
+		// What net/http refuses without the handler is journaled too (httpwatch.go).
+		w := newHTTPWatch(spec, env)
+		handler = w.handler(handler)
+		l.srv.ConnContext, l.srv.ConnState = w.connContext, w.connState
+		if !useTLS {
+			l.ln = plainListener{Listener: raw}
+		}
 	}
+	l.srv.Handler = handler
 	if useTLS {
 		conf := env.TLS.ServerConfig(false)
 		conf.NextProtos = []string{"h2", "http/1.1"}
@@ -96,35 +100,4 @@ func (l *httpListener) drain() {
 		l.env.log().Warn("requests still running after the drain timeout; closing", "listener", l.spec.Name, "timeout", DrainTimeout)
 	}
 	l.Close()
-}
-
-// plainConns journals a plain HTTP connection that closed without a request as connect-only
-// (kind connect): an HLB's TCP monitor or a scanner, seen apart from the requests.
-type plainConns struct {
-	spec  Spec
-	env   Env
-	mu    sync.Mutex
-	conns map[net.Conn]bool // open connection -> a request arrived on it
-}
-
-func (p *plainConns) track(c net.Conn, st http.ConnState) {
-	p.mu.Lock()
-	bare := false
-	switch st {
-	case http.StateNew:
-		p.conns[c] = false
-	case http.StateActive:
-		p.conns[c] = true
-	case http.StateClosed, http.StateHijacked:
-		asked, ok := p.conns[c]
-		delete(p.conns, c)
-		bare = ok && !asked
-	}
-	p.mu.Unlock()
-	if bare {
-		ev := baseEvent(p.spec, journal.KindConnect, c.LocalAddr(), c.RemoteAddr())
-		ev.Outcome, ev.Code = journal.OutcomeConnectOnly, wire.CodeConnectOnly
-		ev.Reason = "no HTTP request: a TCP health monitor or a scanner (closed without sending one)"
-		_ = p.env.journal().Record(ev)
-	}
 }

@@ -35,6 +35,12 @@ type Limits struct {
 	MaxConnsPerSource int
 	SIPRequestTimeout time.Duration
 	SIPIdleTimeout    time.Duration
+	// HTTPHeaderTimeout is how long an HTTP request's headers may take (net/http
+	// ReadHeaderTimeout; default HTTPReadHeaderTimeout).
+	HTTPHeaderTimeout time.Duration
+	// MinClientRSABits is the smallest RSA key a client certificate may have where client
+	// certificates are verified (0: DefaultMinClientRSABits; negative: crypto/tls's own 1024).
+	MinClientRSABits int
 }
 
 func (l Limits) withDefaults() Limits {
@@ -50,6 +56,9 @@ func (l Limits) withDefaults() Limits {
 	if l.SIPIdleTimeout <= 0 {
 		l.SIPIdleTimeout = DefaultSIPIdleTimeout
 	}
+	if l.HTTPHeaderTimeout <= 0 {
+		l.HTTPHeaderTimeout = HTTPReadHeaderTimeout
+	}
 	return l
 }
 
@@ -60,11 +69,13 @@ type ConnLimiter struct {
 	mu     sync.Mutex
 	total  int
 	bySrc  map[string]int
+	// mem gives memory back to the kernel after a burst of connections (memreturn.go).
+	mem *memReturn
 }
 
 // NewConnLimiter makes the limiter of one process.
 func NewConnLimiter(l Limits) *ConnLimiter {
-	return &ConnLimiter{limits: l.withDefaults(), bySrc: map[string]int{}}
+	return &ConnLimiter{limits: l.withDefaults(), bySrc: map[string]int{}, mem: newMemReturn()}
 }
 
 // Limits are the limiter's limits, defaults filled in.
@@ -82,6 +93,7 @@ func (c *ConnLimiter) acquire(src string) (release func(), refused string) {
 	}
 	c.total++
 	c.bySrc[src]++
+	c.mem.note(c.total)
 	var once sync.Once
 	return func() {
 		once.Do(func() {
@@ -91,6 +103,7 @@ func (c *ConnLimiter) acquire(src string) (release func(), refused string) {
 			if c.bySrc[src]--; c.bySrc[src] <= 0 {
 				delete(c.bySrc, src)
 			}
+			c.mem.note(c.total)
 		})
 	}, ""
 }

@@ -80,11 +80,13 @@ func (e Env) limits() Limits {
 	return e.Conns.Limits()
 }
 
+// journal is where the listeners record: Env.Journal, with its failures logged (once a
+// second, with a count) so that none is silent.
 func (e Env) journal() journal.Recorder {
 	if e.Journal == nil {
 		return journal.Discard
 	}
-	return e.Journal
+	return loggedRecorder{r: e.Journal, log: e.log()}
 }
 
 // certSHA256 is the SHA-256 fingerprint (hex) of the leaf certificate the listeners serve, so
@@ -97,11 +99,13 @@ func (e Env) certSHA256() string {
 	return hex.EncodeToString(sum[:])
 }
 
+// log is Env.Log with client bytes escaped and cut, and repeated messages rate-limited
+// (logsafe.go).
 func (e Env) log() *slog.Logger {
 	if e.Log == nil {
 		return slog.New(slog.DiscardHandler)
 	}
-	return e.Log
+	return safeLogger(e.Log)
 }
 
 // Listener is one bound port.

@@ -126,7 +126,7 @@ func quicTLS(spec Spec, env Env, alpn []string) *tls.Config {
 		c := conf.Clone()
 		c.GetConfigForClient = nil
 		c.VerifyPeerCertificate = func(raw [][]byte, _ [][]*x509.Certificate) error {
-			peer, leaf, err := verifyClient(raw, roots)
+			peer, leaf, err := verifyClient(raw, roots, env.limits().MinClientRSABits)
 			if err != nil {
 				code, why := certProblem(err, leaf)
 				if code != wire.CodeNoClientCert {
@@ -161,7 +161,7 @@ func quicTLSInfo(st quic.ConnectionState, env Env) (*journal.TLSInfo, wire.Code,
 		}
 		var leaf *x509.Certificate
 		var err error
-		peer, leaf, err = verifyClient(raw, env.TLS.Roots)
+		peer, leaf, err = verifyClient(raw, env.TLS.Roots, env.limits().MinClientRSABits)
 		if err != nil {
 			code, reason = certProblem(err, leaf)
 			reason = "client certificate not verified: " + reason

@@ -24,10 +24,24 @@ var errNoClientCert = errors.New("no client certificate")
 // is put down to the key (crypto/rsa refuses smaller keys outright).
 const MinRSABits = 1024
 
+// DefaultMinClientRSABits is the smallest RSA key a client certificate may have on a listener
+// that verifies client certificates (Limits.MinClientRSABits): what current CAs issue and
+// NIST allows after 2013. A lab whose peers still have Lync's documented minimum (1024) sets
+// serve --min-client-rsa-bits 1024.
+const DefaultMinClientRSABits = 2048
+
+// weakKeyError is a chain that verifies, with an RSA leaf key below the listener's minimum.
+type weakKeyError struct{ bits, min int }
+
+func (e *weakKeyError) Error() string {
+	return fmt.Sprintf("RSA %d-bit key, below the %d bits this listener requires", e.bits, e.min)
+}
+
 // verifyClient parses the client's chain and verifies it for client authentication against
-// roots. It returns what the journal shows of the leaf, the parsed leaf, and why it does not
-// verify.
-func verifyClient(rawCerts [][]byte, roots *x509.CertPool) (*journal.CertInfo, *x509.Certificate, error) {
+// roots, with an RSA leaf key of at least minRSA bits (0: DefaultMinClientRSABits, negative: no
+// minimum beyond crypto/tls's own). It returns what the journal shows of the leaf, the parsed
+// leaf, and why it does not verify.
+func verifyClient(rawCerts [][]byte, roots *x509.CertPool, minRSA int) (*journal.CertInfo, *x509.Certificate, error) {
 	if len(rawCerts) == 0 {
 		return nil, nil, errNoClientCert
 	}
@@ -48,6 +62,12 @@ func verifyClient(rawCerts [][]byte, roots *x509.CertPool) (*journal.CertInfo, *
 	if err != nil && weakSignature(chain) {
 		// crypto/x509 reports a SHA-1 signature as an unknown authority; the chain says why.
 		err = &weakSignatureError{err: err, alg: weakAlg(chain)}
+	}
+	if minRSA == 0 {
+		minRSA = DefaultMinClientRSABits
+	}
+	if k, ok := chain[0].PublicKey.(*rsa.PublicKey); ok && err == nil && minRSA > 0 && k.N.BitLen() < minRSA {
+		err = &weakKeyError{bits: k.N.BitLen(), min: minRSA}
 	}
 	info.Verified = err == nil
 	return info, chain[0], err
@@ -101,6 +121,7 @@ func certInfo(c *x509.Certificate) *journal.CertInfo {
 func certProblem(err error, leaf *x509.Certificate) (wire.Code, string) {
 	var ws *weakSignatureError
 	var us *unknownServerError
+	var wk *weakKeyError
 	var ua x509.UnknownAuthorityError
 	var ci x509.CertificateInvalidError
 	switch {
@@ -108,6 +129,8 @@ func certProblem(err error, leaf *x509.Certificate) (wire.Code, string) {
 		return wire.CodeNoClientCert, "no client certificate (this listener requires mutual TLS)"
 	case errors.As(err, &us):
 		return wire.CodeUnknownServer, us.Error()
+	case errors.As(err, &wk):
+		return wire.CodeWeakKey, wk.Error() + " (re-issue it with 2048 bits or more; a lab that needs 1024 runs serve --min-client-rsa-bits 1024)"
 	case errors.As(err, &ws):
 		return wire.CodeWeakSignature, fmt.Sprintf("signed with an insecure algorithm (%s): re-issue it from a CA that signs with SHA-256", hashName(ws.alg))
 	case errors.As(err, &ua):

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -24,6 +25,17 @@ const (
 	sipAllow     = "INVITE, BYE, ACK, CANCEL, INFO, UPDATE, REFER, NOTIFY, BENOTIFY, OPTIONS, SUBSCRIBE, MESSAGE, PRACK, SERVICE"
 	sipSupported = "ms-dialog-route-set-update, timer, histinfo, ms-safe-transfer, ms-sender, ms-early-media, Replaces, ms-conf-invite"
 )
+
+// SIPReadBuffer is the read buffer sipgo gives each SIP connection (sip.TransportBufferReadSize,
+// 32 KiB by default, allocated for every connection whether it sends anything or not): a TLS
+// record is read in pieces of this size, so 4 KiB costs a few more reads for the rare large
+// message and saves 28 KiB on every idle connection (bench/cmd/idlerss).
+const SIPReadBuffer = 2048
+
+func init() {
+	// sipgo reads it when a connection starts; set once, before any listener or prober runs.
+	sip.TransportBufferReadSize = SIPReadBuffer
+}
 
 // sipListener is SIP over mutual TLS (5061) with sipgo: the client certificate is required and
 // verified by the acceptor; OPTIONS gets 200 OK, other methods what a Lync server would answer to
@@ -68,7 +80,7 @@ func newSIP(spec Spec, env Env) (Listener, error) {
 		acc.Close()
 		return nil, fmt.Errorf("%s listener %s: %w", spec.Role, spec.Name, err)
 	}
-	l := &sipListener{spec: spec, env: env, acc: acc, ln: &sipConnListener{tlsAcceptor: acc}, ua: ua, srv: srv, certSHA256: env.certSHA256(), server: prof.SIPServer}
+	l := &sipListener{spec: spec, env: env, acc: acc, ln: &sipConnListener{tlsAcceptor: acc, limits: env.limits(), server: prof.SIPServer}, ua: ua, srv: srv, certSHA256: env.certSHA256(), server: prof.SIPServer}
 	if spec.Guard {
 		// A guard forbids everything, saying why (the hit is journaled on accept).
 		forbid := l.answer(403, "Forbidden (mockdirector guard: the table denies this port)")
@@ -140,7 +152,7 @@ func (l *sipListener) answer(code int, reason string) sipgo.RequestHandler {
 		if l.spec.Guard {
 			// The hit is journaled already.
 		} else if err := l.record(req, code); err != nil {
-			l.env.log().Error("journal write failed", "listener", l.spec.Name, "err", err)
+			// Not answered as asked without a journal line (the recorder logs the failure).
 			res = sip.NewResponseFromRequest(req, 503, "Service Unavailable (journal write failed)", nil)
 		}
 		if err := tx.Respond(res); err != nil {
@@ -175,13 +187,25 @@ func (l *sipListener) record(req *sip.Request, status int) error {
 // address, so a SIP request's journal line can carry the client certificate it came with.
 type sipConnListener struct {
 	*tlsAcceptor
-	conns sync.Map // remote addr -> *sipConnInfo
+	conns  sync.Map // remote addr -> *sipConnInfo
+	limits Limits   // the process's, defaults filled in
+	server string   // the wire profile's SIP Server value, for the answers the framer writes
 }
 
 type sipConnInfo struct {
 	local string
 	tls   *journal.TLSInfo
 	conn  *sipConn
+}
+
+// stopping reports whether the acceptor is closed (the listener stops).
+func (s *sipConnListener) stopping() bool {
+	select {
+	case <-s.done:
+		return true
+	default:
+		return false
+	}
 }
 
 func (s *sipConnListener) Accept() (net.Conn, error) {
@@ -197,7 +221,7 @@ func (s *sipConnListener) Accept() (net.Conn, error) {
 		peer.Verified = !s.spec.Guard // the acceptor refuses any other on this listener
 	}
 	remote := c.RemoteAddr().String()
-	sc := &sipConn{Conn: c, spec: s.spec, env: s.env, limits: s.env.limits(), forget: func() { s.conns.Delete(remote) }}
+	sc := &sipConn{Conn: c, ln: s, remote: remote}
 	s.conns.Store(remote, &sipConnInfo{local: c.LocalAddr().String(), tls: tlsInfo(st, peer), conn: sc})
 	return sc, nil
 }
@@ -215,28 +239,54 @@ func (s *sipConnListener) answered(remote string) {
 // the next counts the next from its answer: bytes, not messages, are what a read sees.)
 type sipConn struct {
 	net.Conn
-	spec   Spec
-	env    Env
-	limits Limits
+	// ln is the listener (its spec, env and limits: shared, not copied into every idle
+	// connection); remote is the key of the connection in ln.conns.
+	ln     *sipConnListener
+	remote string
 	once   sync.Once
-	forget func()
 
 	mu      sync.Mutex
 	started time.Time // first byte of a request not answered yet; zero between requests
+
+	// frame follows the message boundaries (sipframe.go); only Read touches it.
+	frame sipFramer
+	// refused: the framer refused a message (answered 400, journaled); the next Read ends it.
+	refused atomic.Bool
+	// readErr: a Read returned an error (the peer closed, a timeout): sipgo closes after it.
+	readErr atomic.Bool
+	// inRead: sipgo is waiting in Read (a Close then comes from elsewhere).
+	inRead atomic.Bool
 }
 
 func (c *sipConn) deadline() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.started.IsZero() {
-		return time.Now().Add(c.limits.SIPIdleTimeout)
+		return time.Now().Add(c.ln.limits.SIPIdleTimeout)
 	}
-	return c.started.Add(c.limits.SIPRequestTimeout)
+	return c.started.Add(c.ln.limits.SIPRequestTimeout)
 }
 
 func (c *sipConn) Read(b []byte) (int, error) {
+	if c.refused.Load() {
+		return 0, io.EOF // the framer refused a message and answered it: the connection ends
+	}
 	c.Conn.SetReadDeadline(c.deadline())
+	c.inRead.Store(true)
 	n, err := c.Conn.Read(b)
+	c.inRead.Store(false)
+	if n > 0 && !c.ln.spec.Guard {
+		if start, bad := c.frame.feed(b[:n]); bad != nil {
+			c.refuse(bad)
+			if start == 0 {
+				return 0, io.EOF
+			}
+			return start, nil // the messages before the refused one go to sipgo
+		}
+	}
+	if err != nil {
+		c.readErr.Store(true)
+	}
 	if n > 0 && len(bytes.Trim(b[:n], "\r\n")) > 0 {
 		c.mu.Lock()
 		if c.started.IsZero() {
@@ -249,12 +299,12 @@ func (c *sipConn) Read(b []byte) (int, error) {
 		c.mu.Lock()
 		partial := !c.started.IsZero()
 		c.mu.Unlock()
-		if partial && !c.spec.Guard {
-			ev := baseEvent(c.spec, journal.KindSIP, c.LocalAddr(), c.RemoteAddr())
+		if partial && !c.ln.spec.Guard {
+			ev := baseEvent(c.ln.spec, journal.KindSIP, c.LocalAddr(), c.RemoteAddr())
 			ev.Outcome, ev.Code = journal.OutcomeFailed, wire.CodeTimeout
-			ev.Reason = fmt.Sprintf("SIP request not complete %s after its first byte: connection closed", c.limits.SIPRequestTimeout)
+			ev.Reason = fmt.Sprintf("SIP request not complete %s after its first byte: connection closed", c.ln.limits.SIPRequestTimeout)
 			ev.SIP = &journal.SIPInfo{}
-			_ = c.env.journal().Record(ev)
+			_ = c.ln.env.journal().Record(ev)
 		}
 		// The mock's own timeout: to sipgo the connection ends (it logs a read error at ERROR).
 		return n, io.EOF
@@ -270,11 +320,18 @@ func (c *sipConn) idle() {
 	c.mu.Lock()
 	c.started = time.Time{}
 	c.mu.Unlock()
-	c.Conn.SetReadDeadline(time.Now().Add(c.limits.SIPIdleTimeout))
+	c.Conn.SetReadDeadline(time.Now().Add(c.ln.limits.SIPIdleTimeout))
 }
 
 func (c *sipConn) Close() error {
-	c.once.Do(c.forget)
+	c.once.Do(func() {
+		c.ln.conns.Delete(c.remote)
+		// sipgo closes a connection on its own only after a Read error or when its parser
+		// refused what the framer let through: that one is answered and journaled here.
+		if !c.refused.Load() && !c.readErr.Load() && !c.inRead.Load() && !c.ln.spec.Guard && !c.ln.stopping() && c.frame.lineNo > 0 {
+			c.refuse(&sipMalformed{reason: "the SIP parser refused the message (a header does not parse)"})
+		}
+	})
 	return c.Conn.Close()
 }
 
@@ -289,4 +346,22 @@ func sipChallenges(spec Spec) []string {
 		fmt.Sprintf(`Kerberos %s, targetname="sip/%s", version=4`, realm, spec.Member),
 		fmt.Sprintf(`TLS-DSK %s, targetname="%s", version=4, sts-uri="https://%s/CertProv/CertProvisioningService.svc"`, realm, spec.Member, spec.Pool),
 	}
+}
+
+// refuse answers a refused message with a 400 that says why, and journals it (kind sip,
+// outcome failed, code malformed).
+func (c *sipConn) refuse(bad *sipMalformed) {
+	if c.refused.Swap(true) {
+		return
+	}
+	f := &c.frame
+	ev := baseEvent(c.ln.spec, journal.KindSIP, c.LocalAddr(), c.RemoteAddr())
+	ev.Outcome, ev.Code = journal.OutcomeFailed, wire.CodeMalformed
+	ev.Reason = "malformed SIP: " + bad.reason + "; answered 400 and closed"
+	ev.SIP = &journal.SIPInfo{Method: f.method, CallID: f.header("call-id", "i"), From: f.header("from", "f"), Via: f.header("via", "v"), Status: 400}
+	if err := c.ln.env.journal().Record(ev); err != nil {
+		return // not answered without a journal line (the failure is logged by the recorder)
+	}
+	c.Conn.SetWriteDeadline(time.Now().Add(time.Second))
+	c.Conn.Write(f.badRequest(bad.reason, c.ln.server))
 }

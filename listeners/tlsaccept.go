@@ -152,7 +152,7 @@ func (a *tlsAcceptor) handshake(raw *trackedConn) {
 	}
 	if !a.guard {
 		conf.VerifyPeerCertificate = func(rawCerts [][]byte, _ [][]*x509.Certificate) error {
-			peer, leaf, verifyErr = verifyClient(rawCerts, roots)
+			peer, leaf, verifyErr = verifyClient(rawCerts, roots, a.env.limits().MinClientRSABits)
 			if verifyErr == nil && a.spec.Peers != nil && !a.spec.Peers.knows(leaf) {
 				verifyErr = &unknownServerError{cn: leaf.Subject.CommonName, roles: a.spec.Peers.Roles}
 			}
@@ -168,6 +168,9 @@ func (a *tlsAcceptor) handshake(raw *trackedConn) {
 	ctx, cancel := context.WithTimeout(context.Background(), HandshakeTimeout)
 	err := tc.HandshakeContext(ctx)
 	cancel()
+	// The connection keeps conf for its life: drop the callbacks, which hold the chain
+	// verifyClient parsed (a second copy of the client certificate on every idle connection).
+	conf.GetConfigForClient, conf.VerifyPeerCertificate = nil, nil
 	if a.guard {
 		// The guard hit is journaled already; a handshake that fails ends the connection.
 		if err != nil {
@@ -291,12 +294,24 @@ type trackedConn struct {
 	once sync.Once
 	// read counts the bytes read: none at all before the handshake failed is a bare connect.
 	read atomic.Int64
+	// writes counts the writes, timedOut says a read hit its deadline: how httpwatch.go tells
+	// what net/http did with a request that never reached the handler.
+	writes   atomic.Int64
+	timedOut atomic.Bool
 }
 
 func (c *trackedConn) Read(b []byte) (int, error) {
 	n, err := c.Conn.Read(b)
 	c.read.Add(int64(n))
+	if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		c.timedOut.Store(true)
+	}
 	return n, err
+}
+
+func (c *trackedConn) Write(b []byte) (int, error) {
+	c.writes.Add(1)
+	return c.Conn.Write(b)
 }
 
 func (c *trackedConn) Close() error {

@@ -71,8 +71,8 @@ func (h *webHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ev.DurationMS = float64(time.Since(start).Microseconds()) / 1000
 	if err := h.env.journal().Record(ev); err != nil {
 		// An answer we cannot journal would be an observation lost: refuse it instead.
-		h.env.log().Error("journal write failed", "listener", h.spec.Name, "err", err)
-		http.Error(w, "mockdirector: journal write failed: "+err.Error(), http.StatusServiceUnavailable)
+		// The recorder logs the failure; the client is told no more than that (no paths).
+		http.Error(w, "mockdirector: journal write failed", http.StatusServiceUnavailable)
 		return
 	}
 	write()
@@ -111,7 +111,7 @@ func (h *webHandler) verified(r *http.Request) bool {
 	for _, c := range r.TLS.PeerCertificates {
 		raw = append(raw, c.Raw)
 	}
-	_, _, err := verifyClient(raw, h.env.TLS.Roots)
+	_, _, err := verifyClient(raw, h.env.TLS.Roots, h.env.limits().MinClientRSABits)
 	return err == nil
 }
 

@@ -41,7 +41,7 @@ var _ = Describe("kamailio as the Edge, against the mock's known-server check on
 	startMockKnown := func() *mock {
 		id, err := certs.LoadFromDir(dir, member)
 		Expect(err).NotTo(HaveOccurred())
-		return startMockSpec(mtlsPorts[0], id, func(s *listeners.Spec) {
+		return startMockSpec(mtlsPorts[0], id, listeners.Limits{}, func(s *listeners.Spec) {
 			s.Peers = &listeners.Peers{Roles: []string{"Edge"}, Names: []string{"edge01-int.contoso.local", "edge-int.contoso.local"}}
 		})
 	}

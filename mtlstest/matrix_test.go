@@ -9,6 +9,7 @@ import (
 
 	"github.com/mockdirector/mockdirector/certs"
 	"github.com/mockdirector/mockdirector/journal"
+	"github.com/mockdirector/mockdirector/listeners"
 	"github.com/mockdirector/mockdirector/topology"
 )
 
@@ -41,7 +42,9 @@ var toMockWant = map[string]toMock{
 	certs.FaultNoClientAuth: {journalReason: "bad EKU"},
 	certs.FaultUntrustedCA:  {journalReason: "unknown authority"},
 	certs.FaultSelfSigned:   {journalReason: "unknown authority"},
-	certs.FaultRSA1024:      {accepted: true}, // the documented minimum: accepted, lint warns
+	// Lync's documented minimum, below what the mock accepts by default (2048; a lab lowers it
+	// with serve --min-client-rsa-bits 1024, proven below).
+	certs.FaultRSA1024: {journalReason: "RSA 1024-bit key, below the 2048 bits this listener requires"},
 	// crypto/x509 refuses the SHA-1 signature while building the chain and reports "unknown
 	// authority (possibly because of insecure algorithm SHA1-RSA)"; the listener names SHA-1.
 	certs.FaultSHA1:                {journalReason: "insecure algorithm (SHA-1)"},
@@ -139,6 +142,17 @@ var _ = Describe("MTLS fault matrix", func() {
 		},
 		fromEntries,
 	)
+
+	It("accepts the rsa1024 client certificate on every MTLS port where the minimum is lowered to 1024", func() {
+		for _, p := range mtlsPorts {
+			m := startMockLimits(p, identity(certs.FaultGood), listeners.Limits{MinClientRSABits: 1024})
+			local, _, err := exchange(p, m.addr, identity(certs.FaultRSA1024).ClientConfig(poolFQDN))
+			Expect(err).NotTo(HaveOccurred(), p.name())
+			ev := m.handshakeFrom(local)
+			Expect(ev.Outcome).To(Equal(journal.OutcomeOK), "journal: %+v", ev)
+			Expect(ev.TLS.ClientCert.Verified).To(BeTrue())
+		}
+	})
 
 	It("proves the GetClientCertificate point: a certificate in Certificates alone is not sent", func() {
 		p := mtlsPorts[1]

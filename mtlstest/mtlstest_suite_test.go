@@ -79,16 +79,21 @@ type mock struct {
 }
 
 func startMock(p port, id *certs.Identity) *mock {
-	return startMockSpec(p, id, func(*listeners.Spec) {})
+	return startMockSpec(p, id, listeners.Limits{}, func(*listeners.Spec) {})
 }
 
 // startMockProfile is startMock with the listener's wire profile named.
 func startMockProfile(p port, id *certs.Identity, profile string) *mock {
-	return startMockSpec(p, id, func(s *listeners.Spec) { s.Profile = profile })
+	return startMockSpec(p, id, listeners.Limits{}, func(s *listeners.Spec) { s.Profile = profile })
 }
 
-// startMockSpec is startMock with the spec changed by edit first.
-func startMockSpec(p port, id *certs.Identity, edit func(*listeners.Spec)) *mock {
+// startMockLimits is startMock with the process limits given (zero fields: the defaults).
+func startMockLimits(p port, id *certs.Identity, limits listeners.Limits) *mock {
+	return startMockSpec(p, id, limits, func(*listeners.Spec) {})
+}
+
+// startMockSpec is startMock with the limits given and the spec changed by edit first.
+func startMockSpec(p port, id *certs.Identity, limits listeners.Limits, edit func(*listeners.Spec)) *mock {
 	m := &mock{journalPath: filepath.Join(GinkgoT().TempDir(), "journal.jsonl")}
 	var err error
 	m.writer, err = journal.Open(m.journalPath)
@@ -96,7 +101,7 @@ func startMockSpec(p port, id *certs.Identity, edit func(*listeners.Spec)) *mock
 	spec := listeners.Spec{Role: scenarios.RoleDirector, Member: member, Pool: poolFQDN, Name: p.name(),
 		Protocol: wire.Protocol(p.protocol), Port: p.number, Addr: net.JoinHostPort(mockIP, "0"), ClientCert: p.clientCert}
 	edit(&spec)
-	l, err := listeners.New(spec, listeners.Env{TLS: id, Journal: m.writer})
+	l, err := listeners.New(spec, listeners.Env{TLS: id, Journal: m.writer, Conns: listeners.NewConnLimiter(limits)})
 	Expect(err).NotTo(HaveOccurred())
 	m.addr = l.Addr().String()
 	ctx, cancel := context.WithCancel(context.Background())

@@ -3,16 +3,35 @@
 "use strict";
 (function () {
   const params = new URLSearchParams(location.search);
-  const token = params.get("token") || "";
+  // The token comes in the address's fragment (/#token=...), which the browser never sends; it
+  // is kept for this tab only and taken out of the address bar. It goes in a header, never a URL.
+  const frag = new URLSearchParams(location.hash.slice(1));
+  if (frag.get("token")) {
+    sessionStorage.setItem("mockdirector-token", frag.get("token"));
+    history.replaceState(null, "", location.pathname + location.search);
+  }
+  const token = sessionStorage.getItem("mockdirector-token") || "";
   const headers = token ? { Authorization: "Bearer " + token } : {};
-  const withToken = (u) => token ? u + (u.includes("?") ? "&" : "?") + "token=" + encodeURIComponent(token) : u;
   const $ = (id) => document.getElementById(id);
   const filters = { role: $("f-role"), port: $("f-port"), state: $("f-state") };
   for (const k of ["role", "port", "state"]) {
     if (params.get(k)) { filters[k].dataset.want = params.get(k); }
     filters[k].addEventListener("change", () => render(last));
   }
-  for (const a of ["dl-html", "dl-json", "dl-md", "dl-junit"]) { $(a).href = withToken($(a).getAttribute("href")); }
+  // With a token, a download is fetched with the header and saved from memory.
+  for (const a of ["dl-html", "dl-json", "dl-md", "dl-junit"]) {
+    $(a).addEventListener("click", async (ev) => {
+      if (!token) return;
+      ev.preventDefault();
+      const r = await fetch($(a).getAttribute("href"), { headers, cache: "no-store" });
+      const name = (r.headers.get("Content-Disposition") || "").match(/filename="([^"]+)"/);
+      const url = URL.createObjectURL(await r.blob());
+      const tmp = document.createElement("a");
+      tmp.href = url; tmp.download = name ? name[1] : "mockdirector-report";
+      document.body.appendChild(tmp); tmp.click(); tmp.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10000);
+    });
+  }
 
   let last = null, prevStates = {}, timer = null, probeById = {};
 
@@ -181,11 +200,28 @@
 
   fetch("api/info", { headers }).then((r) => r.json()).then((i) => { $("title").textContent = i.title || ""; }).catch(() => {});
 
-  function connect() {
-    const es = new EventSource(withToken("api/events?replay=50"));
+  // The event stream: EventSource cannot send a header, so with a token the page first asks for
+  // a short-lived stream token and puts that in the URL; on an error it reconnects with a new one.
+  let es = null;
+  async function connect() {
+    let url = "api/events?replay=50";
+    if (token) {
+      try {
+        const r = await fetch("api/stream-token", { method: "POST", headers, cache: "no-store" });
+        url += "&stream_token=" + encodeURIComponent((await r.json()).stream_token);
+      } catch (_) {
+        $("conn").className = "conn off"; $("conn").textContent = "reconnecting…";
+        setTimeout(connect, 3000);
+        return;
+      }
+    }
+    es = new EventSource(url);
     es.addEventListener("open", () => { $("conn").className = "conn on"; $("conn").textContent = "live"; $("events").replaceChildren(); soon(); });
     es.addEventListener("journal", (m) => { try { logEvent(JSON.parse(m.data)); } catch (_) {} soon(); });
-    es.addEventListener("error", () => { $("conn").className = "conn off"; $("conn").textContent = "reconnecting…"; });
+    es.addEventListener("error", () => {
+      $("conn").className = "conn off"; $("conn").textContent = "reconnecting…";
+      if (token) { es.close(); setTimeout(connect, 3000); } // a new stream token each time
+    });
   }
   refresh();
   connect();

@@ -106,6 +106,7 @@ Examples:
 	fl.IntVar(&f.limits.MaxConnsPerSource, "max-conns-per-source", listeners.DefaultMaxConnsPerSource, "open TCP connections from one source address (-1: no cap)")
 	fl.DurationVar(&f.limits.SIPRequestTimeout, "sip-request-timeout", listeners.DefaultSIPRequestTimeout, "a SIP request must arrive whole this long after its first byte")
 	fl.DurationVar(&f.limits.SIPIdleTimeout, "sip-idle-timeout", listeners.DefaultSIPIdleTimeout, "close a SIP connection without a request or CRLF keep-alive for this long")
+	fl.IntVar(&f.limits.MinClientRSABits, "min-client-rsa-bits", listeners.DefaultMinClientRSABits, "refuse client certificates with a smaller RSA key (journaled as weak-key); 1024 for a lab whose peers have Lync's documented minimum")
 	addAdminFlags(fl, &f.adminFlags)
 	cmd.MarkFlagRequired("role")
 	rootCmd.AddCommand(cmd)
@@ -155,6 +156,10 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 	}
 	adm, err := startAdmin(f.adminFlags, f.role, prof.Member.Name, f.journal, scn, topo, log)
 	if err != nil {
+		return err
+	}
+	if err := ensureJournalMode(f.journal, out); err != nil {
+		adm.close()
 		return err
 	}
 	inst, err := server.Start(server.Options{

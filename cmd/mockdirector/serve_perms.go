@@ -1,0 +1,37 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+// journalMode is the mode of the journal: it holds source addresses, certificate subjects, SIP
+// From and X-Forwarded-For, which are for the person running the mock only.
+const journalMode = 0o600
+
+// ensureJournalMode creates the journal 0600 before the journal writer appends to it, and
+// takes group and other permissions off an existing one (saying so on out).
+func ensureJournalMode(path string, out io.Writer) error {
+	if path == "" {
+		return nil
+	}
+	st, err := os.Stat(path)
+	if os.IsNotExist(err) {
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, journalMode)
+		if err != nil {
+			return fmt.Errorf("journal %s: %w", path, err)
+		}
+		return f.Close()
+	}
+	if err != nil {
+		return fmt.Errorf("journal %s: %w", path, err)
+	}
+	if st.Mode().IsRegular() && st.Mode().Perm()&0o077 != 0 {
+		if err := os.Chmod(path, journalMode); err != nil {
+			return fmt.Errorf("journal %s is readable by other users (mode %04o) and cannot be made 0600: %w", path, st.Mode().Perm(), err)
+		}
+		fmt.Fprintf(out, "journal %s was readable by other users (mode %04o): now 0600\n", path, st.Mode().Perm())
+	}
+	return nil
+}
