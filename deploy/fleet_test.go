@@ -375,6 +375,18 @@ var _ = Describe("the whole staging network over SSH to network-namespace hosts"
 		out, rc = runBounded(30*time.Second, os.Environ(), bin, partial...)
 		Expect(rc).To(Equal(1), "report without fe01's journal")
 		Expect(out).To(ContainSubstring("not seen yet"))
+
+		// Nor do the cdp rows hold without the PKI host's journal: the probes' pass alone is not
+		// what the mock saw.
+		noPKI := []string{"report", "--topology", filepath.Join(evidence, "site.yaml"), "--format", "markdown", "--role", scenarios.RolePKI}
+		for _, m := range servers[:3] {
+			noPKI = append(noPKI, "--journal", filepath.Join(evidence, "journals", m+".jsonl"))
+		}
+		out, rc = runBounded(30*time.Second, os.Environ(), bin, noPKI...)
+		Expect(rc).To(Equal(1), "report without pki01's journal")
+		for _, id := range cdp {
+			Expect(out).To(MatchRegexp("(?m)^\\| \\S+ not seen yet \\| `%s` \\|", regexp.QuoteMeta(id)), "cdp row %s without pki01's journal", id)
+		}
 	})
 
 	It("teardown.yml stops and removes everything: no process, unit or file left", func() {
