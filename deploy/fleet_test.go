@@ -25,6 +25,17 @@ const (
 	inventory   = "ansible/inventory/staging.yml"
 )
 
+// servers are the inventory hosts that run serve and keep a journal: the Lync roles' members
+// and the PKI web server.
+var servers = []string{"dir01", "fe01", "edge01", "pki01"}
+
+// bundleFiles lists the files of a host's bundle (the tar the certs role unpacks on it).
+func bundleFiles(path string) []string {
+	out, err := run("tar", "-tf", path)
+	Expect(err).NotTo(HaveOccurred())
+	return strings.Fields(out)
+}
+
 // ansibleEnv keeps Ansible's own files (control sockets, caches, temp files) inside dir.
 func ansibleEnv(dir string) []string {
 	return append(os.Environ(),
@@ -119,7 +130,7 @@ var _ = Describe("the whole staging network over SSH to network-namespace hosts"
 		var err error
 		hosts, err = inventoryHosts(inventory)
 		Expect(err).NotTo(HaveOccurred())
-		Expect(hosts).To(HaveLen(6))
+		Expect(hosts).To(HaveLen(7))
 
 		Expect(removeFleet()).To(Succeed(), "leftovers of an earlier run")
 		dir, err = os.MkdirTemp("", prefix)
@@ -238,7 +249,7 @@ var _ = Describe("the whole staging network over SSH to network-namespace hosts"
 		if st, err := os.Stat("/run/systemd/system"); err == nil && st.IsDir() {
 			manager = "as the systemd unit"
 		}
-		for _, m := range []string{"dir01", "fe01", "edge01"} {
+		for _, m := range servers {
 			Expect(out).To(MatchRegexp(`serve \S+ member \S+ on %s runs %s`, m, manager))
 		}
 		GinkgoWriter.Printf("serve ran %s on every member\n", manager)
@@ -246,11 +257,34 @@ var _ = Describe("the whole staging network over SSH to network-namespace hosts"
 		site, err := os.ReadFile(filepath.Join(evidence, "site.yaml"))
 		Expect(err).NotTo(HaveOccurred())
 		Expect(string(site)).To(ContainSubstring(`internal-clients: ["192.0.2.211", "192.0.2.208/29"]`))
+		// The PKI web server is a pool (the destination of the cdp rows), never a source.
+		Expect(string(site)).To(ContainSubstring("  pki:\n    fqdn: pki.contoso.com\n    members:\n      - {name: pki01.contoso.com, address: 203.0.113.213}\n"))
+		Expect(string(site)).NotTo(MatchRegexp(`(?m)^sources:(\n  .*)*\n  pki:`))
+		// Its host holds its pool's site.yaml and what serve --role pki loads, nothing more; the
+		// other hosts never the CA key.
+		pkiSite, err := os.ReadFile(filepath.Join(evidence, "site-pki.yaml"))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(string(pkiSite)).To(ContainSubstring("pki01.contoso.com"))
+		Expect(string(pkiSite)).NotTo(ContainSubstring("dir01"))
+		Expect(bundleFiles(filepath.Join(evidence, "bundles", "pki01.tar"))).To(ConsistOf(
+			"site-pki.yaml", "certs/ca.crt", "certs/ca.crl", "certs/pki.url", "certs/ca.key",
+			"certs/pki01.contoso.com.crt", "certs/pki01.contoso.com.key", "certs/probe.crt", "certs/probe.key"))
+		for _, h := range hosts {
+			if h.name == "pki01" {
+				continue
+			}
+			Expect(bundleFiles(filepath.Join(evidence, "bundles", h.name+".tar"))).To(ContainElements("site.yaml", "certs/ca.crt"))
+			Expect(bundleFiles(filepath.Join(evidence, "bundles", h.name+".tar"))).NotTo(ContainElement("certs/ca.key"), "CA key on %s", h.name)
+		}
 		for _, h := range hosts {
 			Expect(string(site)).To(ContainSubstring(h.addr))
+			if h.name == "pki01" { // a destination only: nothing starts from it
+				Expect(filepath.Join(evidence, "probe", h.name+".json")).NotTo(BeAnExistingFile())
+				continue
+			}
 			Expect(filepath.Join(evidence, "probe", h.name+".json")).To(BeARegularFile())
 		}
-		for _, m := range []string{"dir01", "fe01", "edge01"} {
+		for _, m := range servers {
 			Expect(filepath.Join(evidence, "journals", m+".jsonl")).To(BeARegularFile())
 		}
 	})
@@ -258,16 +292,21 @@ var _ = Describe("the whole staging network over SSH to network-namespace hosts"
 	It("holds the collected evidence: report exits 0 with every allow row seen ok, every probe row passes", func() {
 		scn, err := scenarios.Load(scenarios.BuiltinName)
 		Expect(err).NotTo(HaveOccurred())
-		var allow []string
+		var allow, cdp []string
 		for _, r := range scn.Rows {
 			if r.Allowed() {
 				allow = append(allow, r.ID())
 			}
+			if r.Allowed() && r.Check == scenarios.CheckCDP && r.To == scenarios.RolePKI {
+				cdp = append(cdp, r.ID())
+			}
 		}
 		Expect(allow).NotTo(BeEmpty())
+		// Every MTLS peer reaches the CDP and AIA of the CA on the PKI host.
+		Expect(cdp).To(HaveLen(3), "the cdp rows (edge-internal, director, frontend -> pki)")
 
 		args := []string{"report", "--topology", filepath.Join(evidence, "site.yaml"), "--probe", filepath.Join(evidence, "probe.json"), "--format", "json"}
-		for _, m := range []string{"dir01", "fe01", "edge01"} {
+		for _, m := range servers {
 			args = append(args, "--journal", filepath.Join(evidence, "journals", m+".jsonl"))
 		}
 		out, rc := runBounded(30*time.Second, os.Environ(), bin, args...)
@@ -295,6 +334,9 @@ var _ = Describe("the whole staging network over SSH to network-namespace hosts"
 		for _, id := range allow {
 			Expect(got).To(HaveKeyWithValue(id, "seen ok"), "allow row %s", id)
 		}
+		for _, id := range cdp {
+			Expect(got).To(HaveKeyWithValue(id, "seen ok"), "cdp row %s in the report", id)
+		}
 
 		md, err := os.ReadFile(filepath.Join(evidence, "report.md"))
 		Expect(err).NotTo(HaveOccurred())
@@ -321,6 +363,9 @@ var _ = Describe("the whole staging network over SSH to network-namespace hosts"
 		for _, id := range allow {
 			Expect(passed).To(HaveKeyWithValue(id, true), "probe of allow row %s", id)
 		}
+		for _, id := range cdp {
+			Expect(passed).To(HaveKeyWithValue(id, true), "probe of cdp row %s", id)
+		}
 		GinkgoWriter.Printf("%d allow rows seen ok by the mocks and passed by the probes; %d probe results\n", len(allow), len(probes.Results))
 
 		// The same evidence without the Front End's journal must not pass: the verdict depends
@@ -330,6 +375,18 @@ var _ = Describe("the whole staging network over SSH to network-namespace hosts"
 		out, rc = runBounded(30*time.Second, os.Environ(), bin, partial...)
 		Expect(rc).To(Equal(1), "report without fe01's journal")
 		Expect(out).To(ContainSubstring("not seen yet"))
+
+		// Nor do the cdp rows hold without the PKI host's journal: the probes' pass alone is not
+		// what the mock saw.
+		noPKI := []string{"report", "--topology", filepath.Join(evidence, "site.yaml"), "--format", "markdown", "--role", scenarios.RolePKI}
+		for _, m := range servers[:3] {
+			noPKI = append(noPKI, "--journal", filepath.Join(evidence, "journals", m+".jsonl"))
+		}
+		out, rc = runBounded(30*time.Second, os.Environ(), bin, noPKI...)
+		Expect(rc).To(Equal(1), "report without pki01's journal")
+		for _, id := range cdp {
+			Expect(out).To(MatchRegexp("(?m)^\\| \\S+ not seen yet \\| `%s` \\|", regexp.QuoteMeta(id)), "cdp row %s without pki01's journal", id)
+		}
 	})
 
 	It("teardown.yml stops and removes everything: no process, unit or file left", func() {
