@@ -260,15 +260,14 @@ var _ = Describe("the whole staging network over SSH to network-namespace hosts"
 		// The PKI web server is a pool (the destination of the cdp rows), never a source.
 		Expect(string(site)).To(ContainSubstring("  pki:\n    fqdn: pki.contoso.com\n    members:\n      - {name: pki01.contoso.com, address: 203.0.113.213}\n"))
 		Expect(string(site)).NotTo(MatchRegexp(`(?m)^sources:(\n  .*)*\n  pki:`))
-		// Its host holds its pool's site.yaml and what serve --role pki loads, nothing more; the
-		// other hosts never the CA key.
+		// Its host holds its pool's site.yaml and what serve --role pki publishes, no private
+		// key at all; the other hosts never the CA key.
 		pkiSite, err := os.ReadFile(filepath.Join(evidence, "site-pki.yaml"))
 		Expect(err).NotTo(HaveOccurred())
 		Expect(string(pkiSite)).To(ContainSubstring("pki01.contoso.com"))
 		Expect(string(pkiSite)).NotTo(ContainSubstring("dir01"))
 		Expect(bundleFiles(filepath.Join(evidence, "bundles", "pki01.tar"))).To(ConsistOf(
-			"site-pki.yaml", "certs/ca.crt", "certs/ca.crl", "certs/pki.url", "certs/ca.key",
-			"certs/pki01.contoso.com.crt", "certs/pki01.contoso.com.key", "certs/probe.crt", "certs/probe.key"))
+			"site-pki.yaml", "certs/ca.crt", "certs/ca.crl", "certs/pki.url"))
 		for _, h := range hosts {
 			if h.name == "pki01" {
 				continue

@@ -11,6 +11,8 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
+	"path/filepath"
 	"slices"
 
 	"github.com/mockdirector/mockdirector/certs"
@@ -166,6 +168,9 @@ func Identity(o Options) (*certs.Identity, error) {
 	if err != nil {
 		return nil, err
 	}
+	if o.Role == scenarios.RolePKI {
+		return pkiIdentity(o.CertDir)
+	}
 	written, err := certs.Ensure(o.Topology, certs.Options{Dir: o.CertDir, Key: o.KeyType})
 	if err != nil {
 		return nil, err
@@ -210,4 +215,16 @@ func (inst *Instance) Addrs() map[string]net.Addr {
 		out[l.Spec().Name] = l.Addr()
 	}
 	return out
+}
+
+// pkiIdentity is what the PKI web server needs: the published files of the certificate
+// directory (the CA certificates and CRLs the CDP and AIA URLs name). It serves plain HTTP, so
+// it needs no certificate of its own, and it must not hold the CA's private key: copy ca.crt
+// and ca.crl (and intermediate.* with --intermediate) to the PKI host, nothing else.
+func pkiIdentity(dir string) (*certs.Identity, error) {
+	ca := filepath.Join(dir, certs.CACertFile)
+	if _, err := os.Stat(ca); err != nil {
+		return nil, fmt.Errorf("--role pki publishes the CA's certificate and CRL from --certs %s, but %s is missing: run mockdirector certs init (where the CA is kept) and copy %s and its .crl here", dir, ca, certs.CACertFile)
+	}
+	return &certs.Identity{PKI: certs.OpenPKI(dir), Source: dir}, nil
 }
