@@ -13,6 +13,7 @@ import (
 	"github.com/quic-go/quic-go/http3"
 
 	"github.com/mockdirector/mockdirector/certs"
+	"github.com/mockdirector/mockdirector/internal/wire"
 	"github.com/mockdirector/mockdirector/listeners"
 	"github.com/mockdirector/mockdirector/topology"
 )
@@ -48,7 +49,7 @@ func BenchmarkH3VsH2(b *testing.B) {
 		cancel()
 		<-done
 	})
-	url := fmt.Sprintf("https://%s%s", l.Addr(), listeners.WellKnownPath)
+	url := fmt.Sprintf("https://%s%s", l.Addr(), wire.WellKnownPath)
 
 	h2 := &http.Transport{TLSClientConfig: probe.ClientConfig("dir-pool.contoso.local"), ForceAttemptHTTP2: true, MaxIdleConnsPerHost: 1}
 	h3 := &http3.Transport{TLSClientConfig: probe.ClientConfig("dir-pool.contoso.local")}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/mockdirector/mockdirector/certs"
+	"github.com/mockdirector/mockdirector/internal/wire"
 	"github.com/mockdirector/mockdirector/journal"
 	"github.com/mockdirector/mockdirector/listeners"
 	"github.com/mockdirector/mockdirector/scenarios"
@@ -72,22 +73,22 @@ func startMockWith(b *testing.B, fx fixture, rec journal.Recorder) string {
 			c.Close()
 		}
 	})
-	return "https://" + g.Listeners[0].Addr().String() + listeners.WellKnownPath
+	return "https://" + g.Listeners[0].Addr().String() + wire.WellKnownPath
 }
 
 // startBare serves a plain net/http TLS server with the same certificate, answering the same
 // bytes the mock answers (its identity headers and a body of the same size, made once), so the
 // figure compares what the mock does per request, not the size of its answer.
 func startBare(b *testing.B, fx fixture) string {
-	body, _ := json.Marshal(listeners.Identity{Service: listeners.ServiceName, Role: "director",
+	body, _ := json.Marshal(wire.Identity{Service: wire.ServiceName, Role: "director",
 		Member: "dir01.contoso.local", Pool: serverName, Listener: "https-4443", Protocol: "https", Port: 4443,
 		Local: "127.0.10.90:40000", Remote: "127.0.0.1:50000", RemoteIP: "127.0.0.1", Host: "127.0.10.90:40000",
-		SNI: serverName, TLSVersion: "TLS 1.3", ALPN: "http/1.1", Method: "GET", Path: listeners.WellKnownPath})
+		SNI: serverName, TLSVersion: "TLS 1.3", ALPN: "http/1.1", Method: "GET", Path: wire.WellKnownPath})
 	body = append(body, '\n')
 	headers := http.Header{}
 	for k, v := range map[string]string{
-		listeners.HeaderRole: "director", listeners.HeaderMember: "dir01.contoso.local", listeners.HeaderListener: "https-4443",
-		listeners.HeaderSource: "127.0.0.1:50000", listeners.HeaderHost: "127.0.10.90:40000", listeners.HeaderSNI: serverName,
+		wire.HeaderRole: "director", wire.HeaderMember: "dir01.contoso.local", wire.HeaderListener: "https-4443",
+		wire.HeaderSource: "127.0.0.1:50000", wire.HeaderHost: "127.0.10.90:40000", wire.HeaderSNI: serverName,
 		"Server": "Microsoft-IIS/8.5 (mockdirector)", "Content-Type": "application/json",
 	} {
 		headers.Set(k, v)
@@ -109,7 +110,7 @@ func startBare(b *testing.B, fx fixture) string {
 	}
 	go srv.ServeTLS(ln, "", "")
 	b.Cleanup(func() { srv.Close() })
-	return "https://" + ln.Addr().String() + listeners.WellKnownPath
+	return "https://" + ln.Addr().String() + wire.WellKnownPath
 }
 
 // client is the same keep-alive client for both servers: HTTP/1.1 only, or h2.

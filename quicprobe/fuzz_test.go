@@ -32,7 +32,7 @@ func startFuzzTarget(f *testing.F) (string, *tls.Config) {
 		f.Fatal(err)
 	}
 	l, err := listeners.New(listeners.Spec{Role: "director", Member: member, Pool: poolFQDN, Name: "udp-quic-50000",
-		Protocol: listeners.ProtoUDPQUIC, Port: 50000, Addr: "127.0.60.5:0"}, listeners.Env{TLS: id})
+		Protocol: wire.ProtoUDPQUIC, Port: 50000, Addr: "127.0.60.5:0"}, listeners.Env{TLS: id})
 	if err != nil {
 		f.Fatal(err)
 	}

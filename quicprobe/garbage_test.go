@@ -67,7 +67,7 @@ var _ = Describe("UDP responders under garbage", Label("udp-quic", "garbage"), f
 		spec listeners.Spec
 		alpn string
 	}{
-		{"the udp-quic responder", listeners.Spec{Name: "udp-quic-50000", Protocol: listeners.ProtoUDPQUIC, Port: 50000, Addr: "127.0.60.4:0"}, listeners.QUICALPN},
+		{"the udp-quic responder", listeners.Spec{Name: "udp-quic-50000", Protocol: wire.ProtoUDPQUIC, Port: 50000, Addr: "127.0.60.4:0"}, listeners.QUICALPN},
 		{"an HTTPS listener with HTTP/3", listeners.Spec{Name: "https-443", Protocol: "https", Port: 443, Addr: "127.0.60.4:0", HTTP3: true, Profile: "modern"}, "h3"},
 	} {
 		It("survives "+tc.name+": still handshakes after the corpus, and leaves no goroutine behind when closed", func() {

@@ -40,7 +40,7 @@ func StateOf(err error) wire.State {
 
 // GetH3 sends GET rawURL over HTTP/3 from source ("" lets the kernel choose) within ctx's deadline
 // (DefaultTimeout when it has none) and returns the status and, when a mockdirector answered, its
-// identity: the JSON body on listeners.WellKnownPath, else the X-MockDirector-* headers (nil with
+// identity: the JSON body on wire.WellKnownPath, else the X-MockDirector-* headers (nil with
 // a nil error: something answered HTTP/3, but not a mockdirector). tlsConf
 // must trust the server (RootCAs); ServerName defaults to the URL's host. Errors are *Error.
 func GetH3(ctx context.Context, rawURL, source string, tlsConf *tls.Config) (int, *wire.Identity, error) {

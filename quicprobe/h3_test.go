@@ -21,7 +21,7 @@ var _ = Describe("HTTP/3 on an HTTPS listener", Label("h3"), func() {
 
 	It("answers the identity over HTTP/3 and journals it as udp/quic with the QUIC version", func() {
 		l, rec := serve(listeners.Spec{Name: "https-443", Protocol: "https", Port: 443, Addr: "127.0.60.2:0", HTTP3: true, Profile: "modern"})
-		url := fmt.Sprintf("https://%s%s", l.Addr(), listeners.WellKnownPath)
+		url := fmt.Sprintf("https://%s%s", l.Addr(), wire.WellKnownPath)
 		status, id, err := quicprobe.GetH3(timeoutCtx(timeout), url, "127.0.60.202", clientTLS())
 		Expect(err).NotTo(HaveOccurred())
 		Expect(status).To(Equal(200))
@@ -38,7 +38,7 @@ var _ = Describe("HTTP/3 on an HTTPS listener", Label("h3"), func() {
 		)))
 		Eventually(rec.List).Should(ContainElement(And(
 			HaveField("Kind", journal.KindHTTP), HaveField("Transport", journal.TransportUDPQUIC),
-			HaveField("TLS.QUICVersion", "v1"), HaveField("HTTP.Path", listeners.WellKnownPath),
+			HaveField("TLS.QUICVersion", "v1"), HaveField("HTTP.Path", wire.WellKnownPath),
 			HaveField("HTTP.Status", 200), HaveField("Remote", HavePrefix("127.0.60.202:")),
 		)))
 	})

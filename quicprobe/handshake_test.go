@@ -18,7 +18,7 @@ var _ = Describe("udp-quic handshake on loopback", Label("udp-quic"), func() {
 	const timeout = 2 * time.Second
 
 	It("is open on a mock QUIC responder, which says who it is and journals the handshake", func() {
-		l, rec := serve(listeners.Spec{Name: "udp-quic-3478", Protocol: listeners.ProtoUDPQUIC, Port: 3478, Addr: "127.0.60.1:0"})
+		l, rec := serve(listeners.Spec{Name: "udp-quic-3478", Protocol: wire.ProtoUDPQUIC, Port: 3478, Addr: "127.0.60.1:0"})
 		out := quicprobe.Handshake(timeoutCtx(timeout), l.Addr().String(), "127.0.60.201", clientTLS())
 		GinkgoWriter.Printf("open: %+v\n", out)
 		Expect(out.State).To(Equal(wire.StateOpen), out.Reason)
@@ -54,7 +54,7 @@ var _ = Describe("udp-quic handshake on loopback", Label("udp-quic"), func() {
 	})
 
 	It("fails the handshake when the server certificate is not trusted", func() {
-		l, _ := serve(listeners.Spec{Name: "udp-quic-3479", Protocol: listeners.ProtoUDPQUIC, Port: 3479, Addr: "127.0.60.1:0"})
+		l, _ := serve(listeners.Spec{Name: "udp-quic-3479", Protocol: wire.ProtoUDPQUIC, Port: 3479, Addr: "127.0.60.1:0"})
 		conf := clientTLS()
 		conf.RootCAs = x509.NewCertPool()
 		out := quicprobe.Handshake(timeoutCtx(timeout), l.Addr().String(), "", conf)
@@ -63,7 +63,7 @@ var _ = Describe("udp-quic handshake on loopback", Label("udp-quic"), func() {
 	})
 
 	It("fails the handshake on another ALPN, and the responder journals why", func() {
-		l, rec := serve(listeners.Spec{Name: "udp-quic-3480", Protocol: listeners.ProtoUDPQUIC, Port: 3480, Addr: "127.0.60.1:0"})
+		l, rec := serve(listeners.Spec{Name: "udp-quic-3480", Protocol: wire.ProtoUDPQUIC, Port: 3480, Addr: "127.0.60.1:0"})
 		conf := clientTLS()
 		conf.NextProtos = []string{"h3"}
 		out := quicprobe.Handshake(timeoutCtx(timeout), l.Addr().String(), "", conf)

@@ -94,8 +94,8 @@ var _ = Describe("udp-quic through a firewall in a test namespace", Serial, Orde
 		// Real listeners behind the rules: a QUIC responder on 443 (allowed) and on 4443
 		// (dropped), an HTTPS listener with HTTP/3 on 444 (allowed); nothing on 5061 or 3478.
 		inNetns(serverNS, func() {
-			serve(listeners.Spec{Name: "udp-quic-443", Protocol: listeners.ProtoUDPQUIC, Port: 443, Addr: serverIP + ":443"})
-			serve(listeners.Spec{Name: "udp-quic-4443", Protocol: listeners.ProtoUDPQUIC, Port: 4443, Addr: serverIP + ":4443"})
+			serve(listeners.Spec{Name: "udp-quic-443", Protocol: wire.ProtoUDPQUIC, Port: 443, Addr: serverIP + ":443"})
+			serve(listeners.Spec{Name: "udp-quic-4443", Protocol: wire.ProtoUDPQUIC, Port: 4443, Addr: serverIP + ":4443"})
 			serve(listeners.Spec{Name: "https-444", Protocol: "https", Port: 444, Addr: serverIP + ":444", HTTP3: true, Profile: "modern"})
 		})
 	})
@@ -132,12 +132,12 @@ var _ = Describe("udp-quic through a firewall in a test namespace", Serial, Orde
 
 	It("gets an h3 answer through, and the h3 check sees the drop as filtered", func() {
 		var status int
-		var id *listeners.Identity
+		var id *wire.Identity
 		var okErr, dropErr error
 		inNetns(probeNS, func() {
 			ctx, cancel := context.WithTimeout(context.Background(), timeout)
 			defer cancel()
-			status, id, okErr = quicprobe.GetH3(ctx, fmt.Sprintf("https://%s:444%s", serverIP, listeners.WellKnownPath), probeIP, clientTLS())
+			status, id, okErr = quicprobe.GetH3(ctx, fmt.Sprintf("https://%s:444%s", serverIP, wire.WellKnownPath), probeIP, clientTLS())
 			ctx2, cancel2 := context.WithTimeout(context.Background(), timeout)
 			defer cancel2()
 			_, _, dropErr = quicprobe.GetH3(ctx2, fmt.Sprintf("https://%s:4443/", serverIP), probeIP, clientTLS())

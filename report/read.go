@@ -1,10 +1,8 @@
 package report
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -57,23 +55,6 @@ func ReadJournals(add func(journal.Event), paths ...string) ([]Input, error) {
 		inputs[0].Events = st.Events // journal.Scan merges the files: the count is for them all
 	}
 	return inputs, nil
-}
-
-// decodeEvent reads one line as an event: a JSON object with at least a time, a kind and a role.
-func decodeEvent(b []byte) (journal.Event, bool) {
-	var e journal.Event
-	if json.Unmarshal(b, &e) != nil || e.Time.IsZero() || e.Kind == "" || e.Role == "" {
-		return journal.Event{}, false
-	}
-	return e, true
-}
-
-func clip(b []byte) string {
-	b = bytes.TrimSpace(b)
-	if len(b) > 60 {
-		return string(b[:60]) + "..."
-	}
-	return string(b)
 }
 
 // HashFile describes a file the report read but does not parse itself (scenario, topology,
