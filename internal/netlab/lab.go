@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -72,6 +73,9 @@ type Result struct {
 
 // Run builds the lab, proves the table and tears everything down, also when ctx is cancelled.
 func Run(ctx context.Context, o Options) (res *Result, err error) {
+	if runtime.GOOS != "linux" {
+		return nil, errors.New("the namespace lab needs Linux (network namespaces and nftables): run mockdirector lab --loopback here, or the full proof on a Linux host")
+	}
 	if os.Geteuid() != 0 {
 		return nil, errors.New("the namespace lab needs root (network namespaces and nftables): run sudo mockdirector lab")
 	}

@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -109,7 +108,7 @@ func CleanupStale() ([]string, error) {
 		}
 		pidStr, _, _ := strings.Cut(rest, "-")
 		pid, err := strconv.Atoi(pidStr)
-		if err != nil || pid == os.Getpid() || syscall.Kill(pid, 0) == nil {
+		if err != nil || pid == os.Getpid() || alive(pid) {
 			return false
 		}
 		removed = append(removed, name)
@@ -151,7 +150,7 @@ func removeNamespaces(match func(string) bool) error {
 			}
 			for _, p := range pids {
 				if pid, err := strconv.Atoi(p); err == nil {
-					syscall.Kill(pid, syscall.SIGKILL)
+					kill(pid)
 				}
 			}
 			time.Sleep(20 * time.Millisecond)
