@@ -38,6 +38,7 @@ func (h *webHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hd := w.Header()
 	id.SetHeaders(hd)
 	hd["Server"] = serverHeaderValue
+	setAffinityCookie(hd, r, id.Member)
 	if h.spec.Guard {
 		// The hit is journaled already (on accept); the answer says it is a guard.
 		_, write := h.guard(w, r, id)

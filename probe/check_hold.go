@@ -65,7 +65,7 @@ func checkHold(ctx context.Context, j *Job) Observation {
 		return o
 	}
 	if err != nil {
-		return cut(o, j, held, fmt.Sprintf("the other side closed the idle connection (%s), seen at %s of idle", closeText(err), secsText(held)))
+		return cut(o, j, held, fmt.Sprintf("the other side closed the idle connection (%s), seen at %s of idle: %s", closeText(err), secsText(held), idleCutText(held, held)))
 	}
 	if h.prove == nil {
 		o.Observed = wire.State("held " + j.Hold.String())
