@@ -97,7 +97,9 @@ func (m *monitorAcc) add(e journal.Event) {
 	case e.Kind == journal.KindConnect && wire.Outcome(e.Outcome) == wire.OutcomeConnectOnly:
 		key.kind = MonitorConnectOnly
 		m.times[key] = append(m.times[key], e.Time)
-	case e.Kind == journal.KindHandshake && wire.Outcome(e.Outcome) == wire.OutcomeOK:
+	case e.Kind == journal.KindHandshake:
+		// Ok or not: a monitor that resets right after its handshake (HAProxy's check-ssl)
+		// fails the server's last write of it (TLS 1.3 session tickets).
 		if !m.requested[e.Remote] {
 			key.kind = MonitorTLSOnly
 			m.handshakes[e.Remote] = monHandshake{key, e.Time}

@@ -46,6 +46,7 @@ var _ = Describe("HLB health monitors seen from the destination", func() {
 		var evs []journal.Event
 		evs = append(evs, every(5, 2*time.Second, "dir01", 5061, "203.0.113.10", journal.KindConnect, journal.OutcomeConnectOnly)...)
 		evs = append(evs, every(4, 5*time.Second, "dir02", 443, "203.0.113.10", journal.KindHandshake, journal.OutcomeOK)...)
+		evs[len(evs)-1].Outcome = journal.OutcomeFailed // reset right after the handshake: still the monitor
 		// dir03 answers clients (a burst of a prober's requests, a registering SIP client) but no monitor.
 		evs = append(evs, every(6, 10*time.Millisecond, "dir03", 5061, "203.0.113.10", journal.KindConnect, journal.OutcomeConnectOnly)...)
 		for i, m := range []string{"OPTIONS", "REGISTER", "OPTIONS", "OPTIONS"} {
