@@ -72,32 +72,32 @@ func replaceIn(mark, old, with string) func(string) (string, error) {
 func init() {
 	Mutations = append(Mutations,
 		Mutation{
-			Name:     "HLB: no source persistence on 80/443",
+			Name:     "HLB without source persistence on 80 and 443",
 			What:     "HAProxy balances the internal web services round robin (balance roundrobin, no source persistence)",
 			HAProxy:  replaceLine("balance source", "\tbalance roundrobin"),
 			HLBFlips: map[string]string{hlbClients80: "no persistence", hlbClients443: "no persistence"},
 		},
 		Mutation{
-			Name:     "HLB: no cookie persistence on 8080",
+			Name:     "HLB without cookie persistence on 8080",
 			What:     "HAProxy keeps no stick table on the MS-WSMAN cookie for the reverse proxy's 8080",
 			HAProxy:  chain(replaceLine("stick on req.cook", ""), replaceLine("stick store-response", "")),
 			HLBFlips: map[string]string{hlbRPCookie: "no cookie persistence"},
 		},
 		Mutation{
-			Name:     "HLB: dir02 missing from the SIP backend",
+			Name:     "HLB with dir02 missing from the SIP backend",
 			What:     "the backend for 444/4443/5061/CLS lists dir01 only",
 			HAProxy:  replaceLine("member of the SIP pool", ""),
 			HLBFlips: map[string]string{hlbEdgeDist: "member dir02 never answers"},
 			Monitors: "no HLB monitor reaches dir02",
 		},
 		Mutation{
-			Name:     "HLB: health monitor on 443",
+			Name:     "HLB health monitor on 443",
 			What:     "HAProxy checks the Directors on 443 instead of 5061",
 			HAProxy:  replaceIn("the health monitor", "check port 5061", "check port 443"),
 			Monitors: "monitor on 443 not 5061",
 		},
 		Mutation{
-			Name:    "HLB in SNAT mode on 80/443",
+			Name:    "HLB in SNAT mode on 80 and 443",
 			What:    "HAProxy connects to the Directors from its own address for the internal web services (no usesrc clientip)",
 			HAProxy: replaceLine("persistent: transparent", ""),
 			Flips: map[string]string{
@@ -112,10 +112,11 @@ func init() {
 			ProbeHold: "HLB in SNAT mode",
 		},
 		Mutation{
-			Name:      "HLB: timeout client 3s",
+			Name:      "HLB timeout client 3s",
 			What:      fmt.Sprintf("HAProxy closes client connections idle %d s (timeout client; the guidance asks 1800 s)", hlbIdleSecs),
 			HAProxy:   replaceLine("timeout client 1800s", fmt.Sprintf("\ttimeout client %ds", hlbIdleSecs)),
-			Flips:     map[string]string{idHold: "cut"},
+			// The lab's own held connection reads HAProxy's close as the end of the stream.
+			Flips:     map[string]string{idHold: "unexpected EOF"},
 			ProbeHold: fmt.Sprintf("idle cut at %d", hlbIdleSecs),
 		},
 	)

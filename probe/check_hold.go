@@ -93,7 +93,7 @@ func checkHold(ctx context.Context, j *Job) Observation {
 func cut(o Observation, j *Job, held time.Duration, why string) Observation {
 	o.OK, o.Cut, o.Code = false, true, wire.CodeCut
 	o.Observed = wire.State(fmt.Sprintf("cut after %s", roundDur(held)))
-	o.Detail = fmt.Sprintf("%s, but the connection did not survive a %s hold: %s; %s", o.Detail, j.Hold, why, HLBIdleGuidance)
+	o.Detail = fmt.Sprintf("%s, but the path cut the connection: it did not survive a %s hold: %s; %s", o.Detail, j.Hold, why, HLBIdleGuidance)
 	return o
 }
 
