@@ -112,9 +112,9 @@ func init() {
 			ProbeHold: "HLB in SNAT mode",
 		},
 		Mutation{
-			Name:      "HLB timeout client 3s",
-			What:      fmt.Sprintf("HAProxy closes client connections idle %d s (timeout client; the guidance asks 1800 s)", hlbIdleSecs),
-			HAProxy:   replaceLine("timeout client 1800s", fmt.Sprintf("\ttimeout client %ds", hlbIdleSecs)),
+			Name:    "HLB timeout client 3s",
+			What:    fmt.Sprintf("HAProxy closes client connections idle %d s (timeout client; the guidance asks 1800 s)", hlbIdleSecs),
+			HAProxy: replaceLine("timeout client 1800s", fmt.Sprintf("\ttimeout client %ds", hlbIdleSecs)),
 			// The lab's own held connection reads HAProxy's close as the end of the stream.
 			Flips:     map[string]string{idHold: "unexpected EOF"},
 			ProbeHold: fmt.Sprintf("idle cut at %d", hlbIdleSecs),
