@@ -2,8 +2,10 @@ package lab_test
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -177,6 +179,36 @@ var _ = Describe("netns firewall lab", Ordered, Serial, Label("e2e"), func() {
 		}
 	})
 
+	It("proves the Director HLB from both sides: both Directors answer, persistence holds, and the report lists HAProxy's health checks per member", func() {
+		outs, err := l.RunProbes("hlb", false)
+		Expect(err).NotTo(HaveOccurred())
+		var hlb []lab.ProbeOutput
+		for _, o := range outs {
+			if o.Run.Scenario == "hlb.yaml" {
+				hlb = append(hlb, o)
+			}
+		}
+		lab.PrintProbes(GinkgoWriter, "the Director HLB (lab/hlb.yaml)", hlb)
+		n := 0
+		for _, o := range hlb {
+			for _, r := range o.Results {
+				n++
+				Expect(r.Verdict).To(BeEquivalentTo("pass"), "%s: %s", r.Key(), r.Reason)
+				if strings.HasSuffix(r.ID, " distribution") {
+					Expect(r.Reason).To(SatisfyAll(ContainSubstring("dir01 "), ContainSubstring("dir02 "), Not(ContainSubstring("0/"))), r.Key())
+				}
+			}
+		}
+		Expect(n).To(Equal(5), "the rows of lab/hlb.yaml")
+		rep, err := l.MonitorReport(time.Minute)
+		Expect(err).NotTo(HaveOccurred())
+		GinkgoWriter.Printf("%s\n", rep)
+		for _, m := range []string{"dir01", "dir02"} {
+			Expect(rep).To(MatchRegexp(`director %s\s+tcp/5061\s+%s\s+tls-only\s+1\.0 s`, m, regexp.QuoteMeta(lab.AddrVIP)), "HAProxy's check of %s", m)
+		}
+		Expect(lab.MonitorFindings(rep)).To(BeEmpty())
+	})
+
 	It("journals the Edge path with the Edge internal address and certificate, from the lab and from kamailio's dispatcher pings", func() {
 		// The matrix run above sent OPTIONS as the Edge; kamailio's dispatcher pings every 2 s.
 		Eventually(func() []string {
@@ -218,10 +250,19 @@ var _ = Describe("netns firewall lab", Ordered, Serial, Label("e2e"), func() {
 					GinkgoWriter.Printf("NOTE: %s\n", note)
 					Expect(err).NotTo(HaveOccurred())
 				}
-				text, err := m.Apply(l.Firewall)
-				Expect(err).NotTo(HaveOccurred())
-				Expect(l.LoadFirewall(text)).To(Succeed(), "loading the mutated rule set")
-				DeferCleanup(func() { Expect(l.LoadFirewall(l.Firewall)).To(Succeed()) })
+				if m.Apply != nil {
+					text, err := m.Apply(l.Firewall)
+					Expect(err).NotTo(HaveOccurred())
+					Expect(l.LoadFirewall(text)).To(Succeed(), "loading the mutated rule set")
+					DeferCleanup(func() { Expect(l.LoadFirewall(l.Firewall)).To(Succeed()) })
+				}
+				if m.HAProxy != nil {
+					cfg, err := m.HAProxy(l.HAProxyConfig)
+					Expect(err).NotTo(HaveOccurred())
+					Expect(l.LoadHAProxy(cfg)).To(Succeed(), "restarting HAProxy with the mutated haproxy.cfg")
+					DeferCleanup(func() { Expect(l.LoadHAProxy(l.HAProxyConfig)).To(Succeed()) })
+				}
+				began := time.Now()
 				var (
 					outs     []lab.ProbeOutput
 					probeErr error
@@ -240,6 +281,7 @@ var _ = Describe("netns firewall lab", Ordered, Serial, Label("e2e"), func() {
 				if holds && m.ProbeHold != "" {
 					probeWant[lab.HoldKey] = m.ProbeHold
 				}
+				maps.Copy(probeWant, m.HLBFlips)
 				var pw []string
 				for k := range probeWant {
 					pw = append(pw, k)
@@ -254,6 +296,15 @@ var _ = Describe("netns firewall lab", Ordered, Serial, Label("e2e"), func() {
 				for k, phrase := range probeWant {
 					r, _ := lab.ProbeFind(outs, k)
 					Expect(r.Reason).To(ContainSubstring(phrase), "probe names the cause for %s", k)
+				}
+				// What the destination saw of the HLB's health monitors during the mutation.
+				rep, err := l.MonitorReport(time.Since(began))
+				Expect(err).NotTo(HaveOccurred())
+				if m.Monitors != "" {
+					GinkgoWriter.Printf("report during the mutation:\n%s\n", rep)
+					Expect(lab.MonitorFindings(rep)).To(ContainElement(ContainSubstring(m.Monitors)), "the report calls out the monitors")
+				} else {
+					Expect(lab.MonitorFindings(rep)).To(BeEmpty(), "no monitor callout without a monitor fault")
 				}
 				var want []string
 				for id := range m.Flips {

@@ -26,6 +26,15 @@ type Mutation struct {
 	ProbeGaps []string
 	// ProbeHold, when set, is the phrase the prober's hold row (HoldKey) must fail with.
 	ProbeHold string
+	// HAProxy, when set, changes the rendered haproxy.cfg (the Director HLB) instead of or
+	// besides the firewall; Apply nil leaves the firewall as written.
+	HAProxy func(cfg string) (string, error)
+	// HLBFlips are the HLB rows (HLBRuns, lab/hlb.yaml) that must fail, by probe key, with the
+	// phrase their reason must contain.
+	HLBFlips map[string]string
+	// Monitors, when set, is what mockdirector report must call out about the HLB's health
+	// monitors during the mutation; empty: it calls out nothing.
+	Monitors string
 }
 
 const afterInvalid = "ct state invalid drop\n"
@@ -98,6 +107,7 @@ var Mutations = []Mutation{
 		Apply:      insertRule(`ip saddr $EDGE_INT ip daddr { $DIR_VIP, 203.0.113.21, 203.0.113.22 } tcp dport 5061 drop comment "mutation"`),
 		Flips:      map[string]string{idEdgeDirector: "filtered"},
 		ProbeFlips: map[string]string{idEdgeDirector: "filtered"},
+		HLBFlips:   map[string]string{hlbEdgeDist: "filtered"},
 	},
 	{
 		Name:       "reject 4443 from the reverse proxy",
@@ -135,6 +145,7 @@ var Mutations = []Mutation{
 			scenarios.RoleReverseProxy + " | any->director tcp/50002 cls-mtls": "saw source " + snatAddr,
 			scenarios.RoleReverseProxy + " | any->director tcp/50003 cls-mtls": "saw source " + snatAddr,
 		},
+		HLBFlips: map[string]string{hlbRPDist: "saw source " + snatAddr, hlbRPCookie: "saw source " + snatAddr},
 	},
 	{
 		Name: "DNAT 4443 -> 443",

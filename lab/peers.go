@@ -30,6 +30,9 @@ type Lab struct {
 	Serve    map[string]*Proc
 	Journals map[string]string
 	Kamailio *Proc
+	// HAProxy is the Director HLB; HAProxyConfig the text of its haproxy.cfg as rendered.
+	HAProxy       *Proc
+	HAProxyConfig string
 }
 
 type peerVars struct {
@@ -80,6 +83,23 @@ func New(bin, dir, labDir string) (*Lab, error) {
 			return nil, err
 		}
 	}
+	// HAProxy's health check presents the prober's client certificate (lab/peers/haproxy.cfg.tmpl).
+	var pem []byte
+	for _, f := range []string{"probe.crt", "probe.key"} {
+		b, err := os.ReadFile(filepath.Join(l.Certs, f))
+		if err != nil {
+			return nil, fmt.Errorf("lab: HAProxy's check certificate: %w", err)
+		}
+		pem = append(pem, b...)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "haproxy-check.pem"), pem, 0o600); err != nil {
+		return nil, fmt.Errorf("lab: %w", err)
+	}
+	cfg, err := os.ReadFile(filepath.Join(dir, "haproxy.cfg"))
+	if err != nil {
+		return nil, fmt.Errorf("lab: %w", err)
+	}
+	l.HAProxyConfig = string(cfg)
 	if err := WriteFile(filepath.Join(dir, "dispatcher.list"),
 		fmt.Sprintf("# set destination flags priority\n1 sip:%s:5061;transport=tls 0 0\n", AddrVIP)); err != nil {
 		return nil, err
@@ -129,6 +149,7 @@ func (l *Lab) StartPeers() error {
 		return err
 	}
 	l.Procs = append(l.Procs, hap)
+	l.HAProxy = hap
 	ngx, err := Start("nginx", NSRP, "nginx", "-c", filepath.Join(l.Dir, "nginx.conf"), "-p", l.Dir)
 	if err != nil {
 		return err
@@ -142,6 +163,31 @@ func (l *Lab) StartPeers() error {
 		{NSHLB, AddrVIP + ":5061"}, {NSRP, AddrRPExt + ":443"}, {NSEdge, AddrEdge + ":5061"},
 	} {
 		if err := waitListen(w.ns, w.addr, 10*time.Second); err != nil {
+			return errors.Join(err, l.peerLogs())
+		}
+	}
+	return nil
+}
+
+// LoadHAProxy restarts the Director HLB with cfg (a mutated copy of HAProxyConfig, or it) and
+// waits until it listens on the VIP again.
+func (l *Lab) LoadHAProxy(cfg string) error {
+	file := filepath.Join(l.Dir, "haproxy-now.cfg")
+	if err := WriteFile(file, cfg); err != nil {
+		return err
+	}
+	if out, err := NSRun(NSHLB, "haproxy", "-c", "-q", "-f", file); err != nil {
+		return fmt.Errorf("lab: haproxy -c %s: %w\n%s", file, err, out)
+	}
+	l.HAProxy.Stop()
+	hap, err := Start("haproxy", NSHLB, "haproxy", "-db", "-f", file)
+	if err != nil {
+		return err
+	}
+	l.Procs = append(l.Procs, hap)
+	l.HAProxy = hap
+	for _, port := range []string{"80", "8080", "5061"} {
+		if err := waitListen(NSHLB, AddrVIP+":"+port, 10*time.Second); err != nil {
 			return errors.Join(err, l.peerLogs())
 		}
 	}

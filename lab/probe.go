@@ -102,7 +102,7 @@ func (l *Lab) ProberHolds() bool {
 // RunProbes runs every ProbeRun (and HoldRun when withHold) concurrently (json to a file, the
 // table to Table).
 func (l *Lab) RunProbes(tag string, withHold bool) ([]ProbeOutput, error) {
-	runs := slices.Clone(ProbeRuns)
+	runs := append(slices.Clone(ProbeRuns), HLBRuns...)
 	if withHold {
 		runs = append(runs, HoldRun)
 	}

@@ -53,6 +53,7 @@ func (h *webHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if h.fqdn != nil {
 		hd[headerServerFQDN] = h.fqdn
 	}
+	setAffinityCookie(hd, r, id.Member)
 	if h.spec.Guard {
 		// The hit is journaled already (on accept); the answer says it is a guard.
 		_, write := h.guard(w, r, id)

@@ -60,6 +60,9 @@ type Observation struct {
 	Unverified bool
 	VerifyErr  error
 	VerifyCode wire.Code
+	// HLB is what an HLB check (distribution, affinity-source, affinity-cookie) saw over its
+	// connections; the judge holds it against the pool (check_hlb.go).
+	HLB *HLBSeen
 }
 
 // Checker runs one kind of check for a job. Implementations get a context that ends at the
@@ -86,6 +89,10 @@ var Checkers = map[wire.Check]Checker{
 	wire.CheckUDPQUIC:    CheckerFunc(checkUDPQUIC),
 	wire.CheckH3:         CheckerFunc(checkH3),
 	wire.CheckHold:       CheckerFunc(checkHold),
+	// The HLB checks against a pool's VIP: check_hlb.go.
+	wire.CheckDistribution:   CheckerFunc(checkDistribution),
+	wire.CheckAffinitySource: CheckerFunc(checkAffinitySource),
+	wire.CheckAffinityCookie: CheckerFunc(checkAffinityCookie),
 }
 
 // UnsupportedCheckError is a row whose check this prober does not have (a scenario newer

@@ -65,7 +65,7 @@ func checkHold(ctx context.Context, j *Job) Observation {
 		return o
 	}
 	if err != nil {
-		return cut(o, j, held, fmt.Sprintf("the other side closed the idle connection (%s), seen at %s of idle", closeText(err), secsText(held)))
+		return cut(o, j, held, fmt.Sprintf("the other side closed the idle connection (%s), seen at %s of idle: %s", closeText(err), secsText(held), idleCutText(held, held)))
 	}
 	if h.prove == nil {
 		o.Observed = wire.State("held " + j.Hold.String())
@@ -93,7 +93,7 @@ func checkHold(ctx context.Context, j *Job) Observation {
 func cut(o Observation, j *Job, held time.Duration, why string) Observation {
 	o.OK, o.Cut, o.Code = false, true, wire.CodeCut
 	o.Observed = wire.State(fmt.Sprintf("cut after %s", roundDur(held)))
-	o.Detail = fmt.Sprintf("%s, but the connection did not survive a %s hold: %s; %s", o.Detail, j.Hold, why, HLBIdleGuidance)
+	o.Detail = fmt.Sprintf("%s, but the path cut the connection: it did not survive a %s hold: %s; %s", o.Detail, j.Hold, why, HLBIdleGuidance)
 	return o
 }
 

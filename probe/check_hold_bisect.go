@@ -106,10 +106,10 @@ func checkHoldBisect(ctx context.Context, j *Job) Observation {
 	}
 	o.OK, o.Cut, o.Code = false, true, wire.CodeCut
 	o.Observed = wire.State(fmt.Sprintf("cut after %s-%s idle", roundDur(lo), roundDur(hi)))
-	o.Detail = fmt.Sprintf("%s; idle cut-off between %s and %s: the proof after %s idle was answered, %s%s; %s",
-		o.Detail, secsText(lo), secsText(hi), secsText(lo), why, odd, HLBIdleGuidance)
+	o.Detail = fmt.Sprintf("%s; idle cut-off between %s and %s (%s): the proof after %s idle was answered, %s%s; %s",
+		o.Detail, secsText(lo), secsText(hi), idleCutText(lo, hi), secsText(lo), why, odd, HLBIdleGuidance)
 	if lo == 0 {
-		o.Detail = fmt.Sprintf("%s; idle cut-off below %s: %s%s; %s", conns[0].open.Detail, secsText(hi), why, odd, HLBIdleGuidance)
+		o.Detail = fmt.Sprintf("%s; idle cut-off below %s (%s): %s%s; %s", conns[0].open.Detail, secsText(hi), idleCutText(lo, hi), why, odd, HLBIdleGuidance)
 	}
 	return o
 }

@@ -111,6 +111,7 @@ func runJob(ctx context.Context, j *Job, k *knowledge) Result {
 		}
 		res.Identity, res.ServerCert, res.Server = o.Identity, o.ServerCert, o.Server
 		res.Chain, res.Presented, res.Lint, res.ALPN, res.QUICVersion = o.Chain, o.Presented, o.Lint, o.ALPN, o.QUICVersion
+		res.HLB = o.HLB
 		if j.Hold > 0 {
 			res.HoldMS = float64(j.Hold.Milliseconds())
 			res.HeldMS = float64(o.Held.Microseconds()) / 1000

@@ -70,6 +70,9 @@ type Options struct {
 	// ClientProfile, when set, makes every TLS check present itself as that wire profile's
 	// client (versions, suites, curves: probe --client-profile); nil is Go's client, TLS 1.2+.
 	ClientProfile *wireprofile.Profile
+	// HLB replaces the rows by the hardware load balancer checks of every allowed row whose
+	// destination pool has a VIP (probe --hlb; see HLBRows).
+	HLB bool
 }
 
 // Credentials is --certs DIR or --cert/--key-file/--ca.
@@ -116,6 +119,11 @@ type Job struct {
 	CDP *CDPPlan
 	// ClientProfile is Options.ClientProfile.
 	ClientProfile *wireprofile.Profile
+	// VIP is the destination pool's VIP in the topology (empty: none), so a source seen as the
+	// VIP is named as an HLB in SNAT mode and a member reached at the VIP as DSR; Pool is the
+	// destination pool an HLB check (check_hlb.go) holds the answers against.
+	VIP  string
+	Pool *topology.Pool
 }
 
 // Budget is how long the engine lets one attempt of the job run: the timeout, and for a hold
@@ -124,6 +132,9 @@ type Job struct {
 func (j *Job) Budget() time.Duration {
 	if j.Hold > 0 {
 		return 2*j.Timeout + j.Hold
+	}
+	if j.Check.HLB() {
+		return hlbBudget(j)
 	}
 	return j.Timeout
 }
@@ -160,13 +171,19 @@ func Plan(o Options) ([]Job, error) {
 		from string
 	}
 	var picks []pick
+	rowsOf := func(rs []scenarios.Row) []scenarios.Row {
+		if o.HLB {
+			return HLBRows(rs, o.Topology)
+		}
+		return rs
+	}
 	if len(o.As) == 0 {
-		for _, r := range o.Scenario.Rows {
+		for _, r := range rowsOf(o.Scenario.Rows) {
 			picks = append(picks, pick{r, r.From})
 		}
 	} else {
 		for _, role := range o.As {
-			for _, r := range o.Scenario.From(role) {
+			for _, r := range rowsOf(o.Scenario.From(role)) {
 				picks = append(picks, pick{r, role})
 			}
 		}
@@ -183,6 +200,9 @@ func Plan(o Options) ([]Job, error) {
 		}
 		j.Index = len(jobs)
 		jobs = append(jobs, j)
+	}
+	if len(jobs) == 0 && o.HLB {
+		return nil, fmt.Errorf("--hlb: no allowed row of scenario %s (as selected by --as and --only) goes to a pool with a vip in topology %s: give the pool behind the HLB its vip", o.Scenario.Name, o.Topology.File)
 	}
 	if len(jobs) == 0 {
 		return nil, fmt.Errorf("no rows selected from scenario %s (check --as and --only)", o.Scenario.Name)
@@ -204,6 +224,15 @@ func planJob(o Options, r scenarios.Row, from string, creds *credentialCache) (J
 		j.Retries = *r.Retries
 	}
 	pool, _ := o.Topology.Pool(r.To)
+	if pool != nil {
+		j.VIP = pool.VIP
+	}
+	if j.Check.HLB() {
+		j.Pool = pool
+		if pool == nil || pool.VIP == "" && r.Target == "" && o.Targets[r.To] == "" {
+			j.SkipReason = fmt.Sprintf("check %s needs the VIP of the %s pool behind the HLB: the topology gives it no vip (add vip:, or pass --target %s=VIP)", j.Check, r.To, r.To)
+		}
+	}
 	j.ServerName = r.ServerName
 	if j.ServerName == "" && pool != nil {
 		j.ServerName = pool.FQDN
@@ -305,6 +334,9 @@ func needsTLS(check wire.Check, protocol string) bool {
 	case scenarios.CheckTCP, scenarios.CheckHTTP:
 		return false
 	case scenarios.CheckHold:
+		return protocol != scenarios.ProtoTCP && protocol != scenarios.ProtoHTTP
+	}
+	if check.HLB() {
 		return protocol != scenarios.ProtoTCP && protocol != scenarios.ProtoHTTP
 	}
 	return true

@@ -61,6 +61,8 @@ type Result struct {
 	// IdleCutoffMS is what --hold-bisect measured: the longest idle whose proof was answered
 	// and the shortest that was not; the path's idle timeout lies between.
 	IdleCutoffMS []float64 `json:"idle_cutoff_ms,omitempty"`
+	// HLB is what an HLB check saw: the answers per member, the cookies, DSR and SNAT.
+	HLB *HLBSeen `json:"hlb,omitempty"`
 
 	// Index is the job's position in the plan, for stable ordering of streamed results.
 	Index int `json:"-"`

@@ -22,6 +22,9 @@ type verdictOf struct {
 // run has learnt of the destinations so far (nil: nothing).
 func judge(j *Job, o Observation, k *knowledge) (v verdictOf, head string) {
 	head = fmt.Sprintf("%s %d to %s (%s)", checkLabel(j.Check), j.Row.Port, j.ServerName, j.Target)
+	if j.Check.HLB() && o.HLB != nil {
+		return judgeHLB(j, o), head
+	}
 	v = judgeExpect(j, o, k)
 	return judgeLint(j, o, v), head
 }
@@ -146,7 +149,7 @@ func identityProblems(j *Job, o Observation) (problems, remarks []finding) {
 		switch {
 		case id != nil && id.SourceIP() != "":
 			if id.SourceIP() != j.SeenAs {
-				problems = append(problems, finding{wire.CodeSourceMismatch, fmt.Sprintf("the destination saw source %s, not %s (SNAT or a proxy in the path)", id.SourceIP(), j.SeenAs)})
+				problems = append(problems, finding{wire.CodeSourceMismatch, fmt.Sprintf("the destination saw source %s, not %s (%s)", id.SourceIP(), j.SeenAs, snatText(j, id.SourceIP()))})
 			}
 		case !j.SeenAsAuto:
 			problems = append(problems, finding{wire.CodeSourceUnknown, fmt.Sprintf("the answer does not say which source it saw, so source_seen_as %s cannot be checked (it needs mockdirector serve over HTTP, SIP, CLS or QUIC)", j.SeenAs)})

@@ -60,6 +60,8 @@ type Builder struct {
 	events     int
 	older      int
 	connects   int
+	// mon gathers what looks like the HLB's health monitors (monitors.go).
+	mon monitorAcc
 }
 
 // dest is where traffic went: a role's port on a transport ("tcp", "udp").
@@ -136,6 +138,7 @@ func (b *Builder) Add(e journal.Event) {
 	}
 	b.events++
 	b.seenRoles[e.Role] = true
+	b.mon.add(e)
 	ip := remoteIP(e.Remote)
 	tr := eventTransport(string(e.Transport))
 	if e.Kind == journal.KindGuard {
@@ -299,6 +302,7 @@ func (b *Builder) Result() *Result {
 		return a.Source < c.Source
 	})
 	res.Summary.ConnectOnly = b.connects
+	res.Monitors = b.mon.result(b.topo, res.Roles)
 	res.tally()
 	return res
 }

@@ -64,6 +64,8 @@ type Result struct {
 	// not failing now, nothing unexpected arrived and no prober result failed.
 	OK      bool    `json:"ok"`
 	Summary Summary `json:"summary"`
+	// Monitors are the HLB health monitors seen from the destination (monitors.go).
+	Monitors *Monitors `json:"monitors,omitempty"`
 }
 
 // Summary counts rows by state.

@@ -49,6 +49,9 @@ func Table(w io.Writer, res *Result) error {
 			return err
 		}
 	}
+	if err := writeMonitors(w, res); err != nil {
+		return err
+	}
 	if notes := res.Notes(); len(notes) > 0 {
 		fmt.Fprintln(w)
 		for _, n := range notes {

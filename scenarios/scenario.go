@@ -93,14 +93,24 @@ const (
 	// certificate chains the source checks on MTLS, and holds each answer as a CRL signed by
 	// its issuer and current, or as the issuer's certificate (protocol http, transport tcp).
 	CheckCDP = "cdp"
+	// The hardware load balancer checks against a pool's VIP (probe/check_hlb.go): which
+	// members answer new connections, and persistence by source address and by MS-WSMAN cookie.
+	CheckDistribution   = "distribution"
+	CheckAffinitySource = "affinity-source"
+	CheckAffinityCookie = "affinity-cookie"
 )
+
+// HLBChecks are the checks that judge a pool's load balancing rather than one path: a row
+// with one of them has the check in its ID.
+var HLBChecks = []string{CheckDistribution, CheckAffinitySource, CheckAffinityCookie}
 
 // Transports lists the valid transport values. A package that adds a transport's checks
 // appends to it and to Checks in its init, and registers the checks with the prober.
 var Transports = []string{TransportTCP, TransportUDP}
 
 // Checks lists the valid check values.
-var Checks = []string{CheckTCP, CheckTLS, CheckMTLS, CheckHTTP, CheckHTTPS, CheckSIPOptions, CheckCLS, CheckUDPQUIC, CheckH3, CheckHold, CheckCDP}
+var Checks = []string{CheckTCP, CheckTLS, CheckMTLS, CheckHTTP, CheckHTTPS, CheckSIPOptions, CheckCLS, CheckUDPQUIC, CheckH3, CheckHold, CheckCDP,
+	CheckDistribution, CheckAffinitySource, CheckAffinityCookie}
 
 // UDPChecks are the checks that run over UDP (transport udp); every other check runs over TCP.
 var UDPChecks = []string{CheckUDPQUIC, CheckH3}
@@ -214,8 +224,8 @@ type Row struct {
 // the connection of a path it also checks the ordinary way ("... tcp/443 https hold").
 func (r Row) ID() string {
 	id := fmt.Sprintf("%s->%s %s/%d %s", r.From, r.To, r.Transport, r.Port, r.Protocol)
-	if r.Check == CheckHold {
-		id += " " + CheckHold
+	if r.Check == CheckHold || slices.Contains(HLBChecks, r.Check) {
+		id += " " + r.Check
 	}
 	return id
 }
@@ -296,6 +306,12 @@ func (r Row) validateCheck() []string {
 		errs = append(errs, fmt.Sprintf("check h3 needs protocol https, not %s", r.Protocol))
 	case check == CheckCDP && r.Protocol != ProtoHTTP:
 		errs = append(errs, fmt.Sprintf("check cdp fetches CRLs over HTTP: it needs protocol http, not %s", r.Protocol))
+	case check == CheckAffinityCookie && r.Protocol != ProtoHTTP && r.Protocol != ProtoHTTPS:
+		errs = append(errs, fmt.Sprintf("check affinity-cookie needs protocol http or https (the MS-WSMAN cookie), not %s", r.Protocol))
+	case slices.Contains(HLBChecks, check) && r.Protocol == ProtoTCP:
+		errs = append(errs, fmt.Sprintf("check %s needs an answer that names its member: protocol http, https, sip-mtls or cls-mtls, not tcp", check))
+	case slices.Contains(HLBChecks, check) && r.Denied():
+		errs = append(errs, fmt.Sprintf("check %s judges an allowed path's load balancing: expect allow, not %s", check, r.Expect))
 	}
 	if r.Lint != nil {
 		if check != CheckTLS && check != CheckMTLS {

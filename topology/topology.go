@@ -49,7 +49,24 @@ type Pool struct {
 	VIP string `yaml:"vip"`
 	// Members are the servers of the pool.
 	Members []Member `yaml:"members"`
+	// Persistence is what the HLB in front of the VIP is expected to keep a client on one
+	// member by: "source" (source address, Microsoft's guidance for internal 80/443), "cookie"
+	// (the MS-WSMAN cookie), "none"; empty: not stated (probe --hlb then assumes source).
+	Persistence string `yaml:"persistence,omitempty"`
+	// MonitorPort is the port the HLB's health monitor is expected to probe each member on
+	// (Microsoft's guidance: 5061 for a Director or Front End pool); 0: not stated.
+	MonitorPort int `yaml:"monitor_port,omitempty"`
 }
+
+// Persistence values of a pool.
+const (
+	PersistenceSource = "source"
+	PersistenceCookie = "cookie"
+	PersistenceNone   = "none"
+)
+
+// Persistences lists the valid Pool.Persistence values.
+var Persistences = []string{PersistenceSource, PersistenceCookie, PersistenceNone}
 
 // Member is one server of a pool.
 type Member struct {

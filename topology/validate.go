@@ -39,6 +39,15 @@ func (t *Topology) validate(doc *yamlsafe.Doc) error {
 		if len(p.Members) == 0 {
 			add(fmt.Sprintf("pools.%s: at least one member is required", role), "pools", role)
 		}
+		if p.Persistence != "" && !slices.Contains(Persistences, p.Persistence) {
+			add(fmt.Sprintf("pools.%s.persistence: %q is not one of %s", role, p.Persistence, strings.Join(Persistences, ", ")), "pools", role, "persistence")
+		}
+		if p.MonitorPort < 0 || p.MonitorPort > 65535 {
+			add(fmt.Sprintf("pools.%s.monitor_port: %d is out of range 1-65535", role, p.MonitorPort), "pools", role, "monitor_port")
+		}
+		if (p.Persistence != "" || p.MonitorPort != 0) && p.VIP == "" {
+			add(fmt.Sprintf("pools.%s: persistence and monitor_port describe the HLB in front of a VIP; give the pool its vip", role), "pools", role)
+		}
 		for i, m := range p.Members {
 			if m.Name == "" {
 				add(fmt.Sprintf("pools.%s.members[%d]: name is required", role, i), "pools", role, "members", i)

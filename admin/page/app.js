@@ -169,6 +169,36 @@
       tr.appendChild(c);
       ub.appendChild(tr);
     }
+    renderMonitors(m.monitors || { seen: [] });
+  }
+
+  // The HLB's health monitors seen from the destination (report/monitors.go).
+  function renderMonitors(mon) {
+    const seen = mon.seen || [];
+    $("mon-count").textContent = "(" + seen.length + ")";
+    const ul = $("monitor-findings");
+    ul.replaceChildren();
+    for (const f of mon.findings || []) {
+      const li = document.createElement("li");
+      li.className = "failing";
+      li.textContent = f;
+      ul.appendChild(li);
+    }
+    const mb = $("monitors").tBodies[0];
+    mb.replaceChildren();
+    for (const s of seen) {
+      const tr = document.createElement("tr");
+      tr.append(td(s.role + " " + s.member), td("tcp/" + s.port, "num"), td(s.source, "addr"), td(s.kind),
+        td(s.interval_s.toFixed(1) + " s", "num"), td(s.count, "num"), td(when(s.last_seen)));
+      mb.appendChild(tr);
+    }
+    if (!mb.rows.length) {
+      const tr = document.createElement("tr");
+      const c = td("no health monitor seen", "empty");
+      c.colSpan = 7;
+      tr.appendChild(c);
+      mb.appendChild(tr);
+    }
   }
 
   async function refresh() {

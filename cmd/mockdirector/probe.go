@@ -31,7 +31,7 @@ type probeFlags struct {
 	concurrency, retries, portOffset    int
 	format, output, only                string
 	expectSourceSeen, skipDeny, noColor bool
-	strict, guards                      bool
+	strict, guards, hlb                 bool
 	clientProfile                       string
 	holdBisect                          int
 }
@@ -86,7 +86,20 @@ The client certificate is the role's from --certs DIR (first pool member, or "pr
 without a pool), or --cert/--key-file (with --ca as the trust).
 
 --hold-bisect N opens N connections per hold row, their proofs staggered over the hold, and
-reports the idle cut-off of the path (between the longest idle answered and the shortest not).
+reports the idle cut-off of the path (between the longest idle answered and the shortest not),
+held against the 1800 s the HLB guidance asks for.
+
+The hardware load balancer in front of a pool's VIP (rows whose destination pool has a vip):
+distribution (new connections; every member of the pool must answer, and only members of the
+topology's pool; the row gives the share per member), affinity-source (requests from one source
+address, each on a new connection, land on one member), affinity-cookie (HTTP(S): requests
+carrying a member's MS-WSMAN cookie stay on that member). Every answer is held against the NAT
+mode: a member that got the connection addressed to the VIP itself is direct server return (DSR,
+which Lync does not support); a source seen as the VIP is the HLB in SNAT mode. Rows ask for them
+with check: distribution|affinity-source|affinity-cookie; --hlb runs them on every allowed VIP
+row of the table instead of the rows' own checks (internal 80/443: affinity-source unless the
+pool's persistence is cookie or none; HTTP(S) of a cookie pool: distribution and affinity-cookie;
+the rest: distribution).
 
 Exit codes: 0 no row failed (unproven rows count only with --strict), 1 some did, 2 bad scenario,
 flags or certificate files.
@@ -96,7 +109,8 @@ Examples:
   mockdirector probe --config site.yaml --format junit --output probe.xml
   mockdirector probe --port-offset 10000 --only 5061 --timeout 2s
   mockdirector probe --only udp/ --as internal-clients          (the UDP/QUIC rows)
-  mockdirector probe --scenario hold.yaml --hold 10s             (a lab's short hold)`,
+  mockdirector probe --scenario hold.yaml --hold 10s             (a lab's short hold)
+  mockdirector probe --hlb --as internal-clients --config site.yaml (the HLB in front of each VIP)`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runProbe(cmd, f) },
 	}
@@ -124,6 +138,7 @@ Examples:
 	fl.StringVar(&f.clientProfile, "client-profile", "", "present TLS as that wire profile's client (versions, suites, curves): "+strings.Join(wireprofile.Names(), ", ")+"; default Go's client, TLS 1.2 and up")
 	fl.BoolVar(&f.strict, "strict", false, "fail deny rows that nothing proves (unproven: refused or dropped where nothing is known to listen)")
 	fl.BoolVar(&f.guards, "guards", false, "assert the destinations run mockdirector serve with its default guard listeners, so refused or filtered deny rows are the path's doing")
+	fl.BoolVar(&f.hlb, "hlb", false, "run the HLB checks (distribution, affinity-source, affinity-cookie) on every allowed row to a pool with a vip, instead of the rows' own checks")
 	fl.IntVar(&f.holdBisect, "hold-bisect", 0, "hold rows open N connections with staggered proofs and report the path's idle cut-off (N >= 2)")
 	rootCmd.AddCommand(cmd)
 }
@@ -183,7 +198,7 @@ func runProbe(cmd *cobra.Command, f probeFlags) error {
 	opts := probe.Options{
 		Scenario: scn, Topology: topo, As: f.as, Targets: targets, Addresses: book, Source: src, PortOffset: f.portOffset,
 		Timeout: f.timeout, Retries: f.retries, Only: f.only, Credentials: creds, ExpectSourceSeen: f.expectSourceSeen,
-		Hold: f.hold, Strict: f.strict, Guards: f.guards, HoldBisect: f.holdBisect,
+		Hold: f.hold, Strict: f.strict, Guards: f.guards, HoldBisect: f.holdBisect, HLB: f.hlb,
 	}
 	if f.clientProfile != "" {
 		cp, err := wireprofile.Get(f.clientProfile)

@@ -48,6 +48,11 @@ const (
 	CodeXFFMissing     Code = "xff-missing"     // X-Forwarded-For lacks the value the row asks for
 	CodeGuard          Code = "guard"           // a guard listener answered: a denied path is open
 
+	// The hardware load balancer in front of a pool's VIP.
+	CodeDistribution Code = "distribution" // a member of the pool never answered, or one outside it did
+	CodeAffinity     Code = "affinity"     // requests that must stay on one member (source, cookie) did not
+	CodeDSR          Code = "dsr"          // a member got the connection addressed to the VIP: direct server return
+
 	// Protocol answers.
 	CodeHTTPStatus Code = "http-status" // an HTTP status other than the one expected
 	CodeSIPStatus  Code = "sip-status"  // a SIP status other than 200

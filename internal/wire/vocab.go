@@ -79,10 +79,25 @@ const (
 	// CheckHold opens the row's connection, keeps it idle for the row's hold and proves it
 	// still carries the protocol (the HLB idle timeout test).
 	CheckHold Check = "hold"
+	// CheckDistribution opens new connections to a pool's VIP and says which member answered
+	// each: every member of the pool must answer, and only members of the pool.
+	CheckDistribution Check = "distribution"
+	// CheckAffinitySource sends requests from one source address to a pool's VIP: one member
+	// must answer them all (source-address persistence).
+	CheckAffinitySource Check = "affinity-source"
+	// CheckAffinityCookie sends HTTP(S) requests carrying a member's MS-WSMAN cookie to a
+	// pool's VIP: that member must answer them all (cookie persistence).
+	CheckAffinityCookie Check = "affinity-cookie"
 )
 
+// HLB reports whether the check is one of the hardware load balancer checks against a VIP.
+func (c Check) HLB() bool {
+	return c == CheckDistribution || c == CheckAffinitySource || c == CheckAffinityCookie
+}
+
 // Checks lists the valid checks.
-var Checks = []Check{CheckTCP, CheckTLS, CheckMTLS, CheckHTTP, CheckHTTPS, CheckSIPOptions, CheckCLS, CheckUDPQUIC, CheckH3, CheckHold}
+var Checks = []Check{CheckTCP, CheckTLS, CheckMTLS, CheckHTTP, CheckHTTPS, CheckSIPOptions, CheckCLS, CheckUDPQUIC, CheckH3, CheckHold,
+	CheckDistribution, CheckAffinitySource, CheckAffinityCookie}
 
 // UDP reports whether the check runs over UDP.
 func (c Check) UDP() bool { return c == CheckUDPQUIC || c == CheckH3 }
