@@ -29,7 +29,7 @@ var _ = Describe("the Director HLB's HAProxy mutations", func() {
 		_, err = certs.Init(topo, certs.Options{Dir: dir})
 		Expect(err).NotTo(HaveOccurred())
 		var pem []byte
-		for _, f := range []string{"probe.crt", "probe.key"} {
+		for _, f := range []string{"edge01-int.contoso.local.crt", "edge01-int.contoso.local.key"} {
 			b, err := os.ReadFile(filepath.Join(dir, f))
 			Expect(err).NotTo(HaveOccurred())
 			pem = append(pem, b...)

@@ -83,9 +83,10 @@ func New(bin, dir, labDir string) (*Lab, error) {
 			return nil, err
 		}
 	}
-	// HAProxy's health check presents the prober's client certificate (lab/peers/haproxy.cfg.tmpl).
+	// HAProxy's health check presents the Edge's client certificate (lab/peers/haproxy.cfg.tmpl):
+	// a Director's 5061 takes only a known Edge server's, as Lync does.
 	var pem []byte
-	for _, f := range []string{"probe.crt", "probe.key"} {
+	for _, f := range []string{"edge01-int.contoso.local.crt", "edge01-int.contoso.local.key"} {
 		b, err := os.ReadFile(filepath.Join(l.Certs, f))
 		if err != nil {
 			return nil, fmt.Errorf("lab: HAProxy's check certificate: %w", err)

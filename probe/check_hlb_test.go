@@ -47,6 +47,12 @@ pools:
     members:
       - {name: dir01.contoso.local, address: `+dir01+`}
       - {name: dir02.contoso.local, address: `+hlbDir02+`}
+  # The Edge is a pool so its certificate exists: a Director's 5061 takes only a known Edge
+  # server's (the prober acting as the Edge presents it).
+  edge-internal:
+    fqdn: edge-int.contoso.local
+    members:
+      - {name: edge01-int.contoso.local, address: 127.0.24.13}
 sources:
   reverse-proxy-internal: [127.0.24.11]
   internal-clients: [127.0.24.12]
