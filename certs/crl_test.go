@@ -12,13 +12,15 @@ import (
 
 	"github.com/mockdirector/mockdirector/certs"
 	"github.com/mockdirector/mockdirector/topology"
+
+	"github.com/mockdirector/mockdirector/internal/testdir"
 )
 
 var _ = Describe("VerifyCRL and the validity and key findings", func() {
 	var dir string
 	var ca *certs.Pair
 	BeforeEach(func() {
-		dir = GinkgoT().TempDir()
+		dir = testdir.New()
 		_, err := certs.Ensure(topology.Default(), certs.Options{Dir: dir})
 		Expect(err).NotTo(HaveOccurred())
 		ca, err = certs.LoadPair(filepath.Join(dir, certs.CACertFile), filepath.Join(dir, certs.CAKeyFile))

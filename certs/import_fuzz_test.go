@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/mockdirector/mockdirector/certs"
+	"github.com/mockdirector/mockdirector/internal/testdir"
 )
 
 // fuzzIdentity makes a self-signed ECDSA certificate and key for the seed corpus.
@@ -55,7 +56,7 @@ func FuzzLoadIdentityPEM(f *testing.F) {
 	f.Add(certPEM, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: ec}))
 	f.Add(append(certPEM, certPEM...), append(keyPEM, certPEM...))
 	f.Add([]byte("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"), []byte("-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----\n"))
-	dir := f.TempDir()
+	dir := fuzzDir(f)
 	cf, kf := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
 	f.Fuzz(func(t *testing.T, certData, keyData []byte) {
 		if err := os.WriteFile(cf, certData, 0o600); err != nil {
@@ -91,7 +92,7 @@ func FuzzReadPFX(f *testing.F) {
 		f.Add(pfx, "")
 	}
 	f.Add([]byte{0x30, 0x03, 0x02, 0x01, 0x03}, "pw")
-	p := filepath.Join(f.TempDir(), "site.pfx")
+	p := filepath.Join(fuzzDir(f), "site.pfx")
 	f.Fuzz(func(t *testing.T, data []byte, password string) {
 		if err := os.WriteFile(p, data, 0o600); err != nil {
 			t.Fatal(err)
@@ -104,4 +105,18 @@ func FuzzReadPFX(f *testing.F) {
 			t.Fatalf("incomplete identity: %+v", id)
 		}
 	})
+}
+
+// fuzzDir is f.TempDir that Wine can remove too (testdir.RemoveAll; see make windows).
+func fuzzDir(f *testing.F) string {
+	dir, err := os.MkdirTemp("", "md-fuzz-")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() {
+		if err := testdir.RemoveAll(dir); err != nil {
+			f.Error(err)
+		}
+	})
+	return dir
 }

@@ -20,6 +20,8 @@ import (
 
 	"github.com/mockdirector/mockdirector/certs"
 	"github.com/mockdirector/mockdirector/topology"
+
+	"github.com/mockdirector/mockdirector/internal/testdir"
 )
 
 const (
@@ -56,7 +58,7 @@ func curlCRL(url, addr, file string) string {
 var _ = Describe("certificates as Lync wants them, and a real CRL", Ordered, func() {
 	var dir string
 	BeforeAll(func() {
-		dir = GinkgoT().TempDir()
+		dir = testdir.New()
 		_, err := certs.Init(topology.Default(), certs.Options{Dir: dir})
 		Expect(err).NotTo(HaveOccurred())
 	})
@@ -101,7 +103,7 @@ var _ = Describe("certificates as Lync wants them, and a real CRL", Ordered, fun
 		addr := servePKI(certs.OpenPKI(dir))
 		chain, err := certs.ReadCerts(certs.CertPath(dir, dirLeaf))
 		Expect(err).NotTo(HaveOccurred())
-		crlDER := filepath.Join(GinkgoT().TempDir(), "ca.crl")
+		crlDER := filepath.Join(testdir.New(), "ca.crl")
 		Expect(curlCRL(chain[0].CRLDistributionPoints[0], addr, crlDER)).To(Equal("application/pkix-crl"))
 		out, err := openssl("crl", "-inform", "DER", "-in", crlDER, "-noout", "-text")
 		Expect(err).NotTo(HaveOccurred(), out)
@@ -112,7 +114,7 @@ var _ = Describe("certificates as Lync wants them, and a real CRL", Ordered, fun
 		Expect(err).NotTo(HaveOccurred())
 		Expect(crl.NextUpdate.Sub(crl.ThisUpdate)).To(Equal(certs.CRLValidity))
 
-		caDER := filepath.Join(GinkgoT().TempDir(), "ca.der")
+		caDER := filepath.Join(testdir.New(), "ca.der")
 		Expect(curlCRL(chain[0].IssuingCertificateURL[0], addr, caDER)).To(Equal("application/pkix-cert"))
 		out, err = openssl("x509", "-inform", "DER", "-in", caDER, "-noout", "-subject")
 		Expect(err).NotTo(HaveOccurred(), out)
@@ -138,7 +140,7 @@ var _ = Describe("certificates as Lync wants them, and a real CRL", Ordered, fun
 	It("revokes with `certs revoke`: the served CRL changes, openssl verify -crl_check refuses it, a TLS server from ServerConfig refuses it", func() {
 		store := certs.OpenPKI(dir)
 		addr := servePKI(store)
-		tmp := GinkgoT().TempDir()
+		tmp := testdir.New()
 		fetchPEM := func() string {
 			der, pemFile := filepath.Join(tmp, "ca.crl"), filepath.Join(tmp, "ca.crl.pem")
 			curlCRL("http://pki.contoso.com/mockdirector/ca.crl", addr, der)
@@ -270,7 +272,7 @@ var _ = Describe("certificates as Lync wants them, and a real CRL", Ordered, fun
 		Expect(err).NotTo(HaveOccurred())
 		Expect(aged.NextUpdate).To(BeTemporally("<", time.Now().Add(3*24*time.Hour)))
 		addr := servePKI(certs.OpenPKI(dir))
-		f := filepath.Join(GinkgoT().TempDir(), "ca.crl")
+		f := filepath.Join(testdir.New(), "ca.crl")
 		curlCRL("http://pki.contoso.com/mockdirector/ca.crl", addr, f)
 		served, err := certs.ReadCRL(f)
 		Expect(err).NotTo(HaveOccurred())
@@ -294,7 +296,7 @@ pools:
 		Expect(topo.PKIHost()).To(Equal("crl.fabrikam.local"))
 		Expect(topo.PKIBaseURL()).To(Equal("http://crl.fabrikam.local/CertEnroll"))
 		Expect(topology.Default().PKIHost()).To(Equal("pki.contoso.com"))
-		dir := GinkgoT().TempDir()
+		dir := testdir.New()
 		_, err = certs.Init(topo, certs.Options{Dir: dir, Intermediate: true})
 		Expect(err).NotTo(HaveOccurred())
 		leaf, err := certs.ReadCerts(certs.CertPath(dir, "dir01.fabrikam.local"))
@@ -305,7 +307,7 @@ pools:
 
 		addr := servePKI(certs.OpenPKI(dir))
 		for _, u := range []string{"http://crl.fabrikam.local/CertEnroll/intermediate.crl", "http://crl.fabrikam.local/CertEnroll/ca.crl"} {
-			f := filepath.Join(GinkgoT().TempDir(), "x.crl")
+			f := filepath.Join(testdir.New(), "x.crl")
 			curlCRL(u, addr, f)
 			out, err := openssl("crl", "-inform", "DER", "-in", f, "-noout", "-issuer")
 			Expect(err).NotTo(HaveOccurred(), out)
@@ -331,7 +333,7 @@ pools:
 
 var _ = Describe("serve publishes the CRL and refuses a revoked Edge", Serial, func() {
 	It("answers the CDP on its HTTP listener, and after certs revoke refuses the Edge on 5061, journaled with the reason", func() {
-		dir := GinkgoT().TempDir()
+		dir := testdir.New()
 		c := filepath.Join(dir, "c")
 		Expect(md("certs", "init", "--dir", c)).To(gexec.Exit(0))
 		journalFile := filepath.Join(dir, "j.jsonl")

@@ -12,11 +12,13 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/mockdirector/mockdirector/journal"
+
+	"github.com/mockdirector/mockdirector/internal/testdir"
 )
 
 var _ = Describe("group commit", func() {
 	var path string
-	BeforeEach(func() { path = filepath.Join(GinkgoT().TempDir(), "j.jsonl") })
+	BeforeEach(func() { path = filepath.Join(testdir.New(), "j.jsonl") })
 	AfterEach(func() { journal.SetWriteHook(nil) })
 
 	It("writes the events recorded while a write is under way in one write(2), each caller returning after its own line", func() {

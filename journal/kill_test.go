@@ -15,6 +15,8 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/mockdirector/mockdirector/journal"
+
+	"github.com/mockdirector/mockdirector/internal/testdir"
 )
 
 // childEnv names the journal the child process writes.
@@ -59,7 +61,7 @@ func runChild(path string) int {
 
 var _ = Describe("the journal under kill -9", Label("process"), func() {
 	It("holds every event whose Record returned, with group commit and rotation on", func() {
-		dir := GinkgoT().TempDir()
+		dir := testdir.New()
 		path := filepath.Join(dir, "j.jsonl")
 		self, err := os.Executable()
 		Expect(err).NotTo(HaveOccurred())

@@ -258,7 +258,9 @@ func jsonReason(err error) string {
 func Scan(paths []string, fn func(Event) error) (Stats, error) {
 	var st Stats
 	var h streamHeap
-	defer h.close()
+	// A closure: `defer h.close()` would bind the empty heap of this line, and an early return
+	// (the callback's error) would leave every file open.
+	defer func() { h.close() }()
 	for _, p := range paths {
 		files, err := SetFiles(p)
 		if err != nil {

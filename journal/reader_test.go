@@ -13,11 +13,13 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/mockdirector/mockdirector/journal"
+
+	"github.com/mockdirector/mockdirector/internal/testdir"
 )
 
 var _ = Describe("the journal reader", func() {
 	var dir string
-	BeforeEach(func() { dir = GinkgoT().TempDir() })
+	BeforeEach(func() { dir = testdir.New() })
 
 	write := func(name, content string) string {
 		p := filepath.Join(dir, name)

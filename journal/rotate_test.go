@@ -12,12 +12,14 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/mockdirector/mockdirector/journal"
+
+	"github.com/mockdirector/mockdirector/internal/testdir"
 )
 
 var _ = Describe("rotation", func() {
 	var dir, path string
 	BeforeEach(func() {
-		dir = GinkgoT().TempDir()
+		dir = testdir.New()
 		path = filepath.Join(dir, "j.jsonl")
 	})
 

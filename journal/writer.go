@@ -134,7 +134,7 @@ func OpenWith(path string, o Options) (*Writer, error) {
 // openFile opens path for appending (0600: the journal names sources and certificate subjects)
 // and ends a line cut by a crash, so the next event starts on a line of its own.
 func openFile(path string) (*os.File, int64, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	f, err := openAppend(path) // open_*.go: on Windows with FILE_SHARE_DELETE, so rotation can rename it
 	if err != nil {
 		return nil, 0, fmt.Errorf("journal %s: %w", path, err)
 	}
@@ -455,18 +455,6 @@ func (w *Writer) prune() []error {
 		rotated = rotated[1:]
 	}
 	return errs
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }
 
 // Close waits for the batch being written, syncs and closes the file. It returns the first

@@ -22,6 +22,8 @@ import (
 	"github.com/mockdirector/mockdirector/internal/wire"
 	"github.com/mockdirector/mockdirector/probe"
 	"github.com/mockdirector/mockdirector/scenarios"
+
+	"github.com/mockdirector/mockdirector/internal/testdir"
 )
 
 // cdpOffset keeps the cdp specs' lab apart from the other in-process specs on 127.0.20.x.
@@ -164,7 +166,7 @@ var _ = Describe("the cdp check", Ordered, Label("cdp"), func() {
 		leafDER, err := x509.CreateCertificate(rand.Reader, &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "edge01-int.contoso.local"},
 			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}, ca, &key.PublicKey, caKey)
 		Expect(err).NotTo(HaveOccurred())
-		dir := GinkgoT().TempDir()
+		dir := testdir.New()
 		pkcs8, err := x509.MarshalPKCS8PrivateKey(key)
 		Expect(err).NotTo(HaveOccurred())
 		write := func(name, typ string, der []byte) string {

@@ -24,6 +24,8 @@ import (
 	"github.com/mockdirector/mockdirector/scenarios"
 	"github.com/mockdirector/mockdirector/server"
 	"github.com/mockdirector/mockdirector/topology"
+
+	"github.com/mockdirector/mockdirector/internal/testdir"
 )
 
 // The HLB specs own 127.0.24.0/24: a Director pool of two members behind a VIP, and in front of
@@ -64,7 +66,7 @@ sources:
 
 // startMembers runs mockdirector serve for dir01 and dir02 in this process.
 func startMembers(topo *topology.Topology) string {
-	dir := GinkgoT().TempDir()
+	dir := testdir.New()
 	_, err := certs.Init(topo, certs.Options{Dir: dir})
 	Expect(err).NotTo(HaveOccurred())
 	ctx, cancel := context.WithCancel(context.Background())

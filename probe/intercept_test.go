@@ -17,6 +17,8 @@ import (
 	"github.com/mockdirector/mockdirector/listeners"
 	"github.com/mockdirector/mockdirector/probe"
 	"github.com/mockdirector/mockdirector/scenarios"
+
+	"github.com/mockdirector/mockdirector/internal/testdir"
 )
 
 // serveTLS serves h over TLS with id on a port of 127.0.20.7 and registers its teardown.
@@ -82,7 +84,7 @@ var _ = Describe("TLS interception", Label("interception"), func() {
 	)
 	BeforeEach(func() {
 		topo := testTopology()
-		certDir, proxyDir := GinkgoT().TempDir(), GinkgoT().TempDir()
+		certDir, proxyDir := testdir.New(), testdir.New()
 		for _, d := range []string{certDir, proxyDir} {
 			_, err := certs.Init(topo, certs.Options{Dir: d})
 			Expect(err).NotTo(HaveOccurred())

@@ -20,6 +20,8 @@ import (
 	"github.com/mockdirector/mockdirector/internal/wire"
 	"github.com/mockdirector/mockdirector/probe"
 	"github.com/mockdirector/mockdirector/scenarios"
+
+	"github.com/mockdirector/mockdirector/internal/testdir"
 )
 
 // closedPort is a port of 127.0.20.7 nothing listens on (bound once, then closed).
@@ -47,7 +49,7 @@ var _ = Describe("proving deny rows", Label("deny"), func() {
 		tlsID *certs.Identity
 	)
 	BeforeEach(func() {
-		certDir := GinkgoT().TempDir()
+		certDir := testdir.New()
 		_, err := certs.Init(testTopology(), certs.Options{Dir: certDir})
 		Expect(err).NotTo(HaveOccurred())
 		tlsID, err = certs.LoadFromDir(certDir, "dir01.contoso.local")

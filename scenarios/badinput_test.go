@@ -13,6 +13,8 @@ import (
 	"github.com/mockdirector/mockdirector/internal/yamlsafe"
 	"github.com/mockdirector/mockdirector/internal/yamlsafe/yamlsafetest"
 	"github.com/mockdirector/mockdirector/scenarios"
+
+	"github.com/mockdirector/mockdirector/internal/testdir"
 )
 
 // memoryBound is what loading any one bad input may allocate in total (an upper bound of its
@@ -71,7 +73,7 @@ var _ = Describe("a scenario file that attacks the loader", Serial, func() {
 	It("refuses a 10 MB file of duplicate rows by its size, without reading it whole", func() {
 		row := "  - {from: any, to: director, port: 443, protocol: https}\n"
 		data := "name: dup\nrows:\n" + strings.Repeat(row, 10<<20/len(row))
-		p := filepath.Join(GinkgoT().TempDir(), "dup.yaml")
+		p := filepath.Join(testdir.New(), "dup.yaml")
 		Expect(os.WriteFile(p, []byte(data), 0o644)).To(Succeed())
 		result, _, violation := yamlsafetest.Within(memoryBound, hangBound, func() error {
 			_, err := scenarios.Load(p)

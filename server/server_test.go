@@ -181,7 +181,7 @@ var _ = Describe("server.Start", func() {
 
 var _ = Describe("server.Start with guards", func() {
 	It("binds a guard on every denied port, and reports and skips one something else holds", func() {
-		dir := GinkgoT().TempDir()
+		dir := testdir.New()
 		const bind = "127.0.10.6"
 		busy, err := net.Listen("tcp", net.JoinHostPort(bind, strconv.Itoa(444+portOffset)))
 		Expect(err).NotTo(HaveOccurred())

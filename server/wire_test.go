@@ -17,12 +17,14 @@ import (
 	"github.com/mockdirector/mockdirector/server"
 	"github.com/mockdirector/mockdirector/topology"
 	"github.com/mockdirector/mockdirector/wireprofile"
+
+	"github.com/mockdirector/mockdirector/internal/testdir"
 )
 
 // startDirector serves the Director of topo on bind (ports + portOffset) and returns it with its
 // journal and certificate directory.
 func startDirector(topo *topology.Topology, bind, profile string) (*server.Instance, *events, string) {
-	dir := GinkgoT().TempDir()
+	dir := testdir.New()
 	rec := &events{}
 	inst, err := server.Start(server.Options{
 		Scenario: scenarios.Default(), Topology: topo, WireProfile: profile,
@@ -90,7 +92,7 @@ var _ = Describe("wire profiles of serve", Serial, func() {
 		_, err = server.Start(server.Options{
 			Scenario: scenarios.Default(), Topology: topo,
 			PlanOptions: roleprofile.PlanOptions{Role: scenarios.RoleDirector, Bind: "127.0.10.9", PortOffset: portOffset},
-			CertDir:     filepath.Join(GinkgoT().TempDir(), "certs"), Journal: &events{},
+			CertDir:     filepath.Join(testdir.New(), "certs"), Journal: &events{},
 		})
 		Expect(err).To(MatchError(server.ErrProfile))
 		Expect(err).To(MatchError(SatisfyAll(HavePrefix("h3.yaml:14: the director listener on port 443 has http3: true"), ContainSubstring("lync2013-ws2012r2"),

@@ -1,0 +1,23 @@
+//go:build !windows
+
+package journal
+
+import "os"
+
+// openAppend opens (or creates, 0600) the journal for appending.
+func openAppend(path string) (*os.File, error) {
+	return os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+}
+
+// syncDir makes a rename in dir durable (the rotated file's new name, the new live file).
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
