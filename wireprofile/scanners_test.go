@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"encoding/json"
 	"fmt"
+	"github.com/mockdirector/mockdirector/wireprofile/scantest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -76,7 +77,7 @@ var _ = Describe("testssl.sh", Label("peers", "scanners"), Ordered, func() {
 			Expect(got).To(ContainElement("cipher_order: server"))
 			for _, v := range p.Versions() {
 				Expect(got).To(ContainElement(fmt.Sprintf("cipherorder_%s: %s", strings.ReplaceAll(wireprofile.VersionName(v), ".", "_"),
-					strings.Join(rsaSuites(p, v), " "))), wireprofile.VersionName(v))
+					strings.Join(scantest.RSASuites(p, v), " "))), wireprofile.VersionName(v))
 			}
 		})
 	}
@@ -90,16 +91,16 @@ var _ = Describe("nmap", Label("peers", "scanners"), func() {
 			s, err := startExampleServer(wireprofile.MustGet(name))
 			Expect(err).NotTo(HaveOccurred())
 			DeferCleanup(s.Close)
-			got, err := runNmap(s.Addr)
+			got, err := scantest.Nmap(s.Addr)
 			Expect(err).NotTo(HaveOccurred())
 			p := wireprofile.MustGet(name)
-			compareStored(filepath.Join("testdata", "nmap", name+".txt"), portableNmap(p, got))
-			sections := nmapSections(got)
+			compareStored(filepath.Join("testdata", "nmap", name+".txt"), scantest.PortableNmap(p, got))
+			sections := scantest.NmapSections(got)
 			want := map[string][]string{}
 			for _, v := range p.Versions() {
-				want[nmapVersion(v)] = nil
+				want[scantest.NmapVersion(v)] = nil
 				if len(p.Suites) > 0 {
-					want[nmapVersion(v)] = rsaSuites(p, v)
+					want[scantest.NmapVersion(v)] = scantest.RSASuites(p, v)
 				}
 			}
 			Expect(sections).To(HaveLen(len(want)), "versions nmap found: %v", sections)
@@ -113,17 +114,6 @@ var _ = Describe("nmap", Label("peers", "scanners"), func() {
 		})
 	}
 })
-
-// rsaSuites is the profile's order at version v for an RSA certificate, as a scanner must see it.
-func rsaSuites(p wireprofile.Profile, v uint16) []string {
-	var out []string
-	for _, s := range p.SuitesFor(v) {
-		if strings.HasPrefix(s.Name, "TLS_ECDHE_RSA_") || strings.HasPrefix(s.Name, "TLS_RSA_") {
-			out = append(out, s.Name)
-		}
-	}
-	return out
-}
 
 // runTestssl runs testssl.sh with the narrowest flags that list protocols (-p) and the server's
 // cipher order per protocol (-P), and returns the findings that say so, one "id: finding" a line.
@@ -151,62 +141,6 @@ func runTestssl(addr, jsonFile string) ([]string, error) {
 	return lines, nil
 }
 
-// runNmap runs nmap's ssl-enum-ciphers script and returns its output without the "|" frame and
-// indentation, one item a line; the port and timings stay out.
-func runNmap(addr string) ([]string, error) {
-	port := addr[strings.LastIndex(addr, ":")+1:]
-	out, err := runTool(2*time.Minute, "", "nmap", "-Pn", "-n", "-sT", "--script", "ssl-enum-ciphers", "-p", port, "127.0.0.1")
-	if err != nil {
-		return nil, fmt.Errorf("nmap against %s: %w\n%s", addr, err, out)
-	}
-	var lines []string
-	in := false
-	for _, l := range strings.Split(out, "\n") {
-		if strings.Contains(l, "ssl-enum-ciphers:") {
-			in = true
-			continue
-		}
-		if !in {
-			continue
-		}
-		if !strings.HasPrefix(l, "|") {
-			break
-		}
-		lines = append(lines, strings.TrimSpace(strings.TrimLeft(l, "|_")))
-	}
-	if len(lines) == 0 {
-		return nil, fmt.Errorf("nmap against %s: no ssl-enum-ciphers output\n%s", addr, out)
-	}
-	return lines, nil
-}
-
-// nmapSections reads the suite names per version ("TLSv1.2") from runNmap's lines.
-func nmapSections(lines []string) map[string][]string {
-	sections := map[string][]string{}
-	version, inCiphers := "", false
-	for _, l := range lines {
-		switch {
-		case regexp.MustCompile(`^TLSv[\d.]+:$`).MatchString(l):
-			version, inCiphers = strings.TrimSuffix(l, ":"), false
-			sections[version] = []string{}
-		case l == "ciphers:":
-			inCiphers = true
-		case strings.HasSuffix(l, ":"):
-			inCiphers = false
-		case inCiphers && strings.HasPrefix(l, "TLS_"):
-			sections[version] = append(sections[version], strings.Fields(l)[0])
-		}
-	}
-	return sections
-}
-
-func nmapVersion(v uint16) string {
-	if v == tls.VersionTLS10 {
-		return "TLSv1.0"
-	}
-	return wireprofile.VersionName(v)
-}
-
 // Go's own order (the modern profile) puts AES-GCM or ChaCha20 first depending on the CPU's AES
 // support, so for a profile without its own order the stored files hold each version's suites
 // sorted, and not the negotiated suite: the set is the claim there, not the order.
@@ -227,25 +161,6 @@ func portableTestssl(p wireprofile.Profile, lines []string) []string {
 			l = id + ": " + strings.Join(f, " ")
 		}
 		out = append(out, l)
-	}
-	return out
-}
-
-func portableNmap(p wireprofile.Profile, lines []string) []string {
-	if len(p.Suites) > 0 {
-		return lines
-	}
-	out := slices.Clone(lines)
-	start := -1
-	for i := 0; i <= len(out); i++ {
-		isSuite := i < len(out) && strings.HasPrefix(out[i], "TLS_")
-		switch {
-		case isSuite && start < 0:
-			start = i
-		case !isSuite && start >= 0:
-			slices.Sort(out[start:i])
-			start = -1
-		}
 	}
 	return out
 }
