@@ -2,16 +2,13 @@ package wireprofile_test
 
 import (
 	"crypto/tls"
-	"encoding/json"
 	"fmt"
 	"github.com/mockdirector/mockdirector/wireprofile/scantest"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
-	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -33,9 +30,6 @@ var _ = Describe("testssl.sh", Label("peers", "scanners"), Ordered, func() {
 	var testssl map[string][]string
 	BeforeAll(func() {
 		needTool("testssl")
-		dir, err := os.MkdirTemp("", "wireprofile-testssl-")
-		Expect(err).NotTo(HaveOccurred())
-		DeferCleanup(os.RemoveAll, dir)
 		testssl = map[string][]string{}
 		var mu sync.Mutex
 		var wg sync.WaitGroup
@@ -47,7 +41,7 @@ var _ = Describe("testssl.sh", Label("peers", "scanners"), Ordered, func() {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				lines, err := runTestssl(s.Addr, filepath.Join(dir, name+".json"))
+				lines, err := scantest.Testssl(s.Addr)
 				mu.Lock()
 				defer mu.Unlock()
 				testssl[name], errs[i] = lines, err
@@ -114,32 +108,6 @@ var _ = Describe("nmap", Label("peers", "scanners"), func() {
 		})
 	}
 })
-
-// runTestssl runs testssl.sh with the narrowest flags that list protocols (-p) and the server's
-// cipher order per protocol (-P), and returns the findings that say so, one "id: finding" a line.
-func runTestssl(addr, jsonFile string) ([]string, error) {
-	out, err := runTool(4*time.Minute, "", "testssl", "--quiet", "--color", "0", "--warnings", "batch",
-		"--mapping", "iana", "--connect-timeout", "5", "-p", "-P", "--jsonfile", jsonFile, addr)
-	if err != nil {
-		return nil, fmt.Errorf("testssl.sh against %s: %w\n%s", addr, err, out)
-	}
-	raw, err := os.ReadFile(jsonFile)
-	if err != nil {
-		return nil, fmt.Errorf("testssl.sh against %s wrote no JSON: %w\n%s", addr, err, out)
-	}
-	var findings []struct{ ID, Finding string }
-	if err := json.Unmarshal(raw, &findings); err != nil {
-		return nil, fmt.Errorf("testssl.sh JSON %s: %w", jsonFile, err)
-	}
-	keep := regexp.MustCompile(`^(SSLv\d|TLS1(_\d)?|NPN|ALPN.*|cipher_order|cipherorder_.*|protocol_negotiated|cipher_negotiated)$`)
-	var lines []string
-	for _, f := range findings {
-		if keep.MatchString(f.ID) {
-			lines = append(lines, f.ID+": "+strings.Join(strings.Fields(f.Finding), " "))
-		}
-	}
-	return lines, nil
-}
 
 // Go's own order (the modern profile) puts AES-GCM or ChaCha20 first depending on the CPU's AES
 // support, so for a profile without its own order the stored files hold each version's suites
