@@ -212,8 +212,7 @@ func start(ctx context.Context, name, ns, bin string, args ...string) (*child, e
 }
 
 // startServers runs serve for every member of the lab's site and waits until each is ready.
-func startServers(ctx context.Context, o Options, n network, topo *topology.Topology, topoFile, certDir string) ([]*child, error) {
-	var cs []*child
+func startServers(ctx context.Context, o Options, n network, topo *topology.Topology, topoFile, certDir string) (cs []*child, err error) {
 	for _, role := range scenarios.ServerRoles {
 		pool, ok := topo.Pools[role]
 		if !ok {
@@ -234,6 +233,15 @@ func startServers(ctx context.Context, o Options, n network, topo *topology.Topo
 		}
 	}
 	deadline := time.After(30 * time.Second)
+	defer func() {
+		// probe runs with --guards: a deny row refused or dropped passes because a guard listens
+		// there. A guard that could not bind would make that claim false, so it stops the lab.
+		for _, c := range cs {
+			if out := c.out.String(); strings.Contains(out, "warning: no guard on") && err == nil {
+				err = fmt.Errorf("%s could not bind every guard listener, so the lab cannot prove its deny rows:\n%s", c.name, out)
+			}
+		}
+	}()
 	for _, c := range cs {
 		for !strings.Contains(c.out.String(), "ready;") {
 			select {
