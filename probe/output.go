@@ -2,34 +2,25 @@ package probe
 
 import (
 	"fmt"
-	"io"
 	"slices"
-	"sort"
 	"strings"
 	"time"
+
+	"github.com/mockdirector/mockdirector/internal/outputs"
 )
 
 // Output renders a finished report in one format.
-type Output interface {
-	Write(w io.Writer, rep *Report) error
-}
+type Output = outputs.Output[Report]
 
 // Outputs maps a --format name to its output; each lives in its own file.
-var Outputs = map[string]Output{
+var Outputs = outputs.Registry[Report]{
 	"table": Table{},
 	"json":  JSON{},
 	"junit": JUnit{},
 }
 
 // FormatNames lists the formats, sorted.
-func FormatNames() []string {
-	var names []string
-	for n := range Outputs {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
+func FormatNames() []string { return Outputs.Names() }
 
 // Collect drains a result stream into a report in plan order, calling each (when not nil) as
 // every result arrives: the hook for a progress line.

@@ -3,40 +3,34 @@ package report
 import (
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 	"time"
+
+	"github.com/mockdirector/mockdirector/internal/outputs"
 )
 
 // Format renders a Result to w.
-type Format func(w io.Writer, res *Result) error
+type Format = outputs.Func[Result]
 
-// Formats maps a --format name to its renderer.
-var Formats = map[string]Format{
-	"table":    Table,
-	"json":     JSON,
-	"junit":    JUnit,
-	"markdown": Markdown,
-	"html":     HTML,
+// Formats maps a --format name to its renderer (the registry shape probe's outputs share).
+var Formats = outputs.Registry[Result]{
+	"table":    Format(Table),
+	"json":     Format(JSON),
+	"junit":    Format(JUnit),
+	"markdown": Format(Markdown),
+	"html":     Format(HTML),
 }
 
 // FormatNames lists the format names, sorted.
-func FormatNames() []string {
-	var names []string
-	for n := range Formats {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
+func FormatNames() []string { return Formats.Names() }
 
 // Write renders res in the named format.
 func Write(w io.Writer, format string, res *Result) error {
-	f, ok := Formats[format]
-	if !ok {
-		return fmt.Errorf("report: format %q is not one of %s", format, strings.Join(FormatNames(), ", "))
+	o, err := Formats.Get(format)
+	if err != nil {
+		return fmt.Errorf("report: %w", err)
 	}
-	return f(w, res)
+	return o.Write(w, res)
 }
 
 // Detail is the one-line explanation of a row's state the table and markdown show.
