@@ -162,9 +162,14 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 		adm.close()
 		return err
 	}
+	storeID, err := certStoreIdentity(f, cmd.Flags().Changed("cert-password") || cmd.Flags().Changed("cert-password-file"), topo, prof.Member.Name, out)
+	if err != nil {
+		adm.close()
+		return err
+	}
 	inst, err := server.Start(server.Options{
 		Scenario: scn, Topology: topo, PlanOptions: po, Profile: prof, WireProfile: f.profile,
-		CertDir: f.certDir, KeyType: kt, CertFile: f.cert, KeyFile: f.keyFile, CAFile: f.ca, CertPassword: serveCertPassword,
+		CertDir: f.certDir, KeyType: kt, CertFile: f.cert, KeyFile: f.keyFile, CAFile: f.ca, CertPassword: serveCertPassword, Identity: storeID,
 		JournalPath: f.journal, Limits: f.limits, JournalOptions: journal.Options{MaxSize: int64(maxSize), Keep: f.journalKeep},
 		Log:       log,
 		Out:       out,
