@@ -95,7 +95,7 @@ func Select(s Store, t Thumbprint) (*Selection, error) {
 		return nil, fmt.Errorf("%s %s (%q): %w: import it with its key (the PFX: Import-PfxCertificate -CertStoreLocation Cert:\\LocalMachine\\My), or, for a certificate requested on another host, export it there with its private key (certlm.msc: All Tasks, Export, Yes, export the private key)",
 			s.Name(), t, c.Subject.CommonName, ErrNoPrivateKey)
 	}
-	err := fmt.Errorf("%s: %w %s%s", s.Name(), ErrNotFound, t, listing(ids, all))
+	err := fmt.Errorf("%s: %w %s%s", s.Name(), ErrNotFound, t, listing(ids, all, idErr == nil))
 	if idErr != nil {
 		err = fmt.Errorf("%w (and the certificates with a private key could not be read: %w)", err, idErr)
 	}
@@ -106,8 +106,8 @@ func Select(s Store, t Thumbprint) (*Selection, error) {
 }
 
 // listing names the certificates a person could have meant: those with a private key that
-// are not CAs, then (marked) those without one.
-func listing(ids []Identity, all []*x509.Certificate) string {
+// are not CAs, then those without one, marked so when the identities were read (keysKnown).
+func listing(ids []Identity, all []*x509.Certificate, keysKnown bool) string {
 	var lines []string
 	seen := map[Thumbprint]bool{}
 	for _, id := range ids {
@@ -117,9 +117,13 @@ func listing(ids []Identity, all []*x509.Certificate) string {
 		seen[ThumbprintOf(id.Chain[0])] = true
 		lines = append(lines, describe(id.Chain[0], ""))
 	}
+	note := " (no private key)"
+	if !keysKnown {
+		note = ""
+	}
 	for _, c := range all {
 		if !seen[ThumbprintOf(c)] && !c.IsCA {
-			lines = append(lines, describe(c, " (no private key)"))
+			lines = append(lines, describe(c, note))
 		}
 	}
 	if len(lines) == 0 {

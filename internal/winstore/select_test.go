@@ -144,6 +144,26 @@ var _ = Describe("Select", func() {
 		Expect(errors.Is(err, winstore.ErrNoPrivateKey)).To(BeFalse())
 	})
 
+	It("lists the store's certificates without claiming they lack a key when the enumeration failed", func() {
+		store.identsErr = errors.New("failed to iterate certs in store: invalid argument")
+		store.bare = []*x509.Certificate{dir.cert}
+		store.idents = nil
+		var t winstore.Thumbprint
+		_, err := winstore.Select(store, t)
+		Expect(err).To(MatchError(winstore.ErrNotFound))
+		Expect(err.Error()).To(ContainSubstring(winstore.ThumbprintOf(dir.cert).String() + "  dir01.contoso.local  expires "))
+		Expect(err.Error()).NotTo(ContainSubstring("no private key"))
+		Expect(err.Error()).To(ContainSubstring("(and the certificates with a private key could not be read: failed to iterate"))
+	})
+
+	It("marks the certificates without a private key when it knows", func() {
+		store.bare = []*x509.Certificate{newLeaf("edge01-int.contoso.local", inter, rsaKey()).cert}
+		var t winstore.Thumbprint
+		_, err := winstore.Select(store, t)
+		Expect(err.Error()).To(MatchRegexp(`edge01-int\.contoso\.local  expires \S+ \(no private key\)`))
+		Expect(err.Error()).To(MatchRegexp(`dir01\.contoso\.local  expires \S+\n`))
+	})
+
 	It("refuses a key Windows will not open, with the fix", func() {
 		store.idents = []winstore.Identity{{Chain: []*x509.Certificate{dir.cert, inter.cert, root.cert},
 			Signer: func() (crypto.Signer, error) {
