@@ -47,6 +47,9 @@ type Options struct {
 	// CertPassword opens a CertFile ending .pfx or .p12 (its key is inside: KeyFile may be empty;
 	// CAFile empty takes the roots in the PFX).
 	CertPassword string
+	// Identity, when set, is served as it is instead of loading one (serve --cert-store: the
+	// Windows machine store's certificate, whose key stays in the store).
+	Identity *certs.Identity
 
 	// Journal receives events; when nil, JournalPath is opened (and closed by Close).
 	Journal     journal.Recorder
@@ -155,6 +158,9 @@ func Start(o Options) (*Instance, error) {
 // Identity loads the site's own certificate, or the member's generated one (generating what is
 // missing and saying where).
 func Identity(o Options) (*certs.Identity, error) {
+	if o.Identity != nil {
+		return o.Identity, nil
+	}
 	if certs.IsPFX(o.CertFile) {
 		return certs.LoadIdentityPassword(o.CertFile, o.KeyFile, o.CAFile, o.CertPassword)
 	}

@@ -16,7 +16,10 @@ GO=${GO:-go}
 #                     compile for Windows (serve_errors_test.go: syscall.Credential)
 #   admin, report     drive Chromium, openssl and curl (Linux binaries) for their traffic
 #   lab, mtlstest, quicprobe, bench   netns, real Linux peers, benchmarks
-WINE_TEST_PKGS=${WINE_TEST_PKGS:-"internal/testdir scenarios topology journal certs listeners server probe hostfw"}
+#   internal/winstore runs here: its crypt32 specs import a PFX into the prefix's LocalMachine\My
+#                     and find it by thumbprint; the key and chain (CertFindChainInStore, CNG) are
+#                     Windows-only and say so when skipped
+WINE_TEST_PKGS=${WINE_TEST_PKGS:-"internal/testdir scenarios topology journal certs listeners server probe hostfw internal/winstore"}
 
 # wine_filter PKG: the Ginkgo flags (one a line) that leave out, under Wine, the specs that need what Wine or
 # this Linux host does not give a Windows program. Each is named, with the reason:
@@ -112,6 +115,11 @@ for f in ca.crt ca.key; do [ -s "certs/$f" ] || fail "certs init made no certs/$
 md certs export --dir certs --name dir01.contoso.local --out export --password test-only >certs-export.out 2>&1 \
   || { cat certs-export.out; fail "certs export"; }
 ls export | grep -qi '\.pfx$' || fail "certs export wrote no .pfx: $(ls export)"
+# The Windows lines of export: trust the CA, import the PFX (password asked for), and the
+# thumbprint the store will show, which must be the SHA-1 of the DER export wrote.
+tp=$(sha1sum export/dir01.contoso.local.der | cut -d' ' -f1 | tr a-f A-F)
+expect certs-export.out "Import-Certificate -FilePath '" 'Cert:\LocalMachine\Root' "Import-PfxCertificate -FilePath '" \
+  'Cert:\LocalMachine\My -Password (Read-Host -AsSecureString' "--cert-store My --thumbprint $tp"
 md certs inspect certs/dir01.contoso.local.crt --ca certs/ca.crt --role director >certs-inspect.out 2>&1 || { cat certs-inspect.out; fail "certs inspect"; }
 expect certs-inspect.out "dir01.contoso.local"
 
@@ -152,6 +160,18 @@ md serve --role director --bind 192.0.2.77 --port-offset 10000 --certs certs --j
 [ $na_rc = 2 ] || { cat na.out; fail "serve on a missing address exited $na_rc, want 2"; }
 expect na.out "cannot bind 192.0.2.77:" "WSAEADDRNOTAVAIL" "no interface has that address" "--bind"
 grep -m1 WSAEADDRNOTAVAIL na.out
+cd - >/dev/null
+
+step "serve --cert-store My under Wine: crypt32 opens LocalMachine\\My and an unknown thumbprint is refused"
+# The thumbprint as certlm.msc copies it: lower case, spaces, an invisible U+200E first. Wine 8 has
+# no CertFindChainInStore (the identities with a key), so only the not-found path runs here.
+# Wine turns the arguments into UTF-16 by the locale: under LC_ALL=C the mark arrives mangled.
+cd "$work"
+cs_rc=0
+LC_ALL=C.UTF-8 wine "$work/mockdirector.exe" serve --role director --bind $addr --port-offset 10000 --journal cs.jsonl --cert-store My \
+  --thumbprint "$(printf '\xe2\x80\x8e')00 11 22 33 44 55 66 77 88 99 aa bb cc dd ee ff 00 11 22 33" >cs.out 2>&1 || cs_rc=$?
+[ $cs_rc = 2 ] || { cat cs.out; fail "serve --cert-store with an unknown thumbprint exited $cs_rc, want 2"; }
+expect cs.out 'LocalMachine\My: no certificate with that thumbprint 00112233445566778899AABBCCDDEEFF00112233'
 cd - >/dev/null
 
 step "Windows-built tests under Wine: $WINE_TEST_PKGS"

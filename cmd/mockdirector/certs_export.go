@@ -9,11 +9,12 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mockdirector/mockdirector/certs"
+	"github.com/mockdirector/mockdirector/topology"
 )
 
 func init() {
 	var o certs.ExportOptions
-	var format, passwordFile string
+	var format, passwordFile, config string
 	exportCmd := &cobra.Command{
 		Use:   "export --dir DIR --name NAME --password-file F",
 		Short: "Export an identity as PFX/PKCS#12 (for Windows, an HLB, a reverse proxy), DER/CER and a CA bundle",
@@ -21,6 +22,11 @@ func init() {
   NAME.pfx        key + leaf + intermediates (+ root with --include-root), password-protected, 0600
   NAME.der/.cer   the leaf certificate, DER and PEM
   ca-bundle.crt   intermediates and root, PEM: what peers must trust
+and prints the PowerShell lines that trust the CA on a Windows host (LocalMachine\Root, and
+LocalMachine\CA for an intermediate), import the PFX into LocalMachine\My (the password is asked
+for, never on the command line), the thumbprint the certificate will have there, and the serve
+line that serves it from the store (--cert-store My --thumbprint; the member's role comes from
+--config).
 
 --pfx-format legacy (default) encrypts with PBE-SHA1-3DES and a SHA-1 MAC: the form Windows
 Server 2012 R2 and 2016 (Lync 2013, Skype for Business 2015) can import. modern uses AES-256 and
@@ -51,6 +57,10 @@ Examples:
 					return usageErr(fmt.Errorf("--password-file %s is empty", passwordFile))
 				}
 			}
+			topo, err := topology.Load(config)
+			if err != nil {
+				return usageErr(err)
+			}
 			written, err := certs.Export(o)
 			if err != nil {
 				return err
@@ -61,7 +71,7 @@ Examples:
 			if o.Password == "" {
 				fmt.Fprintln(cmd.OutOrStdout(), "no PFX written: pass --password or --password-file for one")
 			}
-			return nil
+			return printWindowsImport(cmd.OutOrStdout(), o, written, topo)
 		},
 	}
 	f := exportCmd.Flags()
@@ -73,6 +83,7 @@ Examples:
 	f.StringVar(&format, "pfx-format", string(certs.PFXLegacy), "legacy (3DES/SHA-1: Windows Server 2012 R2/2016) or modern (AES-256/SHA-256: Server 2019+)")
 	f.BoolVar(&o.IncludeRoot, "include-root", false, "put the root CA into the PFX too")
 	f.BoolVar(&o.Force, "force", false, "replace existing output files")
+	f.StringVar(&config, "config", "", "topology YAML, for the role of --name in the serve line it prints (default: built-in contoso)")
 	certsCmd.AddCommand(exportCmd)
 
 	var dir, name, certFile, keyFile, password string

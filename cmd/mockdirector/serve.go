@@ -74,7 +74,8 @@ the topology in a role the table allows there (the Edge toward a Director), as L
 certificate that chains to the CA.
 
 Certificates: without --cert/--key-file/--ca, serve uses --certs DIR and generates a private CA
-and the member's certificate there on first start (peers must trust DIR/ca.crt).
+and the member's certificate there on first start (peers must trust DIR/ca.crt). On Windows,
+--cert-store My --thumbprint X serves a certificate of LocalMachine\My with the key the store holds.
 
 Examples:
   sudo mockdirector serve --role director
@@ -162,9 +163,14 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 		adm.close()
 		return err
 	}
+	storeID, err := certStoreIdentity(f, cmd.Flags().Changed("cert-password") || cmd.Flags().Changed("cert-password-file"), topo, prof.Member.Name, out)
+	if err != nil {
+		adm.close()
+		return err
+	}
 	inst, err := server.Start(server.Options{
 		Scenario: scn, Topology: topo, PlanOptions: po, Profile: prof, WireProfile: f.profile,
-		CertDir: f.certDir, KeyType: kt, CertFile: f.cert, KeyFile: f.keyFile, CAFile: f.ca, CertPassword: serveCertPassword,
+		CertDir: f.certDir, KeyType: kt, CertFile: f.cert, KeyFile: f.keyFile, CAFile: f.ca, CertPassword: serveCertPassword, Identity: storeID,
 		JournalPath: f.journal, Limits: f.limits, JournalOptions: journal.Options{MaxSize: int64(maxSize), Keep: f.journalKeep},
 		Log:       log,
 		Out:       out,
@@ -209,7 +215,7 @@ func printListeners(out io.Writer, inst *server.Instance) {
 			guards++
 			a += " (" + string(s.Transport()) + ")"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", s.Name, a, listenerProfile(s), tryHint(s, reachable(addrs[s.Name].String()), inst.CertDir, inst.CertFile != ""))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", s.Name, a, listenerProfile(s), tryHint(s, reachable(addrs[s.Name].String()), inst.CertDir, inst.CertFile != "" || inst.Identity != nil))
 	}
 	tw.Flush()
 	if guards > 0 || len(inst.Unguarded) > 0 {
