@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -112,7 +115,7 @@ func installService(cmd *cobra.Command, serve *cobra.Command, f serviceInstallFl
 	out := cmd.OutOrStdout()
 	exe := spec.Executable
 	fmt.Fprintf(out, "installed %s (%s), not started\n", spec.Name, service.Where(spec.Name))
-	fmt.Fprintf(out, "  runs:  %s %s\n", exe, strings.Join(spec.Args, " "))
+	fmt.Fprintf(out, "  runs:  %s\n", displayArgs(append([]string{exe}, spec.Args...)))
 	fmt.Fprintf(out, "  data:  %s (working directory)\n", spec.DataDir)
 	fmt.Fprintf(out, "  start: mockdirector service start --role %s --member %s\n", spec.Role, shortMember(spec.Member))
 	fmt.Fprintf(out, "  log:   %s\n", service.LogHint(spec.Name))
@@ -128,7 +131,8 @@ func serviceSpec(fs *pflag.FlagSet, dataDir, user string) (service.Spec, error) 
 	if !containsStr(scenarios.ServerRoles, role) {
 		return service.Spec{}, usageErr(fmt.Errorf("--role %q: a service stands in for %s", role, strings.Join(scenarios.ServerRoles, ", ")))
 	}
-	for name, fix := range serviceSecretFlags {
+	for _, name := range slices.Sorted(maps.Keys(serviceSecretFlags)) {
+		fix := serviceSecretFlags[name]
 		if fl := fs.Lookup(name); fl != nil && fl.Changed {
 			return service.Spec{}, usageErr(fmt.Errorf("--%s would be written into the service's command line, which every local user can read: use %s", name, fix))
 		}
@@ -136,7 +140,8 @@ func serviceSpec(fs *pflag.FlagSet, dataDir, user string) (service.Spec, error) 
 	if err := serviceEnvSecrets(fs); err != nil {
 		return service.Spec{}, err
 	}
-	for name, input := range servicePathFlags {
+	for _, name := range slices.Sorted(maps.Keys(servicePathFlags)) { // the same error first every time
+		input := servicePathFlags[name]
 		fl := fs.Lookup(name)
 		if fl == nil || !fl.Changed || fl.Value.String() == "" {
 			continue
@@ -242,4 +247,17 @@ func serveArgs(fs *pflag.FlagSet) []string {
 func shortMember(m string) string {
 	s, _, _ := strings.Cut(m, ".")
 	return s
+}
+
+// displayArgs is a command line for a person to read: an argument with a space or a quote in
+// double quotes.
+func displayArgs(args []string) string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		out[i] = a
+		if a == "" || strings.ContainsAny(a, " \t\"'") {
+			out[i] = strconv.Quote(a)
+		}
+	}
+	return strings.Join(out, " ")
 }
