@@ -3,8 +3,10 @@
 #
 # Needs wine (Debian 12: Wine 8.0), gcc-mingw-w64-x86-64 and Go; .ci/run installs them. Every
 # step checks exit codes and output: a step that cannot run fails, it never passes by default.
-# What Wine cannot show (Defender Firewall, the service manager, the certificate store, NTFS
-# ACLs as Windows enforces them) is not claimed here.
+# What Wine cannot show (Defender Firewall, the certificate store, NTFS ACLs as Windows
+# enforces them, an event log one can read back, the SCM's recovery actions) is not claimed here.
+# Wine's service control manager does run the service: install, start, stop and uninstall
+# through it are checked below.
 #
 # Environment: GO (default go), WINE_WORK (work dir, default a new temp dir, removed at exit),
 # WINE_TEST_PKGS (the packages whose Windows test binaries run under Wine).
@@ -16,7 +18,7 @@ GO=${GO:-go}
 #                     compile for Windows (serve_errors_test.go: syscall.Credential)
 #   admin, report     drive Chromium, openssl and curl (Linux binaries) for their traffic
 #   lab, mtlstest, quicprobe, bench   netns, real Linux peers, benchmarks
-WINE_TEST_PKGS=${WINE_TEST_PKGS:-"internal/testdir scenarios topology journal certs listeners server probe hostfw"}
+WINE_TEST_PKGS=${WINE_TEST_PKGS:-"internal/testdir internal/service scenarios topology journal certs listeners server probe hostfw"}
 
 # wine_filter PKG: the Ginkgo flags (one a line) that leave out, under Wine, the specs that need what Wine or
 # this Linux host does not give a Windows program. Each is named, with the reason:
@@ -151,6 +153,61 @@ md serve --role director --bind 192.0.2.77 --port-offset 10000 --certs certs --j
 [ $na_rc = 2 ] || { cat na.out; fail "serve on a missing address exited $na_rc, want 2"; }
 expect na.out "cannot bind 192.0.2.77:" "WSAEADDRNOTAVAIL" "no interface has that address" "--bind"
 grep -m1 WSAEADDRNOTAVAIL na.out
+cd - >/dev/null
+
+step "service under Wine's service control manager: install, start, probe, stop, uninstall"
+# Wine ends its services (services.exe and what it started) a few seconds after its last
+# ordinary process exits; a persistent wineserver keeps the service alive between commands.
+# The first process of the session starts services.exe, and every service inherits its
+# WINEDEBUG and stderr: Wine's event log is a stub (ReportEventW: "fixme: stub"), but its
+# trace channel shows each string the service sent to it, which is what is checked here.
+wineserver -k >/dev/null 2>&1 || true
+wineserver -p
+cd "$work"
+WINEDEBUG=-all,trace+eventlog md service status >svc-status0.out 2>eventlog.trace && fail "service status with none installed exited 0"
+expect svc-status0.out "no mockdirector service is installed"
+svc=mockdirector-director-dir01
+saddr=127.0.73.2
+md service install --role director --bind $saddr --port-offset 10000 --no-guards >svc-install.out 2>&1 \
+  || { cat svc-install.out; fail "service install"; }
+expect svc-install.out "installed $svc" 'C:\ProgramData\mockdirector\certs' 'mockdirector-director-dir01.jsonl' "Get-WinEvent"
+wine reg query "HKLM\\SYSTEM\\CurrentControlSet\\Services\\$svc" >svc-reg.out 2>&1 || { cat svc-reg.out; fail "no registry key for $svc"; }
+expect svc-reg.out "service run --role=director --member=dir01.contoso.local --bind=$saddr" "LocalSystem"
+wine reg query "HKLM\\SYSTEM\\CurrentControlSet\\Services\\EventLog\\Application\\$svc" >svc-evreg.out 2>&1 \
+  || { cat svc-evreg.out; fail "no event log source for $svc"; }
+again_rc=0
+md service install --role director --bind $saddr --port-offset 10000 >svc-again.out 2>&1 || again_rc=$?
+[ $again_rc = 2 ] || { cat svc-again.out; fail "a second install exited $again_rc, want 2"; }
+expect svc-again.out "is already installed" "--force"
+md service start --role director >svc-start.out 2>&1 || { cat svc-start.out; fail "service start"; }
+up=0
+for _ in $(seq 1 60); do
+  if (exec 3<>/dev/tcp/$saddr/15061) 2>/dev/null; then up=1; break; fi
+  sleep 0.5
+done
+[ $up = 1 ] || { cat svc-start.out; fail "the service did not listen on $saddr:15061"; }
+md service status --role director >svc-status1.out 2>&1 || { cat svc-status1.out; fail "service status of a running service"; }
+grep -qE "^$svc +running" svc-status1.out || { cat svc-status1.out; fail "status does not say running"; }
+md probe --as edge-internal --as any --as internal-clients --target director=$saddr --source 127.0.0.1 \
+  --port-offset 10000 --certs 'C:\ProgramData\mockdirector\certs' --skip-deny --only '>director' >svc-probe.out 2>&1 \
+  || { cat svc-probe.out; fail "probe of the service"; }
+grep -qE '^[0-9]+ rows: [1-9][0-9]* pass, 0 fail' svc-probe.out || { cat svc-probe.out; fail "probe of the service: no pass line with 0 fail"; }
+tail -1 svc-probe.out
+md service stop --role director >svc-stop.out 2>&1 || { cat svc-stop.out; fail "service stop"; }
+md service status --role director >svc-status2.out 2>&1 && fail "service status of a stopped service exited 0"
+grep -qE "^$svc +stopped" svc-status2.out || { cat svc-status2.out; fail "status does not say stopped"; }
+(exec 3<>/dev/tcp/$saddr/15061) 2>/dev/null && fail "the stopped service still listens on $saddr:15061"
+sjournal="$WINEPREFIX/drive_c/ProgramData/mockdirector/$svc.jsonl"
+[ -s "$sjournal" ] || fail "the service journaled nothing in $sjournal"
+expect eventlog.trace 'ReportEventW L"ready;' 'ReportEventW L"mockdirector serving director member dir01.contoso.local'
+grep -qE "ReportEventW L\"stopped; journal C:.*$svc\.jsonl synced" eventlog.trace \
+  || fail "the service did not log a clean stop (journal synced) to the event log: $(grep -c ReportEventW eventlog.trace) ReportEventW calls in eventlog.trace"
+md service uninstall --role director >svc-uninstall.out 2>&1 || { cat svc-uninstall.out; fail "service uninstall"; }
+wine reg query "HKLM\\SYSTEM\\CurrentControlSet\\Services\\$svc" >/dev/null 2>&1 && fail "$svc is still registered after uninstall"
+md service status >svc-status3.out 2>&1 && fail "service status after uninstall exited 0"
+expect svc-status3.out "no mockdirector service is installed"
+echo "service: installed, started, probed ($(grep -cE '^\{' "$sjournal") journal lines), stopped cleanly (event log trace), uninstalled"
+wineserver -k >/dev/null 2>&1 || true
 cd - >/dev/null
 
 step "Windows-built tests under Wine: $WINE_TEST_PKGS"

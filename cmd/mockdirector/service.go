@@ -154,6 +154,10 @@ func uninstallService(out io.Writer, m *service.Manager) error {
 }
 
 func startService(out io.Writer, m *service.Manager) error {
+	if st, err := m.Status(); err == nil && st == service.StatusRunning {
+		fmt.Fprintf(out, "%s is already running; its log: %s\n", m.Name(), service.LogHint(m.Name()))
+		return nil // as systemctl start: the state asked for holds
+	}
 	if err := m.Start(); err != nil {
 		return fmt.Errorf("%w (its log: %s)", err, service.LogHint(m.Name()))
 	}
@@ -162,6 +166,10 @@ func startService(out io.Writer, m *service.Manager) error {
 }
 
 func stopService(out io.Writer, m *service.Manager) error {
+	if st, err := m.Status(); err == nil && st == service.StatusStopped {
+		fmt.Fprintf(out, "%s is not running\n", m.Name())
+		return nil // as systemctl stop
+	}
 	if err := m.Stop(); err != nil {
 		return err
 	}

@@ -66,7 +66,14 @@ func runService(cmd *cobra.Command, serve *cobra.Command) error {
 		return err
 	}
 	if onWindows {
-		if err := windowsServiceLog(m, prg, name, &out, &errw); err != nil {
+		// The SCM's dispatcher first; a console (a person, or make windows) falls through to
+		// kardianos' Run, which waits for Ctrl-C.
+		exitOnOwnEnd(prg, name)
+		ran, err := m.Dispatch(func() { eventLogOutput(m, &out, &errw) })
+		if ran {
+			if err != nil {
+				windowsServiceStopped(name, err)
+			}
 			return err
 		}
 	}
@@ -74,36 +81,38 @@ func runService(cmd *cobra.Command, serve *cobra.Command) error {
 	if err == nil {
 		err = prg.Err()
 	}
-	if err != nil && onWindows {
-		windowsServiceStopped(name, err)
-	}
 	return err
 }
 
-// windowsLog is the Windows service's event log while it runs (nil on Linux, where journald
-// takes serve's stdout and stderr as they are, and main prints the error that ends it).
+// windowsLog is the Windows service's event log while it runs (unset on Linux, where
+// journald takes serve's stdout and stderr as they are, and main prints the error that ends
+// it, and unset in a console).
 var windowsLog struct {
 	logger interface{ Error(...any) error }
 	flush  []*service.LineWriter
 }
 
-// windowsServiceLog sends serve's output to the event log when the SCM started the process (a
-// Windows service has no console: each line becomes an Application event log entry under the
-// service's name, information for its output, warning for its log lines, error for the reason
-// it stopped), and exits with serve's code when serve ends on its own: the SCM only hears of
-// a failed serve when the process ends, and then applies the recovery action (restart after
-// 30 s). On Linux kardianos' RunWait option returns instead and Run ends the same way.
-func windowsServiceLog(m *service.Manager, prg *service.Program, name string, out, errw *io.Writer) error {
-	logger, err := m.Logger() // the console when a person started it
+// eventLogOutput sends serve's output to the Application event log, under the service's
+// name: a Windows service has no console. Each line becomes one entry: information for its
+// output, warning for its log lines, error for the reason it stopped. When the event log
+// cannot be opened, the output is lost, as it would be without this; the SCM still records
+// the exit code.
+func eventLogOutput(m *service.Manager, out, errw *io.Writer) {
+	logger, err := m.SystemLogger()
 	if err != nil {
-		return fmt.Errorf("service event log: %w", err)
+		return
 	}
 	windowsLog.logger = logger
-	if !service.Interactive() {
-		o := service.NewLineWriter(func(l string) error { return logger.Info(l) })
-		e := service.NewLineWriter(func(l string) error { return logger.Warning(l) })
-		*out, *errw, windowsLog.flush = o, e, []*service.LineWriter{o, e}
-	}
+	o := service.NewLineWriter(func(l string) error { return logger.Info(l) })
+	e := service.NewLineWriter(func(l string) error { return logger.Warning(l) })
+	*out, *errw, windowsLog.flush = o, e, []*service.LineWriter{o, e}
+}
+
+// exitOnOwnEnd exits with serve's code when serve ends on its own (a port it cannot bind):
+// the SCM takes a process that ends without reporting "stopped" for a failure and applies
+// the recovery action (restart after 30 s); a service that reported its own stop would not be
+// restarted. On Linux kardianos' RunWait option returns instead and Run ends the same way.
+func exitOnOwnEnd(prg *service.Program, name string) {
 	go func() {
 		<-prg.Done()
 		if prg.Stopping() {
@@ -111,15 +120,17 @@ func windowsServiceLog(m *service.Manager, prg *service.Program, name string, ou
 		}
 		err := prg.Err()
 		if err == nil {
-			// serve returns nil only once its own signal handler stopped it (Ctrl-C when a
-			// person runs it): a clean stop.
+			// serve returns nil only once its own signal handler stopped it (Ctrl-C in a
+			// console): a clean stop.
 			windowsServiceStopped(name, nil)
 			os.Exit(0)
 		}
 		windowsServiceStopped(name, err)
+		if windowsLog.logger == nil {
+			fmt.Fprintln(os.Stderr, "mockdirector:", err)
+		}
 		os.Exit(exitCode(err))
 	}()
-	return nil
 }
 
 // windowsServiceStopped flushes serve's last lines and logs why the service stopped.
@@ -127,7 +138,7 @@ func windowsServiceStopped(name string, err error) {
 	for _, w := range windowsLog.flush {
 		w.Flush()
 	}
-	if err != nil && windowsLog.logger != nil && !service.Interactive() {
+	if err != nil && windowsLog.logger != nil {
 		windowsLog.logger.Error(fmt.Sprintf("%s stopped: %v", name, err))
 	}
 }

@@ -74,6 +74,7 @@ var ErrNotInstalled = errors.New("not installed")
 // Manager controls one service.
 type Manager struct {
 	spec Spec
+	prg  kservice.Interface
 	svc  kservice.Service
 }
 
@@ -95,7 +96,7 @@ func NewManager(spec Spec, prg kservice.Interface) (*Manager, error) {
 	if err != nil {
 		return nil, fmt.Errorf("service %s: %w", spec.Name, err)
 	}
-	return &Manager{spec: spec, svc: s}, nil
+	return &Manager{spec: spec, prg: prg, svc: s}, nil
 }
 
 // idle is the program of a Manager that only installs or controls.
@@ -213,8 +214,9 @@ func (m *Manager) Status() (Status, error) {
 // source) when the service manager started the process, else the console.
 func (m *Manager) Logger() (kservice.Logger, error) { return m.svc.Logger(nil) }
 
-// Run runs the program under the service manager's protocol: on Windows the SCM's
-// start/stop requests, on Linux SIGTERM and SIGINT, until Stop.
+// Run runs the program under kardianos' Run: on Linux until SIGTERM or SIGINT (or the
+// Program's end, by the RunWait option); on Windows, where Dispatch serves the SCM, as a
+// console program until Ctrl-C.
 func (m *Manager) Run() error { return m.svc.Run() }
 
 // Interactive says whether the process was started by a person (or a test) rather than by

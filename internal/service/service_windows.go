@@ -80,13 +80,15 @@ func system() (kservice.System, error) {
 	return nil, errors.New("kardianos/service found no Windows service manager")
 }
 
-// options of the Windows service: automatic start, delayed until after boot's network
-// services; on a crash or an unexpected exit, restart after 30 s (the last action repeats, so
-// the restarts go on through the staging window), the failure count reset after a day.
+// options of the Windows service: automatic start; on a crash or an unexpected exit (serve
+// exits with its code when it cannot bind), restart after 30 s, the last action repeating so
+// the restarts go on through the staging window, the failure count reset after a day. Not
+// DelayedAutoStart: Wine's SCM refuses SERVICE_CONFIG_DELAYED_AUTO_START_INFO ("Invalid
+// level"), which would leave make windows unable to install at all, and a start before the
+// member's address is up is retried by the recovery action anyway.
 func options() kservice.KeyValue {
 	return kservice.KeyValue{
 		"StartType":              "automatic",
-		"DelayedAutoStart":       true,
 		"OnFailure":              "restart",
 		"OnFailureDelayDuration": "30s",
 		"OnFailureResetPeriod":   86400,
