@@ -166,7 +166,7 @@ func startService(out io.Writer, m *service.Manager) error {
 }
 
 func stopService(out io.Writer, m *service.Manager) error {
-	if st, err := m.Status(); err == nil && st == service.StatusStopped {
+	if st, err := m.Status(); err == nil && (st == service.StatusStopped || st == service.StatusFailed) {
 		fmt.Fprintf(out, "%s is not running\n", m.Name())
 		return nil // as systemctl stop
 	}
@@ -271,9 +271,10 @@ func printServiceStatus(out io.Writer, f serviceCtlFlags) error {
 		st, err := m.Status()
 		if err != nil {
 			problems = append(problems, err.Error())
-			if st == "" {
-				st = "unknown"
-			}
+			st = "unknown"
+		}
+		if st == service.StatusFailed {
+			problems = append(problems, fmt.Sprintf("%s failed: its last run ended in an error; why: %s; again: mockdirector service start --role ROLE --member MEMBER", n, service.LogHint(n)))
 		}
 		allRun = allRun && st == service.StatusRunning
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", n, st, service.LogHint(n))

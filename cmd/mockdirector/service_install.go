@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/mockdirector/mockdirector/certs"
 	"github.com/mockdirector/mockdirector/internal/service"
 	"github.com/mockdirector/mockdirector/scenarios"
 	"github.com/mockdirector/mockdirector/topology"
@@ -95,7 +96,7 @@ func installService(cmd *cobra.Command, serve *cobra.Command, f serviceInstallFl
 		return err
 	}
 	st, err := m.Status()
-	if err != nil && st == "" {
+	if err != nil {
 		return err
 	}
 	if st != service.StatusNotInstalled {
@@ -119,6 +120,9 @@ func installService(cmd *cobra.Command, serve *cobra.Command, f serviceInstallFl
 	fmt.Fprintf(out, "  data:  %s (working directory)\n", spec.DataDir)
 	fmt.Fprintf(out, "  start: mockdirector service start --role %s --member %s\n", spec.Role, shortMember(spec.Member))
 	fmt.Fprintf(out, "  log:   %s\n", service.LogHint(spec.Name))
+	if fl := cmd.Flags().Lookup("cert"); fl == nil || !fl.Changed {
+		fmt.Fprintf(out, "  trust: %s (peers; made on the first start unless it is there)\n", filepath.Join(cmd.Flags().Lookup("certs").Value.String(), certs.CACertFile))
+	}
 	return nil
 }
 

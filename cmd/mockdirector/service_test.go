@@ -126,6 +126,10 @@ func serviceSteps(dir string, steps [][]string) {
 	var sh strings.Builder
 	sh.WriteString("set -u\nmount -t tmpfs tmpfs /etc/systemd/system && mount -t tmpfs tmpfs /run/systemd && mkdir /run/systemd/system && mount -t tmpfs tmpfs /var/lib || exit 99\n")
 	for _, st := range steps {
+		if strings.HasPrefix(st[0], "!") { // a shell line between the commands
+			sh.WriteString(st[1] + "\n")
+			continue
+		}
 		sh.WriteString(shQuote(binPath))
 		for _, a := range st[1:] {
 			sh.WriteString(" " + shQuote(a))
@@ -175,6 +179,9 @@ var _ = Describe("mockdirector service as a systemd unit", Ordered, Label("servi
 			{"ambiguous", "service", "start", "--role", "director"},
 			{"start", "service", "start", "--role", "director", "--member", "dir01"},
 			{"status-running", "service", "status"},
+			{"!fail-dir02", `echo failed >"$FAKE_SYSTEMCTL/state-mockdirector-director-dir02.service"`},
+			{"status-failed", "service", "status", "--role", "director", "--member", "dir02"},
+			{"stop-failed", "service", "stop", "--role", "director", "--member", "dir02"},
 			{"force", "service", "install", "--role", "director", "--member", "dir01.contoso.local", "--force"},
 			{"status-after-force", "service", "status", "--role", "director", "--member", "dir01"},
 			{"uninstall", "service", "uninstall", "--role", "director", "--member", "dir01"},
@@ -189,6 +196,7 @@ var _ = Describe("mockdirector service as a systemd unit", Ordered, Label("servi
 		Expect(rc).To(Equal(0), out)
 		Expect(out).To(ContainSubstring("installed mockdirector-director-dir01 (/etc/systemd/system/mockdirector-director-dir01.service), not started"))
 		Expect(out).To(ContainSubstring("journalctl -u mockdirector-director-dir01 -f"))
+		Expect(out).To(ContainSubstring("trust: /var/lib/mockdirector/certs/ca.crt"))
 		unit, err := os.ReadFile(filepath.Join(dir, "install.units", "mockdirector-director-dir01.service"))
 		Expect(err).NotTo(HaveOccurred(), "install: %s", out)
 		u := string(unit)
@@ -257,6 +265,13 @@ var _ = Describe("mockdirector service as a systemd unit", Ordered, Label("servi
 		Expect(rc).To(Equal(1), out)
 		Expect(out).To(MatchRegexp(`mockdirector-director-dir01\s+running\s+journalctl -u mockdirector-director-dir01 -f`))
 		Expect(out).To(MatchRegexp(`mockdirector-director-dir02\s+stopped`))
+		out, rc = step(dir, "status-failed")
+		Expect(rc).To(Equal(1), out)
+		Expect(out).To(MatchRegexp(`mockdirector-director-dir02\s+failed`))
+		Expect(out).To(ContainSubstring("note: mockdirector-director-dir02 failed: its last run ended in an error; why: journalctl -u mockdirector-director-dir02 -f"))
+		out, rc = step(dir, "stop-failed")
+		Expect(rc).To(Equal(0), out)
+		Expect(out).To(ContainSubstring("mockdirector-director-dir02 is not running"))
 		out, rc = step(dir, "force")
 		Expect(rc).To(Equal(0), out)
 		out, rc = step(dir, "status-after-force")
@@ -267,7 +282,7 @@ var _ = Describe("mockdirector service as a systemd unit", Ordered, Label("servi
 		Expect(out).To(ContainSubstring("no mockdirector service is installed"))
 	})
 
-	It("uninstalls (stopping first) and leaves the data; a second uninstall says nothing is installed", func() {
+	It("uninstalls (stopping first; a failed unit too) and leaves the data; a second uninstall says nothing is installed", func() {
 		out, rc := step(dir, "uninstall")
 		Expect(rc).To(Equal(0), out)
 		Expect(out).To(ContainSubstring("uninstalled mockdirector-director-dir01"))

@@ -63,8 +63,11 @@ type Status string
 
 // The states Status reports.
 const (
-	StatusRunning      Status = "running"
-	StatusStopped      Status = "stopped"
+	StatusRunning Status = "running"
+	StatusStopped Status = "stopped"
+	// StatusFailed is systemd's "failed": not running, its last run ended in an error and
+	// systemd is not restarting it (start starts it again; journalctl -u NAME says why).
+	StatusFailed       Status = "failed"
 	StatusNotInstalled Status = "not installed"
 )
 
@@ -148,8 +151,8 @@ func (m *Manager) Uninstall() error {
 		return fmt.Errorf("uninstall %s: %w", m.spec.Name, ErrNotInstalled)
 	}
 	if st == StatusRunning {
-		if err := m.Stop(); err != nil {
-			return err
+		if err := m.svc.Stop(); err != nil {
+			return fmt.Errorf("stop %s before uninstalling: %w", m.spec.Name, err)
 		}
 	}
 	if err := m.svc.Uninstall(); err != nil {
@@ -191,15 +194,14 @@ func (m *Manager) needInstalled(op string) error {
 	return nil
 }
 
-// Status is running, stopped or not installed. A unit systemd holds as failed (serve exited
-// with an error and is not being restarted) is reported as stopped, with the failure.
+// Status is running, stopped, failed (systemd) or not installed.
 func (m *Manager) Status() (Status, error) {
 	st, err := m.svc.Status()
 	switch {
 	case errors.Is(err, kservice.ErrNotInstalled):
 		return StatusNotInstalled, nil
-	case err != nil && strings.Contains(err.Error(), "failed state"):
-		return StatusStopped, fmt.Errorf("%s: the last run failed (%w)", m.spec.Name, err)
+	case err != nil && strings.Contains(err.Error(), "failed state"): // kardianos' words for systemd's "failed"
+		return StatusFailed, nil
 	case err != nil:
 		return "", fmt.Errorf("status of %s: %w", m.spec.Name, err)
 	case st == kservice.StatusRunning:
