@@ -126,8 +126,9 @@ func serviceSteps(dir string, steps [][]string) {
 	var sh strings.Builder
 	sh.WriteString("set -u\nmount -t tmpfs tmpfs /etc/systemd/system && mount -t tmpfs tmpfs /run/systemd && mkdir /run/systemd/system && mount -t tmpfs tmpfs /var/lib || exit 99\n")
 	for _, st := range steps {
-		if strings.HasPrefix(st[0], "!") { // a shell line between the commands
+		if name, ok := strings.CutPrefix(st[0], "!"); ok { // a shell line between the commands
 			sh.WriteString(st[1] + "\n")
+			sh.WriteString("cp -r /etc/systemd/system " + shQuote(filepath.Join(dir, name+".units")) + "\n")
 			continue
 		}
 		sh.WriteString(shQuote(binPath))
@@ -172,7 +173,19 @@ var _ = Describe("mockdirector service as a systemd unit", Ordered, Label("servi
 		Expect(err).NotTo(HaveOccurred())
 		Expect(os.WriteFile(filepath.Join(dir, "site.yaml"), site, 0o644)).To(Succeed())
 		odd := filepath.Join(dir, "x y", `50%$HOME\j.jsonl`) // a space, a specifier, a variable, a backslash
+		// A copy of the binary that an unprivileged user may run.
+		pub, err := os.MkdirTemp("", "md-service-pub-")
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(os.RemoveAll, pub)
+		Expect(os.Chmod(pub, 0o755)).To(Succeed())
+		bin, err := os.ReadFile(binPath)
+		Expect(err).NotTo(HaveOccurred())
+		pubBin := filepath.Join(pub, "mockdirector")
+		Expect(os.WriteFile(pubBin, bin, 0o755)).To(Succeed())
+		nonRoot := "cd / && setpriv --reuid=65534 --regid=65534 --clear-groups " + shQuote(pubBin) + " service install --role director >" +
+			shQuote(filepath.Join(dir, "nonroot.out")) + " 2>&1; echo $? >" + shQuote(filepath.Join(dir, "nonroot.rc")) + "; cd " + shQuote(dir)
 		serviceSteps(dir, [][]string{
+			{"!nonroot", nonRoot},
 			{"install", "service", "install", "--role", "director", "--config", "site.yaml", "--bind", "127.0.86.1", "--port-offset", "14000", "--journal", odd, "--no-guards", "--user", "mdsvc", "-v"},
 			{"again", "service", "install", "--role", "director", "--config", "site.yaml"},
 			{"second", "service", "install", "--role", "director", "--member", "dir02", "--bind", "127.0.86.2"},
@@ -237,6 +250,15 @@ var _ = Describe("mockdirector service as a systemd unit", Ordered, Label("servi
 		Expect(strings.TrimSpace(string(good))).To(BeEmpty())
 		warned, _ := exec.Command("systemd-analyze", "verify", filepath.Join(v, "mockdirector-bad.service")).CombinedOutput()
 		Expect(string(warned)).To(ContainSubstring("Ignoring unknown escape sequences"))
+	})
+
+	It("tells a user who is not root to use sudo, after checking the flags and before touching anything", func() {
+		out, rc := step(dir, "nonroot")
+		Expect(rc).To(Equal(2), out)
+		Expect(out).To(ContainSubstring("service install needs root: run it with sudo (sudo mockdirector service ...)"))
+		units, err := os.ReadDir(filepath.Join(dir, "nonroot.units"))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(units).To(BeEmpty(), "a refused install wrote a unit")
 	})
 
 	It("made the systemctl calls kardianos makes, and refused to install over a unit without --force", func() {

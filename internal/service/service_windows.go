@@ -28,7 +28,7 @@ func DataDir() string {
 
 // Where says where the service's definition lives, for messages.
 func Where(name string) string {
-	return `HKLM\SYSTEM\CurrentControlSet\Services\` + name + ` (services.msc; sc.exe qc ` + name + `)`
+	return `HKLM\SYSTEM\CurrentControlSet\Services\` + name
 }
 
 // LogHint is the command that shows a service's log.
