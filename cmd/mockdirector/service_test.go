@@ -200,6 +200,7 @@ var _ = Describe("mockdirector service as a systemd unit", Ordered, Label("servi
 			{"uninstall", "service", "uninstall", "--role", "director", "--member", "dir01"},
 			{"uninstall-second", "service", "uninstall", "--role", "director", "--member", "dir02"},
 			{"status-none", "service", "status"},
+			{"status-missing", "service", "status", "--role", "director", "--member", "dir09"},
 			{"uninstall-none", "service", "uninstall", "--role", "director"},
 		})
 	})
@@ -302,6 +303,9 @@ var _ = Describe("mockdirector service as a systemd unit", Ordered, Label("servi
 		out, rc = step(dir, "status-none")
 		Expect(rc).To(Equal(1), out)
 		Expect(out).To(ContainSubstring("no mockdirector service is installed"))
+		out, rc = step(dir, "status-missing")
+		Expect(rc).To(Equal(1), out)
+		Expect(out).To(MatchRegexp(`mockdirector-director-dir09\s+not installed`))
 	})
 
 	It("uninstalls (stopping first; a failed unit too) and leaves the data; a second uninstall says nothing is installed", func() {
