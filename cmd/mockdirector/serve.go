@@ -147,13 +147,16 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 		level = slog.LevelDebug
 	}
 	out := cmd.OutOrStdout()
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
 	// No guards on the PKI host: the table denies nothing toward it (the complement leaves it
 	// out: a CA's web server serves more than the CDP and AIA paths).
 	po := roleprofile.PlanOptions{Role: f.role, Member: f.member, Bind: f.bind, PortOffset: f.portOffset, Guards: !f.noGuards && f.role != scenarios.RolePKI}
 	prof, err := roleprofile.New(scn, topo, po)
 	if err != nil {
 		return usageErr(err)
+	}
+	if serveCheckOnly(cmd.Context()) {
+		return nil // service install: the flags hold; nothing is bound or written
 	}
 	adm, err := startAdmin(f.adminFlags, f.role, prof.Member.Name, f.journal, scn, topo, log)
 	if err != nil {
