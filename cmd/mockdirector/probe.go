@@ -34,6 +34,7 @@ type probeFlags struct {
 	strict, guards, hlb                 bool
 	clientProfile                       string
 	holdBisect                          int
+	post                                postFlags
 }
 
 func init() {
@@ -140,6 +141,7 @@ Examples:
 	fl.BoolVar(&f.guards, "guards", false, "assert the destinations run mockdirector serve with its default guard listeners, so refused or filtered deny rows are the path's doing")
 	fl.BoolVar(&f.hlb, "hlb", false, "run the HLB checks (distribution, affinity-source, affinity-cookie) on every allowed row to a pool with a vip, instead of the rows' own checks")
 	fl.IntVar(&f.holdBisect, "hold-bisect", 0, "hold rows open N connections with staggered proofs and report the path's idle cut-off (N >= 2)")
+	addPostFlags(fl, &f.post)
 	rootCmd.AddCommand(cmd)
 }
 
@@ -214,9 +216,14 @@ func runProbe(cmd *cobra.Command, f probeFlags) error {
 	if err != nil {
 		return usageErr(err)
 	}
+	post, err := startPost(f.post, f, scn.Name, time.Now(), cmd.ErrOrStderr())
+	if err != nil {
+		return err
+	}
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	rep := runJobs(ctx, cmd, scn.Name, jobs, f.concurrency, f.timeout)
+	rep := runJobs(ctx, cmd, scn.Name, jobs, f.concurrency, f.timeout, post.Add)
+	finishPost(post, f.post.url, cmd.ErrOrStderr())
 	if err := writeReport(cmd.OutOrStdout(), out, f.format, f.output, rep, f.noColor); err != nil {
 		return err
 	}
@@ -231,7 +238,7 @@ func runProbe(cmd *cobra.Command, f probeFlags) error {
 
 // runJobs runs the plan, showing a progress line on a terminal stderr while results stream in
 // and, while hold checks keep connections idle, every second.
-func runJobs(ctx context.Context, cmd *cobra.Command, name string, jobs []probe.Job, concurrency int, timeout time.Duration) *probe.Report {
+func runJobs(ctx context.Context, cmd *cobra.Command, name string, jobs []probe.Job, concurrency int, timeout time.Duration, onResult ...func(probe.Result)) *probe.Report {
 	errOut := cmd.ErrOrStderr()
 	var hold time.Duration
 	for _, j := range jobs {
@@ -285,6 +292,9 @@ func runJobs(ctx context.Context, cmd *cobra.Command, name string, jobs []probe.
 		mu.Lock()
 		defer mu.Unlock()
 		done, last = n, r.ID
+		for _, f := range onResult {
+			f(r)
+		}
 		switch r.Verdict {
 		case wire.VerdictFail:
 			fails++
