@@ -205,7 +205,11 @@ func (s *Server) postProbe(w http.ResponseWriter, r *http.Request) {
 		if n := len(unknown) - len(shown); n > 0 {
 			more = fmt.Sprintf(" and %d more", n)
 		}
-		http.Error(w, fmt.Sprintf("admin: scenario %q of this mock (%s) has no row %q%s: probe with the same scenario file as the mock (nothing of this post was kept)", s.opts.Scenario.Name, s.opts.Scenario.File, strings.Join(shown, `", "`), more), http.StatusBadRequest)
+		what := "row"
+		if len(unknown) > 1 {
+			what = "rows"
+		}
+		http.Error(w, fmt.Sprintf("admin: scenario %q of this mock (%s) has no %s \"%s\"%s: probe with the same scenario file as the mock (nothing of this post was kept)", s.opts.Scenario.Name, s.opts.Scenario.File, what, strings.Join(shown, `", "`), more), http.StatusBadRequest)
 		return
 	}
 	peer := remote
@@ -216,7 +220,10 @@ func (s *Server) postProbe(w http.ResponseWriter, r *http.Request) {
 	ack := probeAck{Verdicts: map[string]int{}}
 	items := make([]Posted, 0, len(pf.Results))
 	for _, res := range pf.Results {
-		host := res.Source
+		host := res.Source // the address the prober sent from, with its port
+		if h, _, err := net.SplitHostPort(host); err == nil {
+			host = h
+		}
 		if host == "" {
 			host = peer
 		}

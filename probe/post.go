@@ -251,7 +251,7 @@ func (p *Poster) refused(status int, msg string) error {
 // explain names the cause of a post that got no answer.
 func (p *Poster) explain(err error) error {
 	e := &PostError{URL: p.o.URL, Reason: err.Error(), Err: err}
-	var host *x509.HostnameError
+	var host x509.HostnameError
 	var unknown x509.UnknownAuthorityError
 	var rec tls.RecordHeaderError
 	u, _ := url.Parse(p.o.URL)

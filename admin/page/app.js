@@ -209,7 +209,7 @@
       b.textContent = p.verdict;
       d.appendChild(b);
       d.append((p.observed ? " (" + p.observed + ")" : "") + (p.reason ? ": " + p.reason : ""));
-      const post = posts.find((x) => x.host === (p.source || x.host) && x.result.verdict === p.verdict && x.result.reason === p.reason);
+      const post = posts.find((x) => (x.result.source || "") === (p.source || "") && x.result.verdict === p.verdict && x.result.reason === p.reason);
       const who = document.createElement("div");
       who.className = "small";
       if (post) who.textContent = "from " + post.host + " (" + post.role + ")" + (post.prober ? " on " + post.prober : "") + ", posted " + when(post.received);
