@@ -184,6 +184,9 @@ func (a *serveAdmin) announce(out io.Writer) {
 	if a == nil {
 		return
 	}
+	if h := a.srv.History(); h.Loading {
+		fmt.Fprintf(out, "admin: %s from the journal in the background; the page says when it is done\n", h.Text())
+	}
 	switch {
 	case a.token == "":
 		fmt.Fprintf(out, "live matrix %s (API: /api/matrix /api/events /metrics /healthz)\n", a.srv.URL())
