@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -22,7 +23,10 @@ const (
 	MaxProbeBody = 8 << 20
 	// MaxProbeHosts is how many source hosts the admin holds results from; a post from one
 	// more is refused (507) rather than forgetting another host's evidence.
-	MaxProbeHosts = 256
+	MaxProbeHosts = 64
+	// MaxProbeResult is the largest one result may be as the admin holds it (a real one is
+	// 1-3 KiB): with the table's rows and MaxProbeHosts, what the admin holds stays bounded.
+	MaxProbeResult = 16 << 10
 )
 
 // ProbeHostHeader names the prober's machine (os.Hostname) in a post; informational, the
@@ -195,6 +199,10 @@ func (s *Server) postProbe(w http.ResponseWriter, r *http.Request) {
 	}
 	var unknown []string
 	for _, res := range pf.Results {
+		if b, _ := json.Marshal(res); len(b) > MaxProbeResult {
+			http.Error(w, fmt.Sprintf("admin: the result of %q is %d bytes, over %d KiB: is this the prober's JSON? (nothing of this post was kept)", res.ID, len(b), MaxProbeResult>>10), http.StatusRequestEntityTooLarge)
+			return
+		}
 		if !s.posted.known[res.ID] && !slices.Contains(unknown, res.ID) {
 			unknown = append(unknown, res.ID)
 		}
@@ -227,7 +235,11 @@ func (s *Server) postProbe(w http.ResponseWriter, r *http.Request) {
 		if host == "" {
 			host = peer
 		}
-		items = append(items, Posted{Result: res, Host: host, Role: res.From, PostedFrom: remote, Prober: r.Header.Get(ProbeHostHeader), Received: now})
+		prober := r.Header.Get(ProbeHostHeader)
+		if len(prober) > 255 {
+			prober = prober[:255]
+		}
+		items = append(items, Posted{Result: res, Host: host, Role: res.From, PostedFrom: remote, Prober: prober, Received: now})
 		if !slices.Contains(ack.Hosts, host) {
 			ack.Hosts = append(ack.Hosts, host)
 		}

@@ -240,6 +240,10 @@ var _ = Describe("POST /api/probe", func() {
 		Expect(status).To(Equal(http.StatusRequestEntityTooLarge))
 		Expect(body).To(ContainSubstring("post fewer results at a time"))
 
+		status, body = post(base, token, probeDoc(scn, report.ProbeResult{ID: rowRP8080, Verdict: "pass", Reason: strings.Repeat("r", admin.MaxProbeResult)}))
+		Expect(status).To(Equal(http.StatusRequestEntityTooLarge))
+		Expect(body).To(ContainSubstring(`the result of "` + rowRP8080 + `" is 16`))
+
 		req, _ := http.NewRequest("POST", base+"/api/probe", bytes.NewBufferString(probeDoc(scn, report.ProbeResult{ID: rowRP8080, Verdict: "pass"})))
 		req.Header.Set("Authorization", "Bearer "+token)
 		req.Header.Set("Content-Type", "text/yaml")

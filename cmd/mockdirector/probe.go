@@ -102,6 +102,12 @@ row of the table instead of the rows' own checks (internal 80/443: affinity-sour
 pool's persistence is cookie or none; HTTP(S) of a cookie pool: distribution and affinity-cookie;
 the rest: distribution).
 
+--post URL sends the results as they finish (every second) to a mock's admin API
+(serve --admin; POST /api/probe), whose live page then shows both sides of every row: the token
+from --post-token-file or $MOCKDIRECTOR_POST_TOKEN (never the URL), an https admin verified
+against --post-ca (default: --ca, else the --certs CA). A failed post is reported once on stderr
+with its reason and fix, and changes no verdict and no exit code.
+
 Exit codes: 0 no row failed (unproven rows count only with --strict), 1 some did, 2 bad scenario,
 flags or certificate files.
 
@@ -111,7 +117,8 @@ Examples:
   mockdirector probe --port-offset 10000 --only 5061 --timeout 2s
   mockdirector probe --only udp/ --as internal-clients          (the UDP/QUIC rows)
   mockdirector probe --scenario hold.yaml --hold 10s             (a lab's short hold)
-  mockdirector probe --hlb --as internal-clients --config site.yaml (the HLB in front of each VIP)`,
+  mockdirector probe --hlb --as internal-clients --config site.yaml (the HLB in front of each VIP)
+  mockdirector probe --as edge-internal --post https://203.0.113.211:9180/api/probe --post-token-file admin.token`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runProbe(cmd, f) },
 	}
