@@ -36,7 +36,7 @@ type PostOptions struct {
 	Started  time.Time
 	// Prober is this machine's name, sent as X-MockDirector-Probe-Host.
 	Prober string
-	// Interval between posts (DefaultPostInterval when zero); Timeout per post (10 s when zero).
+	// Interval between posts (DefaultPostInterval when zero); Timeout per post (5 s when zero).
 	Interval, Timeout time.Duration
 	// OnError is called once, with the first failed post.
 	OnError func(error)
@@ -105,7 +105,7 @@ func NewPoster(o PostOptions) (*Poster, error) {
 		o.Interval = DefaultPostInterval
 	}
 	if o.Timeout <= 0 {
-		o.Timeout = 10 * time.Second
+		o.Timeout = 5 * time.Second
 	}
 	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: o.RootCAs, MinVersion: tls.VersionTLS12},
 		Proxy: nil, TLSHandshakeTimeout: o.Timeout, ResponseHeaderTimeout: o.Timeout, MaxIdleConns: 1}
