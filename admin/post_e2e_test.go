@@ -242,7 +242,7 @@ var _ = Describe("probe --post to an HTTPS admin (serve --admin-tls, as a non-lo
 		By("plain HTTP to it is refused with the fix")
 		s = m.probeRun("--config", site, "--post", "http://"+m.adminAddr+"/api/probe", "--post-token-file", m.tokenFile())
 		Expect(s.ExitCode()).To(Equal(0))
-		Expect(string(s.Err.Contents())).To(ContainSubstring("the admin is HTTPS: post to https://"))
+		Expect(string(s.Err.Contents())).To(MatchRegexp(`(the admin is HTTPS|an HTTPS admin .* does that to plain HTTP): post to https://`))
 
 		By("a Director whose certificate does not name the address posted to")
 		m2 := startServe("--admin-tls")

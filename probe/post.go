@@ -273,6 +273,9 @@ func (p *Poster) explain(err error) error {
 	case errors.As(err, &rec):
 		e.Reason = "the admin does not speak TLS there"
 		e.Fix = "a loopback admin without --admin-tls is plain HTTP: post to http://"
+	case u.Scheme == "http" && (errors.Is(portableDialErr(err), syscall.ECONNRESET) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)):
+		e.Reason = "the admin closed the connection (" + err.Error() + ")"
+		e.Fix = "an HTTPS admin (serve --admin-tls, and every non-loopback admin) does that to plain HTTP: post to https://"
 	case errors.Is(portableDialErr(err), syscall.ECONNREFUSED):
 		e.Reason = "nothing listens at " + u.Host
 		e.Fix = "is serve running with --admin " + u.Host + "? a non-loopback admin also needs --admin-allow-remote and a token"
