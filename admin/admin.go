@@ -7,6 +7,7 @@ package admin
 import (
 	"context"
 	"crypto/subtle"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,6 +15,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mockdirector/mockdirector/journal"
@@ -48,9 +50,12 @@ type Options struct {
 	Member string
 	// Title names the instance on the page ("director dir01.contoso.local").
 	Title string
-	// Probe results shown beside the rows, if any.
+	// Probe results shown beside the rows, if any (one file's; POST /api/probe adds more).
 	Probe []report.ProbeResult
-	Log   *slog.Logger
+	// TLS, when set, serves the admin over HTTPS with it (serve: the member's certificate, for a
+	// non-loopback admin, where the bearer token crosses the network).
+	TLS *tls.Config
+	Log *slog.Logger
 }
 
 // Server is a bound admin listener. It is a journal.Recorder: give it every event (server
@@ -64,6 +69,10 @@ type Server struct {
 	srv     *http.Server
 	started time.Time
 	streams *streamTokens
+	posted  *posted
+	hist    *history
+	stop    chan struct{}
+	once    sync.Once
 }
 
 // CheckAddr refuses a non-loopback bind unless both allowRemote and a token are given: the
@@ -113,27 +122,22 @@ func Listen(o Options) (*Server, error) {
 		return nil, fmt.Errorf("admin: cannot bind %s: %w (pick another with --admin 127.0.0.1:PORT, or leave --admin out)", o.Addr, err)
 	}
 	s := &Server{opts: o, builder: report.NewBuilder(o.Scenario, o.Topology, report.Options{Roles: o.Roles, Member: o.Member}),
-		hub: newHub(), ln: ln, started: time.Now(), streams: newStreamTokens()}
+		hub: newHub(), ln: ln, started: time.Now(), streams: newStreamTokens(), posted: newPosted(o.Scenario),
+		hist: &history{}, stop: make(chan struct{})}
 	s.metrics = newMetrics(s.builder)
 	s.srv = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog: slog.NewLogLogger(o.Log.Handler(), slog.LevelDebug)}
 	return s, nil
 }
 
-// Seed adds events from before this process (the journal serve appends to) to the matrix and the
-// recent-events list, but not to the metrics: Prometheus counters count from process start.
-func (s *Server) Seed(events []journal.Event) {
-	for _, e := range events {
-		s.builder.Add(e)
-		s.hub.remember(e)
-	}
-}
-
-// Record takes one live event: matrix, metrics, then every event-stream subscriber.
+// Record takes one live event: metrics and every event-stream subscriber at once, the matrix
+// at once or, while the history loads (LoadHistory), after it.
 func (s *Server) Record(e journal.Event) error {
-	s.builder.Add(e)
 	s.metrics.observe(e)
 	s.hub.publish(e)
+	if !s.hist.queue(e) {
+		s.builder.Add(e)
+	}
 	return nil
 }
 
@@ -141,13 +145,34 @@ func (s *Server) Record(e journal.Event) error {
 func (s *Server) Addr() net.Addr { return s.ln.Addr() }
 
 // URL is the page's address.
-func (s *Server) URL() string { return "http://" + s.ln.Addr().String() + "/" }
+func (s *Server) URL() string {
+	scheme := "http://"
+	if s.opts.TLS != nil {
+		scheme = "https://"
+	}
+	return scheme + s.ln.Addr().String() + "/"
+}
 
-// Matrix is the matrix as it stands.
+// UseTLS serves the admin over HTTPS with cfg; call it before Serve.
+func (s *Server) UseTLS(cfg *tls.Config) { s.opts.TLS = cfg }
+
+// History is the state of the background load of the journal's earlier events.
+func (s *Server) History() History { return s.hist.snapshot() }
+
+// Matrix is the matrix as it stands, with the probe results of Options.Probe and those posted
+// to /api/probe beside the rows, joined as report --probe joins probe files (one per source
+// host). While the history loads it is not OK (part of the journal is not in it yet).
 func (s *Server) Matrix() *report.Result {
+	h := s.hist.snapshot() // before the result: a load that ends in between still counts as loading
 	res := s.builder.Result()
 	if len(s.opts.Probe) > 0 {
 		res.AttachProbe(s.opts.Probe)
+	}
+	for _, b := range s.posted.batches() {
+		res.AttachProbe(b)
+	}
+	if h.Loading {
+		res.OK = false
 	}
 	return res
 }
@@ -156,7 +181,11 @@ func (s *Server) Matrix() *report.Result {
 func (s *Server) Serve(ctx context.Context) error {
 	stop := context.AfterFunc(ctx, func() { s.Close() })
 	defer stop()
-	err := s.srv.Serve(s.ln)
+	ln := s.ln
+	if s.opts.TLS != nil {
+		ln = tls.NewListener(ln, s.opts.TLS)
+	}
+	err := s.srv.Serve(ln)
 	if errors.Is(err, http.ErrServerClosed) || errors.Is(err, net.ErrClosed) {
 		return nil
 	}
@@ -165,6 +194,7 @@ func (s *Server) Serve(ctx context.Context) error {
 
 // Close ends every event stream and closes the listener.
 func (s *Server) Close() error {
+	s.once.Do(func() { close(s.stop) })
 	s.hub.close()
 	err := s.srv.Close()
 	if errors.Is(err, net.ErrClosed) {
@@ -189,12 +219,9 @@ func (s *Server) authorize(next http.Handler) http.Handler {
 			}
 		}
 		if s.opts.Token != "" && !isPageFile(r.URL.Path) {
-			ok := false
-			if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") {
-				ok = subtle.ConstantTimeCompare([]byte(strings.TrimPrefix(h, "Bearer ")), []byte(s.opts.Token)) == 1
-			}
-			if !ok && r.URL.Path == "/api/events" {
-				ok = s.streams.valid(r.URL.Query().Get("stream_token"))
+			ok := bearerOK(r, s.opts.Token)
+			if !ok && r.URL.Path == "/api/events" && r.Method == http.MethodGet {
+				ok = s.streams.use(r.URL.Query().Get("stream_token"))
 			}
 			if !ok {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="mockdirector admin"`)
@@ -208,6 +235,12 @@ func (s *Server) authorize(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// bearerOK reports whether r carries "Authorization: Bearer TOKEN" with the admin's token.
+func bearerOK(r *http.Request, token string) bool {
+	h, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	return ok && token != "" && subtle.ConstantTimeCompare([]byte(h), []byte(token)) == 1
 }
 
 // isPageFile reports whether path is one of the page's static files, which hold no data.

@@ -355,7 +355,7 @@ var _ = Describe("admin listener safety", func() {
 		}
 	})
 
-	It("opens the event stream with a short-lived stream token, which only the bearer gets", func() {
+	It("opens the event stream with a short-lived, single-use stream token, which only the bearer gets", func() {
 		srv, _ := startAdmin(admin.Options{Token: "s3cret"})
 		base := "http://" + srv.Addr().String()
 		req, _ := http.NewRequest("POST", base+"/api/stream-token", nil)
@@ -382,6 +382,21 @@ var _ = Describe("admin listener safety", func() {
 		Expect(err).NotTo(HaveOccurred())
 		Expect(sresp.StatusCode).To(Equal(200))
 		Expect(sresp.Header.Get("Content-Type")).To(HavePrefix("text/event-stream"))
+		sresp.Body.Close()
+		By("it is single-use: the same token, within its TTL, opens no second stream")
+		resp, body := get(base+"/api/events?stream_token="+got.StreamToken, "")
+		Expect(resp.StatusCode).To(Equal(http.StatusUnauthorized), body)
+		By("a fresh one opens a stream again")
+		resp, err = http.DefaultClient.Do(req)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(json.NewDecoder(resp.Body).Decode(&got)).To(Succeed())
+		resp.Body.Close()
+		ctx2, cancel2 := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel2()
+		sreq, _ = http.NewRequestWithContext(ctx2, "GET", base+"/api/events?stream_token="+got.StreamToken, nil)
+		sresp, err = http.DefaultClient.Do(sreq)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(sresp.StatusCode).To(Equal(200))
 		sresp.Body.Close()
 		By("it opens nothing else")
 		resp, _ = get(base+"/api/matrix?stream_token="+got.StreamToken, "")

@@ -22,8 +22,11 @@ const (
 )
 
 type sseMsg struct {
-	id   uint64
-	data []byte
+	id uint64
+	// event is the SSE event name: "journal" (one journal.Event) or "probe" (a post to
+	// /api/probe: which rows, hosts and verdicts; the page fetches the matrix for the join).
+	event string
+	data  []byte
 }
 
 // hub fans journal events out to Server-Sent Events subscribers.
@@ -40,7 +43,7 @@ func newHub() *hub { return &hub{subs: map[chan sseMsg]struct{}{}} }
 func (h *hub) encode(e journal.Event) sseMsg {
 	b, _ := json.Marshal(e)
 	h.seq++
-	m := sseMsg{id: h.seq, data: b}
+	m := sseMsg{id: h.seq, event: "journal", data: b}
 	h.recent = append(h.recent, m)
 	if len(h.recent) > RecentEvents {
 		h.recent = h.recent[len(h.recent)-RecentEvents:]
@@ -48,16 +51,40 @@ func (h *hub) encode(e journal.Event) sseMsg {
 	return m
 }
 
-func (h *hub) remember(e journal.Event) {
+// prepend puts earlier events (the journal's history, loaded after live events may have
+// arrived) before the recent live ones, keeping the last RecentEvents.
+func (h *hub) prepend(events []journal.Event) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.encode(e)
+	live := h.recent
+	h.recent = nil
+	for _, e := range events {
+		h.encode(e)
+	}
+	h.recent = append(h.recent, live...)
+	if len(h.recent) > RecentEvents {
+		h.recent = h.recent[len(h.recent)-RecentEvents:]
+	}
 }
 
 func (h *hub) publish(e journal.Event) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	m := h.encode(e)
+	h.send(h.encode(e))
+}
+
+// publishProbe tells every subscriber that probe results were posted; it is not replayed (the
+// matrix a new subscriber fetches holds them).
+func (h *hub) publishProbe(ack probeAck) {
+	b, _ := json.Marshal(ack)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.seq++
+	h.send(sseMsg{id: h.seq, event: "probe", data: b})
+}
+
+// send hands m to every subscriber; h.mu is held.
+func (h *hub) send(m sseMsg) {
 	for c := range h.subs {
 		select {
 		case c <- m:
@@ -107,7 +134,8 @@ func (h *hub) close() {
 }
 
 // events streams journal events as Server-Sent Events ("event: journal", data one Event as
-// JSON). ?replay=N first sends up to N recent events.
+// JSON), and posts of probe results ("event: probe"). ?replay=N first sends up to N recent
+// journal events.
 func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	fl, ok := w.(http.Flusher)
 	if !ok {
@@ -149,6 +177,6 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 }
 
 func writeSSE(w http.ResponseWriter, m sseMsg) error {
-	_, err := fmt.Fprintf(w, "id: %d\nevent: journal\ndata: %s\n\n", m.id, m.data)
+	_, err := fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", m.id, m.event, m.data)
 	return err
 }

@@ -25,6 +25,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/events", s.events)
 	mux.HandleFunc("GET /api/info", s.info)
 	mux.HandleFunc("POST /api/stream-token", s.streamToken)
+	mux.HandleFunc("POST /api/probe", s.postProbe)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}))
 	page, _ := fs.Sub(pageFS, "page")
 	mux.Handle("GET /", http.FileServerFS(page))
@@ -36,11 +37,23 @@ func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
 }
 
 func (s *Server) info(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, map[string]any{"title": s.opts.Title, "scenario": s.opts.Scenario.Name, "topology": s.opts.Topology.File, "roles": s.opts.Roles})
+	h := s.hist.snapshot()
+	writeJSON(w, map[string]any{"title": s.opts.Title, "scenario": s.opts.Scenario.Name, "topology": s.opts.Topology.File, "roles": s.opts.Roles,
+		"loading": h.Loading, "history": h, "history_text": h.Text()})
+}
+
+// matrixView is /api/matrix: the report's Result (the same JSON as report --format json),
+// with the state of the history load and the posted probe results beside it.
+type matrixView struct {
+	*report.Result
+	History     History     `json:"history"`
+	HistoryText string      `json:"history_text,omitempty"`
+	Posted      *PostedView `json:"posted,omitempty"`
 }
 
 func (s *Server) matrix(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, s.Matrix())
+	h := s.hist.snapshot()
+	writeJSON(w, matrixView{Result: s.Matrix(), History: h, HistoryText: h.Text(), Posted: s.posted.view()})
 }
 
 // download renders the matrix in a report format as a file (?format=json|markdown|junit|table|html).

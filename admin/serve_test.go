@@ -78,6 +78,13 @@ var _ = Describe("serve --admin", func() {
 		Expect(err).NotTo(HaveOccurred())
 		Expect(st.Mode().Perm()).To(Equal(os.FileMode(0o700)), "the certificate directory")
 
+		By("the history loads in the background; the info endpoint says when it is done")
+		Eventually(func() bool {
+			_, body := get(base+"/api/info", token)
+			var info struct{ Loading bool }
+			Expect(json.Unmarshal([]byte(body), &info)).To(Succeed())
+			return info.Loading
+		}, 10*time.Second).Should(BeFalse())
 		_, body := get(base+"/api/matrix", token)
 		var res report.Result
 		Expect(json.Unmarshal([]byte(body), &res)).To(Succeed())

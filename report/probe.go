@@ -86,15 +86,22 @@ func LoadProbe(path string) (*ProbeFile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("probe results: %w", err)
 	}
+	return DecodeProbe(data, path)
+}
+
+// DecodeProbe decodes the prober's JSON results (probe --format json) read from name, a file
+// or, for the admin's POST /api/probe, where they were posted from; every result must have an
+// id, and each is marked as coming from name (ProbeResult.File).
+func DecodeProbe(data []byte, name string) (*ProbeFile, error) {
 	var pf ProbeFile
 	if err := json.Unmarshal(data, &pf); err != nil {
-		return nil, fmt.Errorf("probe results %s: not the prober's JSON (run probe with --format json): %w", path, err)
+		return nil, fmt.Errorf("probe results %s: not the prober's JSON (run probe with --format json): %w", name, err)
 	}
 	for i, r := range pf.Results {
 		if r.ID == "" {
-			return nil, fmt.Errorf("probe results %s: result %d has no id", path, i)
+			return nil, fmt.Errorf("probe results %s: result %d has no id", name, i)
 		}
-		pf.Results[i].File = path
+		pf.Results[i].File = name
 	}
 	return &pf, nil
 }

@@ -107,8 +107,18 @@
     fillSelect(filters.port, [...new Set(rows.map((r) => r.port))].sort((a, b) => a - b));
     const fRole = filters.role.value, fPort = filters.port.value, fState = filters.state.value;
     const keep = (r) => (!fRole || r.from === fRole || r.to === fRole) && (!fPort || String(r.port) === fPort);
-    for (const r of rows) if (!r.probe && probeById[r.id]) r.probe = probeById[r.id];
-    document.body.classList.toggle("has-probe", rows.some((r) => r.probe));
+    for (const r of rows) if (!r.probe && probeById[r.id]) { r.probe = probeById[r.id]; r.probe.local = true; }
+    document.body.classList.toggle("has-probe", rows.some((r) => r.probe) || (m.probe_only || []).length > 0);
+    const hist = $("history");
+    hist.textContent = m.history_text || "";
+    hist.className = "history" + (m.history && m.history.loading ? " loading" : m.history_text ? " bad" : "");
+    if (m.history && m.history.loading && !timer) timer = setTimeout(refresh, 1000); // the count goes on without events
+    if (s.probe_pass + s.probe_fail + s.probe_unproven + s.probe_skip > 0 || m.posted) {
+      const b = s.board || {};
+      v.textContent += " · both sides: " + (b.proven || 0) + " proven, " + (b.failing || 0) + " failing, " + (b.unproven || 0) + " unproven, " + (b.not_seen || 0) + " not seen";
+    }
+    const posted = (m.posted && m.posted.rows) || {};
+    if (m.posted) $("probe-status").textContent = m.posted.results + " posted results from " + m.posted.hosts.join(", ");
 
     const tb = $("matrix").tBodies[0];
     tb.replaceChildren();
@@ -127,7 +137,8 @@
         td((r.sources || []).join(", ") + (r.sources_more ? " (+" + r.sources_more + ")" : ""), "addr"),
         td((r.client_certs || []).join("; "), "cert"), td((r.members || []).join(", ")), td(when(r.last_seen)),
         td(failureText(r), r.state === "failing now" ? "now" : ""),
-        td(r.probe ? r.probe.verdict + (r.probe.observed ? " (" + r.probe.observed + ")" : "") : "", "probe"));
+        probeCell(r.probes && r.probes.length ? r.probes : r.probe ? [r.probe] : [], posted[r.id] || [], r.probe),
+        boardCell(r.board, r.probe));
       if (prevStates[r.id] !== undefined && prevStates[r.id] !== r.state + r.count) tr.classList.add("flash");
       prevStates[r.id] = r.state + r.count;
       tb.appendChild(tr);
@@ -135,10 +146,21 @@
     if (!tb.rows.length) {
       const tr = document.createElement("tr");
       const c = td("no row matches the filter", "empty");
-      c.colSpan = 12;
+      c.colSpan = 13;
       tr.appendChild(c);
       tb.appendChild(tr);
     }
+
+    // Probed rows the matrix does not hold (deny rows, other destinations), as the report lists them.
+    const pb = $("probe-only").tBodies[0];
+    pb.replaceChildren();
+    for (const p of m.probe_only || []) {
+      const tr = document.createElement("tr");
+      tr.dataset.row = p.id;
+      tr.append(td(p.id), probeCell([p], posted[p.id] || [], p));
+      pb.appendChild(tr);
+    }
+    $("probe-only-count").textContent = "(" + (m.probe_only || []).length + ")";
 
     const ub = $("unexpected").tBodies[0];
     ub.replaceChildren();
@@ -170,6 +192,39 @@
       ub.appendChild(tr);
     }
     renderMonitors(m.monitors || { seen: [] });
+  }
+
+  // The prober's side of a row: every result the report's join put there (one per source
+  // host), each with who sent it and when it was posted. The verdicts come from the matrix, so
+  // the page says what the report says.
+  function probeCell(results, posts, worst) {
+    const c = document.createElement("td");
+    c.className = "probe";
+    if (!results.length) { c.textContent = "–"; return c; }
+    c.dataset.verdict = worst ? worst.verdict : results[0].verdict;
+    for (const p of results) {
+      const d = document.createElement("div");
+      d.className = "p v-" + p.verdict;
+      const b = document.createElement("b");
+      b.textContent = p.verdict;
+      d.appendChild(b);
+      d.append((p.observed ? " (" + p.observed + ")" : "") + (p.reason ? ": " + p.reason : ""));
+      const post = posts.find((x) => (x.result.source || "") === (p.source || "") && x.result.verdict === p.verdict && x.result.reason === p.reason);
+      const who = document.createElement("div");
+      who.className = "small";
+      if (post) who.textContent = "from " + post.host + " (" + post.role + ")" + (post.prober ? " on " + post.prober : "") + ", posted " + when(post.received);
+      else if (p.local) who.textContent = "from the file loaded in this browser (not joined by the server)";
+      else who.textContent = (p.source ? "from " + p.source + " " : "") + (p.file ? "· " + p.file : "");
+      d.appendChild(who);
+      c.appendChild(d);
+    }
+    return c;
+  }
+  // Both sides together: the report's combined verdict (report.boardOf), never the page's own.
+  function boardCell(board, p) {
+    const c = td(p && p.local ? "–" : board, "probe board");
+    if (!(p && p.local)) c.dataset.board = board || "";
+    return c;
   }
 
   // The HLB's health monitors seen from the destination (report/monitors.go).
@@ -228,6 +283,16 @@
     while (ol.children.length > 100) ol.removeChild(ol.lastChild);
   }
 
+  function logProbe(a) {
+    const li = document.createElement("li");
+    li.className = "posted";
+    const v = Object.entries(a.verdicts || {}).map(([k, n]) => n + " " + k).join(", ");
+    li.textContent = when(new Date().toISOString()) + "  probe results posted from " + (a.hosts || []).join(", ") + ": " + v;
+    const ol = $("events");
+    ol.insertBefore(li, ol.firstChild);
+    while (ol.children.length > 100) ol.removeChild(ol.lastChild);
+  }
+
   fetch("api/info", { headers }).then((r) => r.json()).then((i) => { $("title").textContent = i.title || ""; }).catch(() => {});
 
   // The event stream: EventSource cannot send a header, so with a token the page first asks for
@@ -248,6 +313,8 @@
     es = new EventSource(url);
     es.addEventListener("open", () => { $("conn").className = "conn on"; $("conn").textContent = "live"; $("events").replaceChildren(); soon(); });
     es.addEventListener("journal", (m) => { try { logEvent(JSON.parse(m.data)); } catch (_) {} soon(); });
+    // Probe results posted to /api/probe: the matrix holds them joined to the rows.
+    es.addEventListener("probe", (m) => { try { logProbe(JSON.parse(m.data)); } catch (_) {} soon(); });
     es.addEventListener("error", () => {
       $("conn").className = "conn off"; $("conn").textContent = "reconnecting…";
       if (token) { es.close(); setTimeout(connect, 3000); } // a new stream token each time

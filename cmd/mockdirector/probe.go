@@ -34,6 +34,7 @@ type probeFlags struct {
 	strict, guards, hlb                 bool
 	clientProfile                       string
 	holdBisect                          int
+	post                                postFlags
 }
 
 func init() {
@@ -101,6 +102,12 @@ row of the table instead of the rows' own checks (internal 80/443: affinity-sour
 pool's persistence is cookie or none; HTTP(S) of a cookie pool: distribution and affinity-cookie;
 the rest: distribution).
 
+--post URL sends the results as they finish (every second) to a mock's admin API
+(serve --admin; POST /api/probe), whose live page then shows both sides of every row: the token
+from --post-token-file or $MOCKDIRECTOR_POST_TOKEN (never the URL), an https admin verified
+against --post-ca (default: --ca, else the --certs CA). A failed post is reported once on stderr
+with its reason and fix, and changes no verdict and no exit code.
+
 Exit codes: 0 no row failed (unproven rows count only with --strict), 1 some did, 2 bad scenario,
 flags or certificate files.
 
@@ -110,7 +117,8 @@ Examples:
   mockdirector probe --port-offset 10000 --only 5061 --timeout 2s
   mockdirector probe --only udp/ --as internal-clients          (the UDP/QUIC rows)
   mockdirector probe --scenario hold.yaml --hold 10s             (a lab's short hold)
-  mockdirector probe --hlb --as internal-clients --config site.yaml (the HLB in front of each VIP)`,
+  mockdirector probe --hlb --as internal-clients --config site.yaml (the HLB in front of each VIP)
+  mockdirector probe --as edge-internal --post https://203.0.113.211:9180/api/probe --post-token-file admin.token`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runProbe(cmd, f) },
 	}
@@ -140,6 +148,7 @@ Examples:
 	fl.BoolVar(&f.guards, "guards", false, "assert the destinations run mockdirector serve with its default guard listeners, so refused or filtered deny rows are the path's doing")
 	fl.BoolVar(&f.hlb, "hlb", false, "run the HLB checks (distribution, affinity-source, affinity-cookie) on every allowed row to a pool with a vip, instead of the rows' own checks")
 	fl.IntVar(&f.holdBisect, "hold-bisect", 0, "hold rows open N connections with staggered proofs and report the path's idle cut-off (N >= 2)")
+	addPostFlags(fl, &f.post)
 	rootCmd.AddCommand(cmd)
 }
 
@@ -214,9 +223,14 @@ func runProbe(cmd *cobra.Command, f probeFlags) error {
 	if err != nil {
 		return usageErr(err)
 	}
+	post, err := startPost(f.post, f, scn.Name, time.Now(), cmd.ErrOrStderr())
+	if err != nil {
+		return err
+	}
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	rep := runJobs(ctx, cmd, scn.Name, jobs, f.concurrency, f.timeout)
+	rep := runJobs(ctx, cmd, scn.Name, jobs, f.concurrency, f.timeout, post.Add)
+	finishPost(post, f.post.url, cmd.ErrOrStderr())
 	if err := writeReport(cmd.OutOrStdout(), out, f.format, f.output, rep, f.noColor); err != nil {
 		return err
 	}
@@ -231,7 +245,7 @@ func runProbe(cmd *cobra.Command, f probeFlags) error {
 
 // runJobs runs the plan, showing a progress line on a terminal stderr while results stream in
 // and, while hold checks keep connections idle, every second.
-func runJobs(ctx context.Context, cmd *cobra.Command, name string, jobs []probe.Job, concurrency int, timeout time.Duration) *probe.Report {
+func runJobs(ctx context.Context, cmd *cobra.Command, name string, jobs []probe.Job, concurrency int, timeout time.Duration, onResult ...func(probe.Result)) *probe.Report {
 	errOut := cmd.ErrOrStderr()
 	var hold time.Duration
 	for _, j := range jobs {
@@ -285,6 +299,9 @@ func runJobs(ctx context.Context, cmd *cobra.Command, name string, jobs []probe.
 		mu.Lock()
 		defer mu.Unlock()
 		done, last = n, r.ID
+		for _, f := range onResult {
+			f(r)
+		}
 		switch r.Verdict {
 		case wire.VerdictFail:
 			fails++

@@ -189,6 +189,11 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 		}
 		return err
 	}
+	if err := adm.useTLS(inst); err != nil {
+		inst.Close()
+		adm.close()
+		return err
+	}
 	printListeners(out, inst)
 	adm.announce(out)
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)

@@ -3,11 +3,11 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -18,6 +18,7 @@ import (
 	"github.com/mockdirector/mockdirector/admin"
 	"github.com/mockdirector/mockdirector/journal"
 	"github.com/mockdirector/mockdirector/scenarios"
+	"github.com/mockdirector/mockdirector/server"
 	"github.com/mockdirector/mockdirector/topology"
 )
 
@@ -27,6 +28,7 @@ type adminFlags struct {
 	adminRemote    bool
 	adminToken     string
 	adminTokenFile string
+	adminTLS       bool
 }
 
 // adminTokenEnv lets the token stay out of the process list.
@@ -41,6 +43,7 @@ func addAdminFlags(fl *pflag.FlagSet, f *adminFlags) {
 	fl.BoolVar(&f.adminRemote, "admin-allow-remote", false, "allow --admin on a non-loopback address (needs a token: --admin-token-file, $"+adminTokenEnv+" or --admin-token)")
 	fl.StringVar(&f.adminToken, "admin-token", "", "bearer token every admin request must carry (visible in ps: prefer --admin-token-file or $"+adminTokenEnv+")")
 	fl.StringVar(&f.adminTokenFile, "admin-token-file", "", "read the admin token from FILE (default: $"+adminTokenEnv+"; on loopback without either, serve makes one, 0600, next to the journal)")
+	fl.BoolVar(&f.adminTLS, "admin-tls", false, "serve the admin over HTTPS with the member's certificate (always on a non-loopback --admin: the token crosses the network)")
 }
 
 // adminToken is the token the flags, the file or the environment give, and where it came from
@@ -111,14 +114,16 @@ type serveAdmin struct {
 	// token came from tokenFrom; showToken: serve made it, and announce prints it (once).
 	token, tokenFrom string
 	showToken        bool
+	// tls: the admin is served over HTTPS with the member's certificate (useTLS).
+	tls bool
 }
 
 // startAdmin binds the admin listener before any table port, so a busy admin port stops serve
 // with a message instead of leaving it running without the page that was asked for.
 func startAdmin(f adminFlags, role, member, journalPath string, scn *scenarios.Scenario, topo *topology.Topology, log *slog.Logger) (*serveAdmin, error) {
 	if f.adminAddr == "" {
-		if f.adminRemote || f.adminToken != "" || f.adminTokenFile != "" {
-			return nil, usageErr(errors.New("--admin-allow-remote, --admin-token and --admin-token-file need --admin ADDR"))
+		if f.adminRemote || f.adminToken != "" || f.adminTokenFile != "" || f.adminTLS {
+			return nil, usageErr(errors.New("--admin-allow-remote, --admin-token, --admin-token-file and --admin-tls need --admin ADDR"))
 		}
 		return nil, nil
 	}
@@ -145,22 +150,27 @@ func startAdmin(f adminFlags, role, member, journalPath string, scn *scenarios.S
 		return nil, usageErr(fmt.Errorf("--admin: %w", err))
 	}
 	// The journal serve appends to already holds earlier runs (and its rotated files): the
-	// matrix starts from them, streamed event by event so memory does not grow with the journal.
+	// matrix starts from them, loaded in the background (a streaming fold, bounded memory)
+	// while the admin and the table's ports already answer.
 	if journalPath != "" {
-		st, err := journal.Scan([]string{journalPath}, func(e journal.Event) error {
-			srv.Seed([]journal.Event{e})
-			return nil
-		})
-		if st.BadCount > 0 {
-			log.Warn("admin: corrupt journal lines skipped", "count", st.BadCount, "first", st.Bad[0].String())
-		}
-		switch {
-		case err == nil:
-		case !errors.Is(err, fs.ErrNotExist):
-			log.Warn("admin: earlier journal not read; the matrix starts empty", "journal", journalPath, "err", err)
-		}
+		srv.LoadHistory([]string{journalPath})
 	}
-	return &serveAdmin{srv: srv, token: token, tokenFrom: from, showToken: show}, nil
+	return &serveAdmin{srv: srv, token: token, tokenFrom: from, showToken: show,
+		tls: f.adminTLS || admin.CheckAddr(f.adminAddr, false, "") != nil}, nil
+}
+
+// useTLS gives an HTTPS admin the member's certificate, once serve has it (after the table's
+// listeners bound: the admin's own port was bound first, before any of them).
+func (a *serveAdmin) useTLS(inst *server.Instance) error {
+	if a == nil || !a.tls {
+		return nil
+	}
+	id, err := server.Identity(inst.Options)
+	if err != nil {
+		return fmt.Errorf("--admin: the member's certificate for HTTPS: %w", err)
+	}
+	a.srv.UseTLS(&tls.Config{Certificates: []tls.Certificate{id.Cert}, MinVersion: tls.VersionTLS12})
+	return nil
 }
 
 func (a *serveAdmin) observers() []journal.Recorder {
@@ -173,6 +183,9 @@ func (a *serveAdmin) observers() []journal.Recorder {
 func (a *serveAdmin) announce(out io.Writer) {
 	if a == nil {
 		return
+	}
+	if h := a.srv.History(); h.Loading {
+		fmt.Fprintf(out, "admin: %s from the journal in the background; the page says when it is done\n", h.Text())
 	}
 	switch {
 	case a.token == "":
