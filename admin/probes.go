@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mockdirector/mockdirector/internal/wire"
 	"github.com/mockdirector/mockdirector/report"
 	"github.com/mockdirector/mockdirector/scenarios"
 )
@@ -28,10 +29,6 @@ const (
 	// 1-3 KiB): with the table's rows and MaxProbeHosts, what the admin holds stays bounded.
 	MaxProbeResult = 16 << 10
 )
-
-// ProbeHostHeader names the prober's machine (os.Hostname) in a post; informational, the
-// source host of a result is the address it was sent from (its "source"), else the poster's.
-const ProbeHostHeader = "X-MockDirector-Probe-Host"
 
 // Posted is one probe result as the admin holds it: the latest result of a row from one source
 // host, with who posted it and when.
@@ -235,7 +232,7 @@ func (s *Server) postProbe(w http.ResponseWriter, r *http.Request) {
 		if host == "" {
 			host = peer
 		}
-		prober := r.Header.Get(ProbeHostHeader)
+		prober := r.Header.Get(wire.HeaderProbeHost)
 		if len(prober) > 255 {
 			prober = prober[:255]
 		}

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/mockdirector/mockdirector/internal/wire"
 )
 
 // DefaultPostInterval is how often probe --post sends the results that finished since the
@@ -34,7 +36,7 @@ type PostOptions struct {
 	// Scenario and Started head every posted document, as in probe --format json.
 	Scenario string
 	Started  time.Time
-	// Prober is this machine's name, sent as X-MockDirector-Probe-Host.
+	// Prober is this machine's name, sent as wire.HeaderProbeHost.
 	Prober string
 	// Interval between posts (DefaultPostInterval when zero); Timeout per post (5 s when zero).
 	Interval, Timeout time.Duration
@@ -197,7 +199,7 @@ func (p *Poster) post(rep *Report) error {
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+p.o.Token)
 	if p.o.Prober != "" {
-		req.Header.Set("X-MockDirector-Probe-Host", p.o.Prober)
+		req.Header.Set(wire.HeaderProbeHost, p.o.Prober)
 	}
 	resp, err := p.client.Do(req)
 	if err != nil {

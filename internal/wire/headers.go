@@ -20,6 +20,10 @@ const (
 	HeaderGuard      = "X-MockDirector-Guard"
 )
 
+// HeaderProbeHost names the prober's machine (os.Hostname) on a probe --post to the admin
+// API; informational, the source address is what the admin keys results by.
+const HeaderProbeHost = "X-MockDirector-Probe-Host"
+
 // Canonical forms, so SetHeaders can fill the map directly on the hot path.
 var (
 	hdrRole       = textproto.CanonicalMIMEHeaderKey(HeaderRole)
