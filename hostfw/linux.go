@@ -249,7 +249,7 @@ func openNft(h *linuxHost, ports []Port, o *Opened) error {
 	o.Added = append(o.Added, fmt.Sprintf("nftables table inet %s: %d accept rules, the record of what is open", OwnTable, len(ports)))
 	for _, t := range done {
 		why := decideFirst(t.c, ports)
-		o.Added = append(o.Added, fmt.Sprintf("nftables chain %s (%s): %d accept rules at the top", t.c.name(), why, t.n))
+		o.Added = append(o.Added, fmt.Sprintf("nftables chain %s: %d accept rules at the top; without them: %s", t.c.name(), t.n, why))
 	}
 	o.undo = append(o.undo, func(context.Context) error {
 		return removeNft(c, func(r *nftables.Rule) bool { return comments[commentOf(r)] }, false)
