@@ -31,6 +31,8 @@ type Block struct {
 type Opened struct {
 	// Added says, one a line, what was added where.
 	Added []string
+	// Notes say what was not there to open (a kernel without nftables).
+	Notes []string
 	undo  []func(context.Context) error
 }
 

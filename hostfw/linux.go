@@ -172,11 +172,16 @@ func Open(ctx context.Context, ports []Port) (*Opened, error) {
 		}
 		return nil, err
 	}
-	if h.nft == nil {
-		return nil, fmt.Errorf("--host-firewall=open: %w", h.nftErr)
-	}
-	if err := openNft(h, ports, o); err != nil {
-		return fail(err)
+	switch {
+	case h.nft != nil:
+		if err := openNft(h, ports, o); err != nil {
+			return fail(err)
+		}
+	case errors.Is(h.nftErr, os.ErrPermission) || !(h.legacy4 || h.legacy6 || h.firewalld || h.ufw):
+		return nil, h.nftErr
+	default:
+		// A kernel without nf_tables: iptables-legacy (or a manager) is the host firewall.
+		o.Notes = append(o.Notes, "no nftables here: "+h.nftErr.Error())
 	}
 	for _, v6 := range []bool{false, true} {
 		if (!v6 && !h.legacy4) || (v6 && !h.legacy6) || h.ufw {

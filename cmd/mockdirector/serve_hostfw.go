@@ -8,7 +8,9 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -49,8 +51,9 @@ func addHostFirewallFlag(fl *pflag.FlagSet, m *hostFWMode) {
 
 // hostFirewall is what --host-firewall did on start; close undoes it.
 type hostFirewall struct {
-	opened *hostfw.Opened
-	out    io.Writer
+	opened     *hostfw.Opened
+	out        io.Writer
+	stopHangup func()
 }
 
 // startHostFirewall checks or opens the host firewall for every port inst bound. It runs after
@@ -62,7 +65,21 @@ func startHostFirewall(ctx context.Context, mode hostFWMode, inst *server.Instan
 	case hostFWOff:
 		return h, nil
 	case hostFWOpen:
+		// An interrupt while the rules go in (serve listens for signals only once it is ready)
+		// is held until they are in, then undoes them.
+		sig := make(chan os.Signal, 1)
+		signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 		o, err := hostfw.Open(ctx, ports)
+		signal.Stop(sig)
+		select {
+		case s := <-sig:
+			if err == nil {
+				h.opened = o
+				h.close()
+			}
+			return nil, fmt.Errorf("stopped by %v while opening the host firewall", s)
+		default:
+		}
 		if errors.Is(err, hostfw.ErrUnsupported) {
 			return nil, usageErr(fmt.Errorf("--host-firewall=open: %w (use --host-firewall=off and open the ports by hand)", err))
 		}
@@ -70,15 +87,19 @@ func startHostFirewall(ctx context.Context, mode hostFWMode, inst *server.Instan
 			return nil, fmt.Errorf("--host-firewall=open: %w (run as root, or from an elevated prompt on Windows; --host-firewall=check only warns)", err)
 		}
 		h.opened = o
+		h.stopHangup = stopOnHangup()
 		for _, a := range o.Added {
 			fmt.Fprintln(out, "host firewall: added", a)
+		}
+		for _, n := range o.Notes {
+			fmt.Fprintln(out, "note: host firewall:", n)
 		}
 		return h, nil
 	}
 	blocks, err := hostfw.Check(ctx, ports)
 	warnBlocks(out, blocks, len(ports))
 	if err != nil {
-		fmt.Fprintf(out, "note: host firewall not fully checked: %v\n", err)
+		fmt.Fprintf(out, "note: host firewall not fully checked: %v (as root it is; --host-firewall=off skips the check)\n", err)
 	}
 	return h, nil
 }
@@ -120,6 +141,9 @@ func rerun() string {
 func (h *hostFirewall) close() {
 	if h == nil || h.opened == nil {
 		return
+	}
+	if h.stopHangup != nil {
+		h.stopHangup()
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

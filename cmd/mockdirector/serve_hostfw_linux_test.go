@@ -172,6 +172,17 @@ var _ = Describe("serve --host-firewall in a network namespace", Ordered, Serial
 			dropped(4443)
 		})
 
+		It("removes every rule on SIGINT (Ctrl-C) and on SIGHUP (the terminal closed) too", func() {
+			for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGHUP} {
+				s := serve("--host-firewall=open")
+				answers(4443)
+				s.Signal(sig)
+				Eventually(s, 20*time.Second).Should(gexec.Exit(0), "after %v", sig)
+				Expect(s.Out).To(gbytes.Say("host firewall: removed the rules serve added"))
+				noMockdirector()
+			}
+		})
+
 		It("leaves its rules when killed with -9, and host-firewall clean removes them", func() {
 			s := serve("--host-firewall=open")
 			answers(4443)
