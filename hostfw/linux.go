@@ -30,9 +30,12 @@ type linuxHost struct {
 	ufw, ufwDeny     bool // ufw is active; and denies incoming by default
 }
 
+// nftOptions open the netlink connection (a test points it into a network namespace).
+var nftOptions []nftables.ConnOption
+
 func probeHost(ctx context.Context) *linuxHost {
 	h := &linuxHost{}
-	c, err := nftables.New()
+	c, err := nftables.New(nftOptions...)
 	if err == nil {
 		if _, err = c.ListTables(); err == nil {
 			h.nft = c
