@@ -1,14 +1,11 @@
 package hostfw
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"os/exec"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // Block is one host firewall that drops (or may drop) new connections to some bound ports.
@@ -53,21 +50,6 @@ func (o *Opened) Close(ctx context.Context) error {
 
 // ErrUnsupported is returned by Open where this package knows no host firewall to open.
 var ErrUnsupported = errors.New("hostfw: no host firewall this platform knows")
-
-// run (used by the Linux and Windows files) runs argv with a bounded time and returns its combined output; an error names the
-// command and what it said.
-func run(ctx context.Context, argv []string) (string, error) {
-	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-	defer cancel()
-	var out bytes.Buffer
-	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
-	cmd.Stdout, cmd.Stderr = &out, &out
-	err := cmd.Run()
-	if err != nil {
-		return out.String(), fmt.Errorf("%s: %w: %s", ShellLine(argv), err, strings.TrimSpace(out.String()))
-	}
-	return out.String(), nil
-}
 
 // NftCommand is the `nft` line that puts p's accept rule at the top of the chain "FAMILY TABLE
 // CHAIN" (as `nft list chains` names it), with p's comment.

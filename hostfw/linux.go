@@ -3,6 +3,7 @@
 package hostfw
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/google/nftables"
 	"github.com/google/nftables/userdata"
@@ -525,4 +527,24 @@ func Clean(ctx context.Context) ([]string, error) {
 		done = append(done, fmt.Sprintf("firewalld: removed %d runtime ports (%s)", n, rec))
 	}
 	return done, errors.Join(errs...)
+}
+
+// run runs argv with a bounded time and returns its combined output; an error names the
+// command and what it said.
+func run(ctx context.Context, argv []string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	var out bytes.Buffer
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	if err != nil {
+		return out.String(), fmt.Errorf("%s: %w: %s", ShellLine(argv), err, strings.TrimSpace(out.String()))
+	}
+	return out.String(), nil
+}
+
+// firewalldQuery asks whether the port is open already (then it is not mockdirector's to close).
+func firewalldQuery(p Port) []string {
+	return []string{"firewall-cmd", "--query-port=" + strconv.Itoa(p.Port) + "/" + p.l4()}
 }

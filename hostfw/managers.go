@@ -20,11 +20,6 @@ func FirewalldRemove(p Port) []string {
 	return []string{"firewall-cmd", "--remove-port=" + strconv.Itoa(p.Port) + "/" + p.l4()}
 }
 
-// firewalldQuery asks whether the port is open already (then it is not mockdirector's to close).
-func firewalldQuery(p Port) []string {
-	return []string{"firewall-cmd", "--query-port=" + strconv.Itoa(p.Port) + "/" + p.l4()}
-}
-
 // ufwSpec is p's rule for ufw: proto, the bound address, the port.
 func ufwSpec(p Port) []string {
 	to := "any"

@@ -21,6 +21,12 @@ func NetshDelete(p Port) []string {
 		"name=" + p.RuleName(), "dir=in", "protocol=" + p.proto(), "localport=" + strconv.Itoa(p.Port)}
 }
 
+// NetshShow is the argv that lists p's rule: serve checks that the rule it added is there (Wine's
+// netsh, for one, says Ok to everything and adds nothing).
+func NetshShow(p Port) []string {
+	return []string{"netsh", "advfirewall", "firewall", "show", "rule", "name=" + p.RuleName(), "dir=in"}
+}
+
 // PowerShellAdd is the NetSecurity cmdlet line that adds p's rule, in the group "mockdirector".
 func PowerShellAdd(p Port) string {
 	return fmt.Sprintf("New-NetFirewallRule -DisplayName %s -Group %s -Direction Inbound -Action Allow -Protocol %s -LocalPort %d -LocalAddress %s -Profile Any",
@@ -32,6 +38,12 @@ func PowerShellAdd(p Port) string {
 // adds shows its name as the display name.
 func PowerShellClean() string {
 	return "Get-NetFirewallRule -DisplayName " + psQuote(Prefix+"*") + " -ErrorAction SilentlyContinue | Remove-NetFirewallRule"
+}
+
+// PowerShellCleanCounted is PowerShellClean that says how many rules it removed ("removed N"),
+// so that a PowerShell that does nothing (Wine's) is not read as a clean host.
+func PowerShellCleanCounted() string {
+	return "$r = @(Get-NetFirewallRule -DisplayName " + psQuote(Prefix+"*") + " -ErrorAction SilentlyContinue); $r | Remove-NetFirewallRule; 'removed ' + $r.Count"
 }
 
 // PowerShellArgv runs one PowerShell line, without a profile or a prompt.

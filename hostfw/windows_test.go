@@ -19,9 +19,11 @@ var _ = Describe("Windows Firewall rules as text", func() {
 		Expect(hostfw.Argv(hostfw.NetshAdd(h3))).To(ContainSubstring(`name="mockdirector director https-443 udp" dir=in action=allow protocol=UDP localport=443 localip=any`))
 	})
 
-	It("deletes exactly the rule it added: name, direction, protocol and port", func() {
+	It("deletes exactly the rule it added: name, direction, protocol and port; and lists it to see it is there", func() {
 		Expect(hostfw.Argv(hostfw.NetshDelete(https))).To(Equal(
 			`netsh advfirewall firewall delete rule name="mockdirector director https-443" dir=in protocol=TCP localport=443`))
+		Expect(hostfw.Argv(hostfw.NetshShow(https))).To(Equal(
+			`netsh advfirewall firewall show rule name="mockdirector director https-443" dir=in`))
 	})
 
 	It("says the same with the NetSecurity cmdlets, grouped so one line cleans up after a crash", func() {
@@ -59,6 +61,7 @@ var _ = Describe("Windows Firewall rules as text", func() {
 		Expect(blocks[0].Certain).To(BeFalse(), "the allow rules are not read: an IIS rule may let 443 in")
 		Expect(blocks[0].Commands).To(Equal([]string{hostfw.Argv(hostfw.NetshAdd(https))}))
 		Expect(hostfw.Argv(hostfw.NetshShowProfile())).To(Equal("netsh advfirewall show currentprofile"))
+		Expect(hostfw.PowerShellCleanCounted()).To(Equal("$r = @(Get-NetFirewallRule -DisplayName 'mockdirector *' -ErrorAction SilentlyContinue); $r | Remove-NetFirewallRule; 'removed ' + $r.Count"))
 		Expect(hostfw.PowerShellArgv(hostfw.PowerShellClean())[:4]).To(Equal([]string{"powershell.exe", "-NoProfile", "-NonInteractive", "-Command"}))
 	})
 

@@ -99,7 +99,7 @@ func startHostFirewall(ctx context.Context, mode hostFWMode, inst *server.Instan
 	blocks, err := hostfw.Check(ctx, ports)
 	warnBlocks(out, blocks, len(ports))
 	if err != nil {
-		fmt.Fprintf(out, "note: host firewall not fully checked: %v (as root it is; --host-firewall=off skips the check)\n", err)
+		fmt.Fprintf(out, "note: host firewall not fully checked: %v (--host-firewall=off skips the check)\n", err)
 	}
 	return h, nil
 }
