@@ -79,11 +79,19 @@ func containsLine(s, w string) bool {
 	return false
 }
 
-// skip leaves alone the nftables tables a manager owns: firewalld's, and the iptables tables
-// whose chains ufw made (ufw-*). Where the manager runs, it is asked instead.
+// skip leaves alone the nftables tables a manager owns: firewalld's (its own table, or the
+// iptables tables its iptables backend fills), and the iptables tables whose chains ufw made
+// (ufw-*); iptables-legacy is left alone too where either runs. The manager is asked instead.
 func (h *linuxHost) skip(t *nftables.Table, chs []*nftables.Chain) bool {
 	if h.firewalld && t.Name == "firewalld" {
 		return true
+	}
+	if h.firewalld { // firewalld's iptables backend, through iptables-nft
+		for _, c := range chs {
+			if c.Name == "INPUT_ZONES" || c.Name == "INPUT_direct" {
+				return true
+			}
+		}
 	}
 	if h.ufw {
 		for _, c := range chs {
@@ -118,7 +126,7 @@ func Check(ctx context.Context, ports []Port) ([]Block, error) {
 		errs = append(errs, h.nftErr)
 	}
 	for _, v6 := range []bool{false, true} {
-		if (!v6 && !h.legacy4) || (v6 && !h.legacy6) || h.ufw {
+		if (!v6 && !h.legacy4) || (v6 && !h.legacy6) || h.ufw || h.firewalld {
 			continue
 		}
 		chains, err := legacyChains(ctx, v6)
@@ -136,8 +144,12 @@ func Check(ctx context.Context, ports []Port) ([]Block, error) {
 	}
 	if h.firewalld {
 		b := Block{Firewall: "firewalld (default zone)", Why: "the port is not open in the zone (a service of the zone may still open it)"}
+		open, err := firewalldPorts(ctx)
+		if err != nil {
+			errs = append(errs, err)
+		}
 		for _, p := range ports {
-			if out, _ := run(ctx, firewalldQuery(p)); strings.TrimSpace(out) != "yes" {
+			if !open[FirewalldPort(p)] {
 				b.Ports = append(b.Ports, p)
 				b.Commands = append(b.Commands, ShellLine(FirewalldAdd(p)))
 			}
@@ -189,7 +201,7 @@ func Open(ctx context.Context, ports []Port) (*Opened, error) {
 		o.Notes = append(o.Notes, "no nftables here: "+h.nftErr.Error())
 	}
 	for _, v6 := range []bool{false, true} {
-		if (!v6 && !h.legacy4) || (v6 && !h.legacy6) || h.ufw {
+		if (!v6 && !h.legacy4) || (v6 && !h.legacy6) || h.ufw || h.firewalld {
 			continue
 		}
 		if err := openLegacy(ctx, ports, v6, o); err != nil {
@@ -387,11 +399,16 @@ func openFirewalld(ctx context.Context, ports []Port, o *Opened) error {
 		}
 		return os.WriteFile(rec, []byte(strings.Join(added, "\n")+"\n"), 0o644)
 	}
+	open, err := firewalldPorts(ctx)
+	if err != nil {
+		return err
+	}
 	for _, p := range ports {
-		if out, _ := run(ctx, firewalldQuery(p)); strings.TrimSpace(out) == "yes" {
+		spec := FirewalldPort(p)
+		if open[spec] {
 			continue // open already: not mockdirector's to close
 		}
-		spec := strconv.Itoa(p.Port) + "/" + p.l4()
+		open[spec] = true // the UDP twin and a guard may share a port
 		added = append(added, spec)
 		if err := write(); err != nil {
 			return fmt.Errorf("firewalld: record the runtime ports in %s: %w", RecordDir, err)
@@ -544,7 +561,11 @@ func run(ctx context.Context, argv []string) (string, error) {
 	return out.String(), nil
 }
 
-// firewalldQuery asks whether the port is open already (then it is not mockdirector's to close).
-func firewalldQuery(p Port) []string {
-	return []string{"firewall-cmd", "--query-port=" + strconv.Itoa(p.Port) + "/" + p.l4()}
+// firewalldPorts is the runtime ports of firewalld's default zone ("443/tcp").
+func firewalldPorts(ctx context.Context) (map[string]bool, error) {
+	out, err := run(ctx, []string{"firewall-cmd", "--list-ports"})
+	if err != nil {
+		return map[string]bool{}, err
+	}
+	return FirewalldOpen(out), nil
 }

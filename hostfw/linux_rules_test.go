@@ -51,6 +51,9 @@ var _ = Describe("Linux host firewall rules as text", func() {
 	It("asks firewalld for runtime ports only, and ufw with the comment", func() {
 		Expect(hostfw.ShellLine(hostfw.FirewalldAdd(quic))).To(Equal("firewall-cmd --add-port=443/udp"))
 		Expect(hostfw.ShellLine(hostfw.FirewalldRemove(https))).To(Equal("firewall-cmd --remove-port=443/tcp"))
+		open := hostfw.FirewalldOpen("443/tcp 5061/tcp 3478/udp\n")
+		Expect(open[hostfw.FirewalldPort(https)]).To(BeTrue())
+		Expect(open[hostfw.FirewalldPort(quic)]).To(BeFalse(), "443/udp is not 443/tcp")
 		Expect(hostfw.ShellLine(hostfw.UfwAdd(https))).To(Equal(
 			"ufw allow proto tcp to 198.51.100.2 port 443 comment 'mockdirector director https-443 tcp/443 198.51.100.2'"))
 		Expect(hostfw.ShellLine(hostfw.UfwDelete(guard))).To(Equal("ufw --force delete allow proto tcp to any port 444"))

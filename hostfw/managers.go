@@ -12,12 +12,24 @@ import (
 // FirewalldAdd opens p in firewalld's default zone until firewalld reloads or mockdirector
 // removes it (a runtime port, never --permanent).
 func FirewalldAdd(p Port) []string {
-	return []string{"firewall-cmd", "--add-port=" + strconv.Itoa(p.Port) + "/" + p.l4()}
+	return []string{"firewall-cmd", "--add-port=" + FirewalldPort(p)}
 }
 
 // FirewalldRemove closes the runtime port FirewalldAdd opened.
 func FirewalldRemove(p Port) []string {
-	return []string{"firewall-cmd", "--remove-port=" + strconv.Itoa(p.Port) + "/" + p.l4()}
+	return []string{"firewall-cmd", "--remove-port=" + FirewalldPort(p)}
+}
+
+// FirewalldPort is p as firewalld names a port: "443/tcp".
+func FirewalldPort(p Port) string { return strconv.Itoa(p.Port) + "/" + p.l4() }
+
+// FirewalldOpen reads `firewall-cmd --list-ports` ("443/tcp 5061/tcp 3478/udp").
+func FirewalldOpen(out string) map[string]bool {
+	m := map[string]bool{}
+	for _, f := range strings.Fields(out) {
+		m[f] = true
+	}
+	return m
 }
 
 // ufwSpec is p's rule for ufw: proto, the bound address, the port.
