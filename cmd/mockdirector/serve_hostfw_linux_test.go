@@ -276,3 +276,42 @@ var _ = Describe("serve --host-firewall in a network namespace", Ordered, Serial
 		Expect(exec.Command("ip", "netns", "exec", srvNS, "sh", "-c", `nft -c 'insert rule inet mdhfcheck input tcp dport 443 acept'`).Run()).To(HaveOccurred())
 	})
 })
+
+var _ = Describe("serve --host-firewall without the rights to read or change it", func() {
+	It("checks and says it could not read nftables; with open it stops with exit 2 and leaves nothing bound (run as nobody)", func() {
+		if os.Geteuid() != 0 {
+			Skip("needs root to start the binary as another user")
+		}
+		home, err := os.MkdirTemp("", "mdhf-nobody-")
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(os.RemoveAll, home)
+		Expect(os.Chmod(home, 0o777)).To(Succeed())
+		bin := filepath.Join(home, "mockdirector")
+		data, err := os.ReadFile(binPath)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(os.WriteFile(bin, data, 0o755)).To(Succeed())
+		asNobody := func(extra ...string) *exec.Cmd {
+			cmd := exec.Command(bin, append([]string{"serve", "--role", "director", "--bind", "127.0.10.44", "--port-offset", "13000",
+				"--journal", filepath.Join(home, "j.jsonl"), "--certs", filepath.Join(home, "certs")}, extra...)...)
+			cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+			return cmd
+		}
+
+		s, err := gexec.Start(asNobody(), GinkgoWriter, GinkgoWriter)
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(func() { s.Kill().Wait(5 * time.Second) })
+		Eventually(s.Out, 30*time.Second).Should(gbytes.Say("ready"))
+		Expect(string(s.Out.Contents())).To(ContainSubstring("note: host firewall not fully checked: nftables: netlink receive: operation not permitted (reading the ruleset needs root or CAP_NET_ADMIN)"))
+		s.Signal(syscall.SIGTERM)
+		Eventually(s, 20*time.Second).Should(gexec.Exit(0))
+
+		s, err = gexec.Start(asNobody("--host-firewall=open"), GinkgoWriter, GinkgoWriter)
+		Expect(err).NotTo(HaveOccurred())
+		Eventually(s, 30*time.Second).Should(gexec.Exit(2))
+		Expect(string(s.Err.Contents())).To(ContainSubstring("--host-firewall=open: nftables: netlink receive: operation not permitted (reading the ruleset needs root or CAP_NET_ADMIN) (run as root"))
+		Expect(string(s.Out.Contents())).NotTo(ContainSubstring("ready"))
+		l, err := net.Listen("tcp", "127.0.10.44:17443") // https-4443 + 13000: serve closed it on the way out
+		Expect(err).NotTo(HaveOccurred())
+		l.Close()
+	})
+})
