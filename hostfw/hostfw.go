@@ -1,14 +1,20 @@
-// Package hostfw writes the host firewall rules that let in exactly the ports serve bound, so a
-// mock blocked by its own host (Windows Defender Firewall blocks inbound by default) does not
+// Package hostfw opens the host's own firewall for exactly the ports serve bound, and checks
+// whether it would block them, so a mock blocked by its own host (Windows Defender Firewall
+// blocks inbound by default; a hardened Linux host drops in its nftables input chain) does not
 // read as a filtered staging firewall.
 //
-// This package only generates the commands, as text and as argv; it runs nothing. Windows rules
-// are named "mockdirector <role> <listener>" and grouped "mockdirector", so that one command
-// removes every leftover after a crash.
+// Every rule it adds is named, or carries the comment, "mockdirector <role> <listener>" (on
+// Linux followed by the transport and port), so that exactly its own rules are removed when
+// serve stops and `mockdirector host-firewall clean` finds the leftovers of a crashed run.
+//
+// Linux: nftables through netlink (github.com/google/nftables): a table of its own, inet
+// mockdirector, that records what is open, and an accept rule at the top of every other input
+// chain that would drop the port (a chain that drops decides on its own; an accept in another
+// table does not stop it); iptables-legacy's INPUT; firewalld (runtime ports) and ufw through
+// their commands, for the tables they manage. Windows: netsh advfirewall.
 package hostfw
 
 import (
-	"fmt"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -16,6 +22,15 @@ import (
 
 // Group is the Windows Firewall rule group of every rule mockdirector adds.
 const Group = "mockdirector"
+
+// OwnTable is mockdirector's own nftables table (family inet). Its input chain accepts every
+// port serve opened, with the rule's comment: the record of what is open. It opens nothing by
+// itself (a drop in another table's input chain still drops), so serve also puts an accept
+// rule at the top of every chain that would drop the port.
+const OwnTable = "mockdirector"
+
+// Prefix starts the name or comment of every rule mockdirector adds.
+const Prefix = "mockdirector "
 
 // Port is one bound port to let in.
 type Port struct {
@@ -33,71 +48,40 @@ func (p Port) proto() string {
 	return "TCP"
 }
 
-// RuleName is the rule's name: "mockdirector director https-443", "... udp" for the UDP twin.
+func (p Port) l4() string { return strings.ToLower(p.proto()) }
+
+// RuleName is the rule's name: "mockdirector director https-443", "... udp" for the UDP twin
+// (a listener named for UDP already, guard-udp-quic-443, keeps its name).
 func (p Port) RuleName() string {
-	n := "mockdirector " + p.Role + " " + p.Listener
-	if p.UDP {
+	n := Prefix + p.Role + " " + p.Listener
+	if p.UDP && !strings.Contains(p.Listener, "udp") {
 		n += " udp"
 	}
 	return n
 }
 
+// Comment is the comment of the Linux rules: the role, the listener, the transport and the port,
+// and the address when the port is bound to one ("mockdirector director https-443 tcp/443
+// 198.51.100.2"), so two serves of one role on one host (another --port-offset or --bind)
+// never take each other's rules.
+func (p Port) Comment() string {
+	c := Prefix + p.Role + " " + p.Listener + " " + p.l4() + "/" + strconv.Itoa(p.Port)
+	if !p.anyAddr() {
+		c += " " + p.Addr.Unmap().String()
+	}
+	return c
+}
+
+// anyAddr says whether p is bound to every local address.
+func (p Port) anyAddr() bool { return !p.Addr.IsValid() || p.Addr.IsUnspecified() }
+
+// v4 and v6 say whether connections over IPv4 or IPv6 reach p.
+func (p Port) v4() bool { return p.anyAddr() || p.Addr.Unmap().Is4() }
+func (p Port) v6() bool { return p.anyAddr() || (p.Addr.Is6() && !p.Addr.Is4In6()) }
+
 func (p Port) localIP() string {
-	if !p.Addr.IsValid() || p.Addr.IsUnspecified() {
+	if p.anyAddr() {
 		return "any"
 	}
-	return p.Addr.String()
-}
-
-// NetshAdd is the argv that adds p's inbound allow rule with netsh advfirewall (every Windows
-// Server from 2008 on).
-func NetshAdd(p Port) []string {
-	return []string{"netsh", "advfirewall", "firewall", "add", "rule",
-		"name=" + p.RuleName(), "dir=in", "action=allow", "protocol=" + p.proto(),
-		"localport=" + strconv.Itoa(p.Port), "localip=" + p.localIP(), "profile=any",
-		"description=added by mockdirector serve; removed when it stops (mockdirector host-firewall clean)"}
-}
-
-// NetshDelete is the argv that removes exactly p's rule.
-func NetshDelete(p Port) []string {
-	return []string{"netsh", "advfirewall", "firewall", "delete", "rule",
-		"name=" + p.RuleName(), "dir=in", "protocol=" + p.proto(), "localport=" + strconv.Itoa(p.Port)}
-}
-
-// PowerShellAdd is the NetSecurity cmdlet line that adds p's rule, in the group "mockdirector".
-func PowerShellAdd(p Port) string {
-	return fmt.Sprintf("New-NetFirewallRule -DisplayName %s -Group %s -Direction Inbound -Action Allow -Protocol %s -LocalPort %d -LocalAddress %s -Profile Any",
-		psQuote(p.RuleName()), psQuote(Group), p.proto(), p.Port, psLocal(p))
-}
-
-// PowerShellClean removes every rule mockdirector added, whatever process added it.
-func PowerShellClean() string {
-	return "Get-NetFirewallRule -Group " + psQuote(Group) + " -ErrorAction SilentlyContinue | Remove-NetFirewallRule"
-}
-
-func psLocal(p Port) string {
-	if ip := p.localIP(); ip != "any" {
-		return ip
-	}
-	return "Any"
-}
-
-// psQuote quotes s as a PowerShell single-quoted string, doubling the quotes inside it.
-func psQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
-
-// Argv renders an argv as one cmd.exe line, quoting the arguments that hold spaces or quotes
-// (netsh reads name="..." as one argument).
-func Argv(argv []string) string {
-	out := make([]string, len(argv))
-	for i, a := range argv {
-		out[i] = a
-		if strings.ContainsAny(a, " \t\"") {
-			if k, v, ok := strings.Cut(a, "="); ok && !strings.ContainsAny(k, " \t\"") {
-				out[i] = k + "=" + `"` + strings.ReplaceAll(v, `"`, `\"`) + `"`
-			} else {
-				out[i] = `"` + strings.ReplaceAll(a, `"`, `\"`) + `"`
-			}
-		}
-	}
-	return strings.Join(out, " ")
+	return p.Addr.Unmap().String()
 }

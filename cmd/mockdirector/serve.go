@@ -37,6 +37,7 @@ type serveFlags struct {
 	journalMaxSize                       string
 	journalKeep                          int
 	adminFlags
+	hostFirewall hostFWMode
 }
 
 func init() {
@@ -109,6 +110,7 @@ Examples:
 	fl.DurationVar(&f.limits.SIPIdleTimeout, "sip-idle-timeout", listeners.DefaultSIPIdleTimeout, "close a SIP connection without a request or CRLF keep-alive for this long")
 	fl.IntVar(&f.limits.MinClientRSABits, "min-client-rsa-bits", listeners.DefaultMinClientRSABits, "refuse client certificates with a smaller RSA key (journaled as weak-key); 1024 for a lab whose peers have Lync's documented minimum")
 	addAdminFlags(fl, &f.adminFlags)
+	addHostFirewallFlag(fl, &f.hostFirewall)
 	cmd.MarkFlagRequired("role")
 	rootCmd.AddCommand(cmd)
 }
@@ -194,6 +196,13 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 		adm.close()
 		return err
 	}
+	hfw, err := startHostFirewall(cmd.Context(), f.hostFirewall, inst, out)
+	if err != nil {
+		inst.Close()
+		adm.close()
+		return err
+	}
+	defer hfw.close()
 	printListeners(out, inst)
 	adm.announce(out)
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
