@@ -21,12 +21,12 @@ func writePortsFile(path string, inst *server.Instance) error {
 	for _, l := range inst.Group.Listeners {
 		s := l.Spec()
 		if s.Transport() == wire.TransportUDP {
-			fmt.Fprintf(&b, "%s/udp/%d=%s\n", s.Role, s.Port, l.Addr())
+			fmt.Fprintf(&b, "%s/udp/%d=%s\n", s.Role, s.Port, reachable(l.Addr().String()))
 			continue
 		}
-		fmt.Fprintf(&b, "%s/%d=%s\n", s.Role, s.Port, l.Addr())
+		fmt.Fprintf(&b, "%s/%d=%s\n", s.Role, s.Port, reachable(l.Addr().String()))
 		if u, ok := l.(interface{ UDPAddr() net.Addr }); ok {
-			fmt.Fprintf(&b, "%s/udp/%d=%s\n", s.Role, s.Port, u.UDPAddr())
+			fmt.Fprintf(&b, "%s/udp/%d=%s\n", s.Role, s.Port, reachable(u.UDPAddr().String()))
 		}
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
