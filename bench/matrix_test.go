@@ -2,8 +2,6 @@ package bench_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"net"
 	"net/netip"
 	"os/exec"
@@ -15,21 +13,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mockdirector/mockdirector/internal/roleprofile"
 	"github.com/mockdirector/mockdirector/internal/wire"
-	"github.com/mockdirector/mockdirector/journal"
+	"github.com/mockdirector/mockdirector/mdtest"
 	"github.com/mockdirector/mockdirector/probe"
 	"github.com/mockdirector/mockdirector/probe/probetest"
 	"github.com/mockdirector/mockdirector/scenarios"
-	"github.com/mockdirector/mockdirector/server"
 	"github.com/mockdirector/mockdirector/topology"
 )
 
 // matrixTimeout is the per-check timeout of the matrix benchmark.
-const (
-	matrixTimeout = time.Second
-	matrixOffset  = 14000
-)
+const matrixTimeout = time.Second
 
 // BenchmarkMatrixHalfFiltered runs the full built-in matrix (every row, deny rows included)
 // where every other row is sent to a namespace whose nftables rules drop every TCP SYN, and the
@@ -46,11 +39,9 @@ func BenchmarkMatrixHalfFiltered(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { bh.Close() })
-	topo, certDir := startServers(b)
-	jobs, err := probe.Plan(probe.Options{
-		Topology: topo, PortOffset: matrixOffset, Timeout: matrixTimeout,
-		Credentials: probe.Credentials{Dir: certDir}, ExpectSourceSeen: true,
-	})
+	o := startServers(b).ProbeOptions()
+	o.Timeout, o.SkipDenyReason = matrixTimeout, "" // every row, deny rows included
+	jobs, err := probe.Plan(o)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -138,31 +129,18 @@ func BenchmarkMatrixHalfFiltered(b *testing.B) {
 	}
 }
 
-// startServers runs director, frontend and edge-internal on 127.0.20.2-4 (the probe tests'
-// topology) with generated certificates, until the benchmark ends.
-func startServers(b *testing.B) (*topology.Topology, string) {
+// startServers runs director, frontend, edge-internal and the PKI host on 127.0.20.2-5 (the
+// probe tests' topology) on ports the kernel picks, with generated certificates, until the
+// benchmark ends.
+func startServers(b *testing.B) *mdtest.Site {
 	topo, err := topology.Load(filepath.Join("..", "probe", "testdata", "topology.yaml"))
 	if err != nil {
 		b.Fatal(err)
 	}
-	certDir := b.TempDir()
-	jw, err := journal.Open(filepath.Join(b.TempDir(), "journal.jsonl"))
+	site, err := mdtest.Start(mdtest.Options{Scenario: scenarios.Default(), Topology: topo, CertDir: b.TempDir()})
 	if err != nil {
 		b.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	b.Cleanup(func() { cancel(); wg.Wait(); jw.Close() })
-	for _, role := range scenarios.ServerRoles {
-		inst, err := server.Start(server.Options{
-			Scenario: scenarios.Default(), Topology: topo, PlanOptions: roleprofile.PlanOptions{Role: role, PortOffset: matrixOffset},
-			CertDir: certDir, Journal: jw, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		})
-		if err != nil {
-			b.Fatal(err)
-		}
-		wg.Add(1)
-		go func() { defer wg.Done(); inst.Serve(ctx) }()
-	}
-	return topo, certDir
+	b.Cleanup(func() { site.Close() })
+	return site
 }

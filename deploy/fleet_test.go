@@ -17,6 +17,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/mockdirector/mockdirector/internal/netns"
 	"github.com/mockdirector/mockdirector/scenarios"
 )
 
@@ -132,6 +133,11 @@ var _ = Describe("the whole staging network over SSH to network-namespace hosts"
 		Expect(err).NotTo(HaveOccurred())
 		Expect(hosts).To(HaveLen(7))
 
+		// mdfleet-* are the same names on every run: hold the prefix's lease, so a second run
+		// on the host waits, and what removeFleet finds is only a crashed run's.
+		lease, err := netns.Lock(prefix, 10*time.Minute)
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(lease.Unlock)
 		Expect(removeFleet()).To(Succeed(), "leftovers of an earlier run")
 		dir, err = os.MkdirTemp("", prefix)
 		Expect(err).NotTo(HaveOccurred())

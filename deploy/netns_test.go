@@ -2,7 +2,6 @@ package fleet_test
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -12,10 +11,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/goccy/go-yaml"
+
+	"github.com/mockdirector/mockdirector/internal/netns"
 )
 
 // prefix starts the name of every namespace and root-namespace link the fleet test makes.
@@ -70,22 +70,16 @@ func inventoryHosts(path string) ([]*host, error) {
 }
 
 // run runs a command with a bounded time and returns its combined output.
-func run(name string, args ...string) (string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	var out bytes.Buffer
-	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Run(); err != nil {
-		return out.String(), fmt.Errorf("%s %s: %w: %s", name, strings.Join(args, " "), err, strings.TrimSpace(out.String()))
-	}
-	return out.String(), nil
-}
+func run(name string, args ...string) (string, error) { return netns.Run(name, args...) }
 
 func ip(args ...string) error {
 	_, err := run("ip", args...)
 	return err
 }
+
+// fleet is the namespaces of the fleet test: mdfleet-*, fixed names, so a run takes the
+// prefix's lease (netns.Lock) before it builds or removes any.
+var fleet = netns.Set{Prefix: prefix}
 
 // routerAddr is the router's address on the /24 of addr.
 func routerAddr(addr string) string {
@@ -94,26 +88,11 @@ func routerAddr(addr string) string {
 
 // fleetNamespaces lists the namespaces named prefix* that exist now.
 func fleetNamespaces() []string {
-	out, _ := run("ip", "netns", "list")
-	var names []string
-	for _, line := range strings.Split(out, "\n") {
-		if f := strings.Fields(line); len(f) > 0 && strings.HasPrefix(f[0], prefix) {
-			names = append(names, f[0])
-		}
-	}
+	names, _ := fleet.List()
 	return names
 }
 
-func nsPids(ns string) []int {
-	out, _ := run("ip", "netns", "pids", ns)
-	var pids []int
-	for _, f := range strings.Fields(out) {
-		if p, err := strconv.Atoi(f); err == nil {
-			pids = append(pids, p)
-		}
-	}
-	return pids
-}
+func nsPids(ns string) []int { return netns.Pids(ns) }
 
 // pidsMentioning lists the processes whose command line contains s (the run's temp directory:
 // every process the test or the playbook starts names it).
@@ -134,25 +113,11 @@ func pidsMentioning(s string) []int {
 }
 
 // removeFleet kills every process in a prefix* namespace and deletes the namespaces and the
-// controller's link: the cleanup of this run and of a crashed earlier one. Only mdfleet-* is
-// ever touched.
+// controller's link: the cleanup of this run and of a crashed earlier one (the caller holds
+// the prefix's lease, so no live run's). Only mdfleet-* is ever touched.
 func removeFleet() error {
 	var errs []error
-	for _, ns := range fleetNamespaces() {
-		for try := 0; try < 50; try++ {
-			pids := nsPids(ns)
-			if len(pids) == 0 {
-				break
-			}
-			for _, p := range pids {
-				_ = syscall.Kill(p, syscall.SIGKILL)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-		if err := ip("netns", "del", ns); err != nil {
-			errs = append(errs, err)
-		}
-	}
+	errs = append(errs, fleet.Remove())
 	if _, err := net.InterfaceByName(linkCtl); err == nil {
 		if err := ip("link", "del", linkCtl); err != nil {
 			errs = append(errs, err)
@@ -165,29 +130,25 @@ func removeFleet() error {
 // router forwarding (and filtering nothing), and the controller's leg in the root namespace
 // with a /32 route per host, so nothing else of the root namespace's routing changes.
 func buildFleet(hosts []*host) error {
-	if err := ip("netns", "add", nsRouter); err != nil {
+	if _, err := fleet.Add("rt"); err != nil {
 		return err
 	}
-	steps := [][]string{
-		{"-n", nsRouter, "link", "set", "lo", "up"},
-		{"link", "add", linkCtl, "type", "veth", "peer", "name", "ctl", "netns", nsRouter},
-		{"addr", "add", addrCtl + "/32", "dev", linkCtl},
-		{"link", "set", linkCtl, "up"},
-		{"-n", nsRouter, "addr", "add", routerAddr(addrCtl) + "/32", "dev", "ctl"},
-		{"-n", nsRouter, "link", "set", "ctl", "up"},
-		{"-n", nsRouter, "route", "add", addrCtl + "/32", "dev", "ctl"},
+	if err := netns.Veth(netns.End{If: linkCtl, Addrs: []string{addrCtl + "/32"}},
+		netns.End{NS: nsRouter, If: "ctl", Addrs: []string{routerAddr(addrCtl) + "/32"}}); err != nil {
+		return err
 	}
+	steps := [][]string{{"-n", nsRouter, "route", "add", addrCtl + "/32", "dev", "ctl"}}
 	for _, h := range hosts {
+		if _, err := fleet.Add(strings.TrimPrefix(h.ns, prefix)); err != nil {
+			return err
+		}
 		r := routerAddr(h.addr)
+		if err := netns.Veth(netns.End{NS: nsRouter, If: h.name, Addrs: []string{r + "/32"}},
+			netns.End{NS: h.ns, If: "eth0", Addrs: []string{h.addr + "/32"}}); err != nil {
+			return err
+		}
 		steps = append(steps,
-			[]string{"netns", "add", h.ns},
-			[]string{"-n", h.ns, "link", "set", "lo", "up"},
-			[]string{"-n", nsRouter, "link", "add", h.name, "type", "veth", "peer", "name", "eth0", "netns", h.ns},
-			[]string{"-n", nsRouter, "addr", "add", r + "/32", "dev", h.name},
-			[]string{"-n", nsRouter, "link", "set", h.name, "up"},
 			[]string{"-n", nsRouter, "route", "add", h.addr + "/32", "dev", h.name},
-			[]string{"-n", h.ns, "addr", "add", h.addr + "/32", "dev", "eth0"},
-			[]string{"-n", h.ns, "link", "set", "eth0", "up"},
 			[]string{"-n", h.ns, "route", "add", r + "/32", "dev", "eth0"},
 			[]string{"-n", h.ns, "route", "add", "default", "via", r, "dev", "eth0"},
 			[]string{"route", "add", h.addr + "/32", "via", routerAddr(addrCtl), "dev", linkCtl, "src", addrCtl, "onlink"},
@@ -198,7 +159,7 @@ func buildFleet(hosts []*host) error {
 			return err
 		}
 	}
-	_, err := run("ip", "netns", "exec", nsRouter, "sh", "-c", "echo 1 > /proc/sys/net/ipv4/ip_forward")
+	_, err := netns.Exec(nsRouter, "sh", "-c", "echo 1 > /proc/sys/net/ipv4/ip_forward")
 	return err
 }
 

@@ -17,18 +17,18 @@ import (
 var quicALPNs = []string{"h3", "mockdirector"}
 
 // quicOn is the lab's own UDP check: a QUIC handshake with quic-go from the case's namespace and
-// source. Success is ObsOpen (the negotiated ALPN goes to Listener, the server certificate's
-// subject to Member); no handshake in the timeout is ObsFiltered. The socket is unconnected, so
+// source. Success is obsOpen (the negotiated ALPN goes to Listener, the server certificate's
+// subject to Member); no handshake in the timeout is obsFiltered. The socket is unconnected, so
 // an ICMP port unreachable is not seen: a closed port reads as filtered here (both deny), unlike
 // in mockdirector probe, which tells them apart.
-func (e *Env) quicOn(ctx context.Context, c Case, r *Result) (string, error) {
+func (e *checkEnv) quicOn(ctx context.Context, c matrixCase, r *caseResult) (string, error) {
 	raddr, err := net.ResolveUDPAddr("udp", c.Target)
 	if err != nil {
-		return ObsFailed, fmt.Errorf("QUIC target: %w", err)
+		return obsFailed, fmt.Errorf("QUIC target: %w", err)
 	}
-	pc, err := ListenUDPFrom(c.NS, c.Src)
+	pc, err := listenUDPFrom(c.NS, c.Src)
 	if err != nil {
-		return ObsFailed, err
+		return obsFailed, err
 	}
 	tr := &quic.Transport{Conn: pc}
 	defer pc.Close()
@@ -37,7 +37,7 @@ func (e *Env) quicOn(ctx context.Context, c Case, r *Result) (string, error) {
 	if c.ClientCert != "" {
 		kp, err := tls.LoadX509KeyPair(filepath.Join(e.Certs, c.ClientCert+".crt"), filepath.Join(e.Certs, c.ClientCert+".key"))
 		if err != nil {
-			return ObsFailed, fmt.Errorf("lab: client certificate: %w", err)
+			return obsFailed, fmt.Errorf("lab: client certificate: %w", err)
 		}
 		conf.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return &kp, nil }
 	}
@@ -46,12 +46,12 @@ func (e *Env) quicOn(ctx context.Context, c Case, r *Result) (string, error) {
 		var idle *quic.IdleTimeoutError
 		var hs *quic.HandshakeTimeoutError
 		if errors.As(err, &idle) || errors.As(err, &hs) {
-			return ObsFiltered, fmt.Errorf("QUIC handshake: %w", err)
+			return obsFiltered, fmt.Errorf("QUIC handshake: %w", err)
 		}
-		if o := classify(err); o != ObsFailed {
+		if o := classify(err); o != obsFailed {
 			return o, fmt.Errorf("QUIC handshake: %w", err)
 		}
-		return ObsFailed, fmt.Errorf("QUIC handshake: %w", err)
+		return obsFailed, fmt.Errorf("QUIC handshake: %w", err)
 	}
 	st := conn.ConnectionState()
 	r.Listener = "udp/quic alpn=" + st.TLS.NegotiatedProtocol
@@ -59,5 +59,5 @@ func (e *Env) quicOn(ctx context.Context, c Case, r *Result) (string, error) {
 		r.Member = "cert " + strings.TrimSpace(certs[0].Subject.CommonName)
 	}
 	conn.CloseWithError(0, "mdlab: handshake only")
-	return ObsOpen, nil
+	return obsOpen, nil
 }

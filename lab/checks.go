@@ -23,30 +23,30 @@ import (
 
 // Check kinds the lab runs itself: wire's words (the prober's checks), as the strings Case holds.
 const (
-	CheckTCP   = string(wire.CheckTCP)
-	CheckHTTP  = string(wire.CheckHTTP)
-	CheckHTTPS = string(wire.CheckHTTPS)
-	CheckSIP   = string(wire.CheckSIPOptions)
-	CheckCLS   = string(wire.CheckCLS)
-	CheckHold  = string(wire.CheckHold)
-	// CheckQUIC is a QUIC handshake over UDP (check_quic.go); the lab runs it for the scenario's
+	checkTCP   = string(wire.CheckTCP)
+	checkHTTP  = string(wire.CheckHTTP)
+	checkHTTPS = string(wire.CheckHTTPS)
+	checkSIP   = string(wire.CheckSIPOptions)
+	checkCLS   = string(wire.CheckCLS)
+	checkHold  = string(wire.CheckHold)
+	// checkQUIC is a QUIC handshake over UDP (check_quic.go); the lab runs it for the scenario's
 	// udp-quic and h3 rows.
-	CheckQUIC = string(wire.CheckUDPQUIC)
+	checkQUIC = string(wire.CheckUDPQUIC)
 )
 
 // Observed states of a check: wire's path states, plus the lab's two verdicts on a service.
 const (
-	ObsAnswered = "answered"                 // the connection opened and the service answered
-	ObsOpen     = string(wire.StateOpen)     // TCP connected (tcp check), QUIC handshake done (udp-quic check)
-	ObsRefused  = string(wire.StateRefused)  // RST / ICMP unreachable
-	ObsFiltered = string(wire.StateFiltered) // no answer in the timeout
-	ObsFailed   = "failed"                   // connected, but the protocol step failed
-	ObsCut      = string(wire.StateCut)      // a held connection no longer carries traffic
+	obsAnswered = "answered"                 // the connection opened and the service answered
+	obsOpen     = string(wire.StateOpen)     // TCP connected (tcp check), QUIC handshake done (udp-quic check)
+	obsRefused  = string(wire.StateRefused)  // RST / ICMP unreachable
+	obsFiltered = string(wire.StateFiltered) // no answer in the timeout
+	obsFailed   = "failed"                   // connected, but the protocol step failed
+	obsCut      = string(wire.StateCut)      // a held connection no longer carries traffic
 )
 
-// Case is one cell of the matrix: a source namespace and address, a target, a check and what
+// matrixCase is one cell of the matrix: a source namespace and address, a target, a check and what
 // must be seen.
-type Case struct {
+type matrixCase struct {
 	ID     string
 	NS     string
 	Src    string
@@ -74,9 +74,9 @@ type Case struct {
 	Note string
 }
 
-// Result is what a case observed.
-type Result struct {
-	Case     Case
+// caseResult is what a case observed.
+type caseResult struct {
+	Case     matrixCase
 	Observed string
 	Pass     bool
 	Reason   string
@@ -88,8 +88,8 @@ type Result struct {
 	Duration time.Duration
 }
 
-// Env holds what checks need: certificates and the timeout.
-type Env struct {
+// checkEnv holds what checks need: certificates and the timeout.
+type checkEnv struct {
 	Certs   string
 	Timeout time.Duration
 	// Journals are the mocks' journals; the CLS banner does not say who connected, the journal does.
@@ -97,19 +97,19 @@ type Env struct {
 	pool     *x509.CertPool
 }
 
-// NewEnv loads the lab CA.
-func NewEnv(certs string, timeout time.Duration) (*Env, error) {
+// newCheckEnv loads the lab CA.
+func newCheckEnv(certs string, timeout time.Duration) (*checkEnv, error) {
 	pem, err := os.ReadFile(filepath.Join(certs, "ca.crt"))
 	if err != nil {
 		return nil, fmt.Errorf("lab: %w", err)
 	}
 	p := x509.NewCertPool()
 	p.AppendCertsFromPEM(pem)
-	return &Env{Certs: certs, Timeout: timeout, pool: p}, nil
+	return &checkEnv{Certs: certs, Timeout: timeout, pool: p}, nil
 }
 
 // handshake runs the client side of TLS (what: "TLS" or "MTLS", for the error) on conn.
-func (e *Env) handshake(conn net.Conn, c Case, what string) (*tls.Conn, error) {
+func (e *checkEnv) handshake(conn net.Conn, c matrixCase, what string) (*tls.Conn, error) {
 	cfg, err := e.tlsConfig(c)
 	if err != nil {
 		return nil, err
@@ -121,7 +121,7 @@ func (e *Env) handshake(conn net.Conn, c Case, what string) (*tls.Conn, error) {
 	return tc, nil
 }
 
-func (e *Env) tlsConfig(c Case) (*tls.Config, error) {
+func (e *checkEnv) tlsConfig(c matrixCase) (*tls.Config, error) {
 	cfg := &tls.Config{RootCAs: e.pool, ServerName: c.ServerName, MinVersion: tls.VersionTLS12}
 	if c.ClientCert != "" {
 		kp, err := tls.LoadX509KeyPair(filepath.Join(e.Certs, c.ClientCert+".crt"), filepath.Join(e.Certs, c.ClientCert+".key"))
@@ -133,18 +133,18 @@ func (e *Env) tlsConfig(c Case) (*tls.Config, error) {
 	return cfg, nil
 }
 
-// Run runs one case and judges it.
-func (e *Env) Run(c Case) Result {
+// runHost runs one case and judges it.
+func (e *checkEnv) Run(c matrixCase) caseResult {
 	start := time.Now()
-	r := Result{Case: c}
+	r := caseResult{Case: c}
 	obs, err := e.observe(c, &r)
 	r.Observed, r.Duration = obs, time.Since(start)
 	e.judge(&r, err)
-	if c.Check == CheckHold && !r.Pass {
+	if c.Check == checkHold && !r.Pass {
 		// A held connection is tried twice before the cut is reported (one lost SYN through
 		// the HLB must not read as an idle timeout); the first attempt stays in the reason.
 		first := r.Reason
-		r = Result{Case: c}
+		r = caseResult{Case: c}
 		obs, err := e.observe(c, &r)
 		r.Observed, r.Duration = obs, time.Since(start)
 		e.judge(&r, err)
@@ -159,27 +159,27 @@ func classify(err error) string {
 	var ne net.Error
 	switch {
 	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
-		return ObsRefused
+		return obsRefused
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
-		return ObsFiltered
+		return obsFiltered
 	}
-	return ObsFailed
+	return obsFailed
 }
 
-func (e *Env) observe(c Case, r *Result) (string, error) {
+func (e *checkEnv) observe(c matrixCase, r *caseResult) (string, error) {
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), e.Timeout)
 	defer cancel()
-	if c.Check == CheckQUIC {
+	if c.Check == checkQUIC {
 		return e.quicOn(ctx, c, r)
 	}
-	conn, err := DialFrom(ctx, c.NS, c.Src, "tcp", c.Target)
+	conn, err := dialFrom(ctx, c.NS, c.Src, "tcp", c.Target)
 	if err != nil {
 		return classify(err), err
 	}
 	defer conn.Close()
-	if c.Check == CheckTCP {
-		return ObsOpen, nil
+	if c.Check == checkTCP {
+		return obsOpen, nil
 	}
 	if c.Hold > 0 {
 		time.Sleep(c.Hold)
@@ -187,20 +187,20 @@ func (e *Env) observe(c Case, r *Result) (string, error) {
 	deadline := time.Now().Add(e.Timeout)
 	conn.SetDeadline(deadline)
 	switch c.Check {
-	case CheckHTTP, CheckHold:
+	case checkHTTP, checkHold:
 		return e.httpOn(conn, c, r)
-	case CheckHTTPS:
+	case checkHTTPS:
 		tc, err := e.handshake(conn, c, "TLS")
 		if err != nil {
-			return ObsFailed, err
+			return obsFailed, err
 		}
 		return e.httpOn(tc, c, r)
-	case CheckSIP:
+	case checkSIP:
 		return e.sipOn(conn, c, r)
-	case CheckCLS:
+	case checkCLS:
 		tc, err := e.handshake(conn, c, "MTLS")
 		if err != nil {
-			return ObsFailed, err
+			return obsFailed, err
 		}
 		line, err := bufio.NewReader(tc).ReadString('\n')
 		if err != nil {
@@ -208,7 +208,7 @@ func (e *Env) observe(c Case, r *Result) (string, error) {
 		}
 		id, ok := wire.ParseCLSBanner(strings.TrimSpace(line))
 		if !ok {
-			return ObsFailed, fmt.Errorf("CLS banner: %q is not the mock's", strings.TrimSpace(line))
+			return obsFailed, fmt.Errorf("CLS banner: %q is not the mock's", strings.TrimSpace(line))
 		}
 		r.Member = id.Member
 		if id.Port != 0 {
@@ -219,21 +219,21 @@ func (e *Env) observe(c Case, r *Result) (string, error) {
 			// An older mock's banner carries no source: the journal has it.
 			r.Seen = e.clsSource(r.Member, c.Port, start, c.WantSource)
 		}
-		return ObsAnswered, nil
+		return obsAnswered, nil
 	}
-	return ObsFailed, fmt.Errorf("unknown check %q", c.Check)
+	return obsFailed, fmt.Errorf("unknown check %q", c.Check)
 }
 
 // obsAfterConnect names a failure on an open connection: a timeout there means the path
 // stopped carrying traffic (cut), anything else a protocol failure.
 func obsAfterConnect(err error) string {
-	if classify(err) == ObsFiltered {
-		return ObsCut
+	if classify(err) == obsFiltered {
+		return obsCut
 	}
-	return ObsFailed
+	return obsFailed
 }
 
-func (e *Env) httpOn(conn net.Conn, c Case, r *Result) (string, error) {
+func (e *checkEnv) httpOn(conn net.Conn, c matrixCase, r *caseResult) (string, error) {
 	host := c.ServerName
 	req, _ := http.NewRequest(http.MethodGet, "http://"+host+c.Path, nil)
 	req.Host = host
@@ -251,15 +251,15 @@ func (e *Env) httpOn(conn net.Conn, c Case, r *Result) (string, error) {
 		r.Member, r.Listener, r.XFF, r.Host, r.Seen = id.Member, id.Listener, id.XForwardedFor, id.Host, id.SourceIP()
 	}
 	if res.StatusCode >= 500 {
-		return ObsFailed, fmt.Errorf("HTTP %s", res.Status)
+		return obsFailed, fmt.Errorf("HTTP %s", res.Status)
 	}
-	return ObsAnswered, nil
+	return obsAnswered, nil
 }
 
 // clsSource finds, in the journals, the source address the CLS listener of member on port saw
 // for a session that started after since: the expected source when such a session is there
 // (other checks may run at the same time), else the newest other source.
-func (e *Env) clsSource(member string, port int, since time.Time, want string) string {
+func (e *checkEnv) clsSource(member string, port int, since time.Time, want string) string {
 	other := ""
 	for try := 0; try < 20; try++ {
 		for _, j := range e.Journals {
@@ -285,10 +285,10 @@ func (e *Env) clsSource(member string, port int, since time.Time, want string) s
 
 func hostOf(s string) string { return wire.HostOnly(s) }
 
-func (e *Env) sipOn(conn net.Conn, c Case, r *Result) (string, error) {
+func (e *checkEnv) sipOn(conn net.Conn, c matrixCase, r *caseResult) (string, error) {
 	tc, err := e.handshake(conn, c, "MTLS")
 	if err != nil {
-		return ObsFailed, err
+		return obsFailed, err
 	}
 	local := conn.LocalAddr().String()
 	tag := strconv.FormatInt(time.Now().UnixNano(), 36)
@@ -335,17 +335,17 @@ func (e *Env) sipOn(conn net.Conn, c Case, r *Result) (string, error) {
 		}
 	}
 	if f := strings.Fields(status); len(f) < 2 || f[1] != "200" {
-		return ObsFailed, fmt.Errorf("SIP answer %q", strings.TrimSpace(status))
+		return obsFailed, fmt.Errorf("SIP answer %q", strings.TrimSpace(status))
 	}
-	return ObsAnswered, nil
+	return obsAnswered, nil
 }
 
-func (e *Env) judge(r *Result, err error) {
+func (e *checkEnv) judge(r *caseResult, err error) {
 	c := r.Case
 	where := fmt.Sprintf("%s %s from %s (%s) to %s", c.Check, c.Target, c.Src, c.NS, c.Target)
 	if !c.Allow {
 		switch r.Observed {
-		case ObsRefused, ObsFiltered:
+		case obsRefused, obsFiltered:
 			r.Pass = true
 			r.Reason = fmt.Sprintf("denied (%s), as the table asks", r.Observed)
 		default:
@@ -353,17 +353,17 @@ func (e *Env) judge(r *Result, err error) {
 		}
 		return
 	}
-	want := ObsAnswered
-	if c.Check == CheckTCP || c.Check == CheckQUIC {
-		want = ObsOpen
+	want := obsAnswered
+	if c.Check == checkTCP || c.Check == checkQUIC {
+		want = obsOpen
 	}
 	if r.Observed != want {
 		switch r.Observed {
-		case ObsFiltered:
+		case obsFiltered:
 			r.Reason = fmt.Sprintf("%s: no answer in %s - filtered; the table allows it", where, e.Timeout)
-		case ObsRefused:
+		case obsRefused:
 			r.Reason = fmt.Sprintf("%s: refused (reset/unreachable); the table allows it", where)
-		case ObsCut:
+		case obsCut:
 			r.Reason = fmt.Sprintf("%s: held connection cut after %s idle (no answer to a request on it); the HLB keeps 1800 s", where, c.Hold)
 		default:
 			r.Reason = fmt.Sprintf("%s: %v", where, err)

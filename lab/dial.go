@@ -4,47 +4,17 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"os"
-	"runtime"
 
-	"golang.org/x/sys/unix"
+	"github.com/mockdirector/mockdirector/internal/netns"
 )
 
-// inNamespace runs open on an OS thread switched into namespace ns. A socket keeps the namespace
-// it was created in for life, so what open returns can then be used from any goroutine. The
-// thread is switched back before it is unlocked; if that fails it stays locked and the runtime
-// ends it with the goroutine.
-func inNamespace(ns string, open func() error) error {
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		home, err := os.Open("/proc/thread-self/ns/net")
-		if err != nil {
-			errc <- err
-			return
-		}
-		defer home.Close()
-		f, err := os.Open("/var/run/netns/" + ns)
-		if err != nil {
-			errc <- err
-			return
-		}
-		defer f.Close()
-		if err := unix.Setns(int(f.Fd()), unix.CLONE_NEWNET); err != nil {
-			errc <- fmt.Errorf("setns: %w", err)
-			return
-		}
-		err = open()
-		if unix.Setns(int(home.Fd()), unix.CLONE_NEWNET) == nil {
-			runtime.UnlockOSThread()
-		}
-		errc <- err
-	}()
-	return <-errc
-}
+// inNamespace runs open on an OS thread switched into namespace ns (netns.Do): a socket keeps
+// the namespace it was created in for life, so what open returns can then be used from any
+// goroutine.
+func inNamespace(ns string, open func() error) error { return netns.Do(ns, open) }
 
-// DialFrom connects to addr from inside namespace ns, sending from src (empty: the kernel picks).
-func DialFrom(ctx context.Context, ns, src, network, addr string) (net.Conn, error) {
+// dialFrom connects to addr from inside namespace ns, sending from src (empty: the kernel picks).
+func dialFrom(ctx context.Context, ns, src, network, addr string) (net.Conn, error) {
 	var c net.Conn
 	var dialErr error // returned as is: the checks classify it (refused, filtered)
 	err := inNamespace(ns, func() error {
@@ -61,9 +31,9 @@ func DialFrom(ctx context.Context, ns, src, network, addr string) (net.Conn, err
 	return c, dialErr
 }
 
-// ListenUDPFrom opens an unconnected UDP socket inside namespace ns, bound to src (port 0), the
-// way DialFrom opens a TCP one: the socket keeps ns for life.
-func ListenUDPFrom(ns, src string) (*net.UDPConn, error) {
+// listenUDPFrom opens an unconnected UDP socket inside namespace ns, bound to src (port 0), the
+// way dialFrom opens a TCP one: the socket keeps ns for life.
+func listenUDPFrom(ns, src string) (*net.UDPConn, error) {
 	var c *net.UDPConn
 	err := inNamespace(ns, func() error {
 		var err error

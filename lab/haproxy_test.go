@@ -1,4 +1,4 @@
-package lab_test
+package lab
 
 import (
 	"os"
@@ -11,7 +11,6 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/mockdirector/mockdirector/certs"
-	"github.com/mockdirector/mockdirector/lab"
 	"github.com/mockdirector/mockdirector/topology"
 )
 
@@ -22,7 +21,7 @@ var _ = Describe("the Director HLB's HAProxy mutations", func() {
 		}
 		t, err := template.ParseFiles(filepath.Join("peers", "haproxy.cfg.tmpl"))
 		Expect(err).NotTo(HaveOccurred())
-		// HAProxy's check certificate, as lab.New writes it.
+		// HAProxy's check certificate, as newTestLab writes it.
 		dir := GinkgoT().TempDir()
 		topo, err := topology.Load("topology.yaml")
 		Expect(err).NotTo(HaveOccurred())
@@ -36,7 +35,7 @@ var _ = Describe("the Director HLB's HAProxy mutations", func() {
 		}
 		Expect(os.WriteFile(filepath.Join(dir, "haproxy-check.pem"), pem, 0o600)).To(Succeed())
 		var b strings.Builder
-		Expect(t.Execute(&b, map[string]string{"VIP": lab.AddrVIP, "Dir01": lab.AddrDir01, "Dir02": lab.AddrDir02, "Dir": dir})).To(Succeed())
+		Expect(t.Execute(&b, map[string]string{"VIP": addrVIP, "Dir01": addrDir01, "Dir02": addrDir02, "Dir": dir})).To(Succeed())
 		base := b.String()
 		check := func(cfg string) {
 			f := filepath.Join(GinkgoT().TempDir(), "haproxy.cfg")
@@ -46,7 +45,7 @@ var _ = Describe("the Director HLB's HAProxy mutations", func() {
 		}
 		check(base)
 		n := 0
-		for _, m := range lab.Mutations {
+		for _, m := range mutations {
 			if m.HAProxy == nil {
 				continue
 			}

@@ -1,4 +1,4 @@
-package lab_test
+package lab
 
 import (
 	"fmt"
@@ -14,34 +14,37 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/mockdirector/mockdirector/journal"
-	"github.com/mockdirector/mockdirector/lab"
 	"github.com/mockdirector/mockdirector/scenarios"
 )
 
 var _ = Describe("netns firewall lab", Ordered, Serial, Label("e2e"), func() {
 	var (
-		l     *lab.Lab
-		env   *lab.Env
+		l     *testLab
+		env   *checkEnv
 		holds bool // the prober has the hold check
-		cases []lab.Case
+		cases []matrixCase
 		dir   string
 	)
 
 	BeforeAll(func() {
 		requireLab()
 		began := time.Now()
-		Expect(lab.Cleanup()).To(Succeed(), "removing leftovers (mdlab-* namespaces) of a crashed run")
+		// One lab run at a time on a host: with the lease held, the mdlab-* namespaces and
+		// working directories that exist are a crashed run's.
+		lease, err := lockNamespaces()
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(lease.Unlock)
+		Expect(removeLeftovers()).To(Succeed(), "removing leftovers (mdlab-* namespaces) of a crashed run")
 		stale, _ := filepath.Glob(filepath.Join(os.TempDir(), "mdlab-*"))
 		for _, d := range stale {
 			os.RemoveAll(d) // working directories of crashed runs
 		}
-		var err error
 		dir, err = os.MkdirTemp("", "mdlab-")
 		Expect(err).NotTo(HaveOccurred())
 		bin := buildBinary(dir)
 		wd, err := os.Getwd()
 		Expect(err).NotTo(HaveOccurred())
-		l, err = lab.New(bin, dir, wd)
+		l, err = newTestLab(bin, dir, wd)
 		Expect(err).NotTo(HaveOccurred())
 
 		// Registered before anything is built, so a half-built lab is torn down too (also on Ctrl-C).
@@ -52,42 +55,42 @@ var _ = Describe("netns firewall lab", Ordered, Serial, Label("e2e"), func() {
 				}
 			}
 			l.Stop()
-			Expect(lab.Cleanup()).To(Succeed())
-			names, err := lab.Namespaces()
+			Expect(removeLeftovers()).To(Succeed())
+			names, err := labNamespaces()
 			Expect(err).NotTo(HaveOccurred())
 			Expect(names).To(BeEmpty(), "namespaces left behind")
 			for _, p := range l.Procs {
 				Expect(p.Exited()).To(BeTrue(), "process %s left running", p.Name)
 			}
 			Expect(processesMentioning(dir)).To(BeEmpty(), "processes using the lab directory left running")
-			out, err := lab.Run("nft", "list", "tables")
+			out, err := runHost("nft", "list", "tables")
 			Expect(err).NotTo(HaveOccurred())
 			Expect(out).NotTo(ContainSubstring("mdlab"), "nft table left behind on the host")
 			Expect(os.RemoveAll(dir)).To(Succeed())
 			GinkgoWriter.Printf("lab torn down: no mdlab-* namespace, process or nft table left\n")
 		})
 
-		Expect(lab.Build()).To(Succeed())
+		Expect(buildNetwork()).To(Succeed())
 		Expect(l.LoadFirewall(l.Firewall)).To(Succeed())
 		Expect(l.StartPeers()).To(Succeed())
-		env, err = lab.NewEnv(l.Certs, 3*time.Second)
+		env, err = newCheckEnv(l.Certs, 3*time.Second)
 		Expect(err).NotTo(HaveOccurred())
 		for _, j := range l.Journals {
 			env.Journals = append(env.Journals, j)
 		}
 		var skipped []string
-		cases, skipped = lab.Cases(scenarios.Default())
+		cases, skipped = matrixCases(scenarios.Default())
 		for _, id := range skipped {
 			GinkgoWriter.Printf("lab checks skip %s (no lab check for it; mockdirector probe runs it)\n", id)
 		}
 		GinkgoWriter.Printf("lab up in %s: %d namespaces, %d peers, firewall %s\n",
-			time.Since(began).Round(time.Millisecond), len(lab.AllNamespaces), len(l.Procs), l.FirewallFile)
+			time.Since(began).Round(time.Millisecond), len(allNamespaces), len(l.Procs), l.FirewallFile)
 	})
 
 	It("passes every allowed row with the right member and the true source, and denies every row the table does not allow", func() {
 		rs := env.RunAll(cases)
-		lab.PrintMatrix(GinkgoWriter, "matrix: lab/firewall.nft as written", rs)
-		Expect(lab.Failing(rs)).To(BeEmpty())
+		printMatrix(GinkgoWriter, "matrix: lab/firewall.nft as written", rs)
+		Expect(failingCases(rs)).To(BeEmpty())
 		// The matrix is not vacuous: both expectations are present and exercised.
 		var allowed, denied, udp int
 		for _, r := range rs {
@@ -95,9 +98,9 @@ var _ = Describe("netns firewall lab", Ordered, Serial, Label("e2e"), func() {
 				allowed++
 			} else {
 				denied++
-				Expect(r.Observed).To(BeElementOf(lab.ObsFiltered, lab.ObsRefused), r.Case.ID)
+				Expect(r.Observed).To(BeElementOf(obsFiltered, obsRefused), r.Case.ID)
 			}
-			if r.Case.Check == lab.CheckQUIC {
+			if r.Case.Check == checkQUIC {
 				udp++
 				Expect(r.Case.Allow).To(BeFalse(), "the table allows no UDP: %s", r.Case.ID)
 			}
@@ -111,8 +114,8 @@ var _ = Describe("netns firewall lab", Ordered, Serial, Label("e2e"), func() {
 		// From the router itself: its own traffic passes no forward rule, so this reaches the
 		// HLB's UDP balancing (peers/hlb-udp.nft.tmpl) and a Director whatever firewall.nft says.
 		for port, alpn := range map[int]string{443: "h3", 4443: "mockdirector", 5061: "mockdirector"} {
-			r := env.Run(lab.Case{ID: fmt.Sprintf("fw->vip udp/%d", port), NS: lab.NSFirewall, Src: lab.AddrFWServer,
-				Target: fmt.Sprintf("%s:%d", lab.AddrVIP, port), Check: lab.CheckQUIC, ServerName: "dir-pool.contoso.local", Allow: true})
+			r := env.Run(matrixCase{ID: fmt.Sprintf("fw->vip udp/%d", port), NS: nsFirewall, Src: addrFWServer,
+				Target: fmt.Sprintf("%s:%d", addrVIP, port), Check: checkQUIC, ServerName: "dir-pool.contoso.local", Allow: true})
 			Expect(r.Pass).To(BeTrue(), "udp/%d: %s", port, r.Reason)
 			Expect(r.Listener).To(Equal("udp/quic alpn="+alpn), "udp/%d", port)
 			Expect(r.Member).To(Equal("cert dir-pool.contoso.local"), "udp/%d", port)
@@ -125,9 +128,9 @@ var _ = Describe("netns firewall lab", Ordered, Serial, Label("e2e"), func() {
 			GinkgoWriter.Printf("NOTE: this mockdirector probe has no --hold: the idle timeout is proven by the lab's own held connection only\n")
 		}
 		outs, err := l.RunProbes("baseline", holds)
-		lab.PrintProbes(GinkgoWriter, "baseline", outs)
+		printProbes(GinkgoWriter, "baseline", outs)
 		Expect(err).NotTo(HaveOccurred())
-		Expect(lab.ProbeFailing(outs)).To(BeEmpty())
+		Expect(probeFailing(outs)).To(BeEmpty())
 		// The UDP guard rows are denied by the firewall (filtered), not merely unanswered
 		// (refused would mean the datagrams got through and nothing listened).
 		udp := 0
@@ -140,7 +143,7 @@ var _ = Describe("netns firewall lab", Ordered, Serial, Label("e2e"), func() {
 			}
 		}
 		Expect(udp).To(BeNumerically(">=", 9), "the prober ran the UDP guard rows")
-		unsupported := lab.ProbeUnsupported(outs)
+		unsupported := probeUnsupported(outs)
 		for _, u := range unsupported {
 			GinkgoWriter.Printf("NOTE: this prober cannot run %s (not asserted)\n", u)
 		}
@@ -157,20 +160,20 @@ var _ = Describe("netns firewall lab", Ordered, Serial, Label("e2e"), func() {
 	It("balances across both Directors, with source persistence on 80/443", func() {
 		seen := map[string]int{}
 		for range 4 {
-			r := env.Run(lab.Case{ID: "rr", NS: lab.NSRP, Src: lab.AddrRPInt, Target: lab.AddrVIP + ":8080", Port: 8080,
-				Check: lab.CheckHTTP, Path: "/meet/", ServerName: "dir-pool.contoso.local", Allow: true})
+			r := env.Run(matrixCase{ID: "rr", NS: nsRP, Src: addrRPInt, Target: addrVIP + ":8080", Port: 8080,
+				Check: checkHTTP, Path: "/meet/", ServerName: "dir-pool.contoso.local", Allow: true})
 			Expect(r.Pass).To(BeTrue(), r.Reason)
 			seen[r.Member]++
 		}
 		Expect(seen).To(HaveLen(2), "8080 round-robins over dir01 and dir02")
 		for _, port := range []int{80, 443} {
-			check := lab.CheckHTTP
+			check := checkHTTP
 			if port == 443 {
-				check = lab.CheckHTTPS
+				check = checkHTTPS
 			}
 			members := map[string]int{}
 			for range 4 {
-				r := env.Run(lab.Case{ID: "persist", NS: lab.NSClients, Src: lab.AddrClient, Target: fmt.Sprintf("%s:%d", lab.AddrVIP, port),
+				r := env.Run(matrixCase{ID: "persist", NS: nsClients, Src: addrClient, Target: fmt.Sprintf("%s:%d", addrVIP, port),
 					Port: port, Check: check, Path: "/meet/", ServerName: "dir-pool.contoso.local", Allow: true})
 				Expect(r.Pass).To(BeTrue(), r.Reason)
 				members[r.Member]++
@@ -182,13 +185,13 @@ var _ = Describe("netns firewall lab", Ordered, Serial, Label("e2e"), func() {
 	It("proves the Director HLB from both sides: both Directors answer, persistence holds, and the report lists HAProxy's health checks per member", func() {
 		outs, err := l.RunProbes("hlb", false)
 		Expect(err).NotTo(HaveOccurred())
-		var hlb []lab.ProbeOutput
+		var hlb []probeOutput
 		for _, o := range outs {
 			if o.Run.Scenario == "hlb.yaml" {
 				hlb = append(hlb, o)
 			}
 		}
-		lab.PrintProbes(GinkgoWriter, "the Director HLB (lab/hlb.yaml)", hlb)
+		printProbes(GinkgoWriter, "the Director HLB (lab/hlb.yaml)", hlb)
 		n := 0
 		for _, o := range hlb {
 			for _, r := range o.Results {
@@ -204,9 +207,9 @@ var _ = Describe("netns firewall lab", Ordered, Serial, Label("e2e"), func() {
 		Expect(err).NotTo(HaveOccurred())
 		GinkgoWriter.Printf("%s\n", rep)
 		for _, m := range []string{"dir01", "dir02"} {
-			Expect(rep).To(MatchRegexp(`director %s\s+tcp/5061\s+%s\s+tls-only\s+1\.0 s`, m, regexp.QuoteMeta(lab.AddrVIP)), "HAProxy's check of %s", m)
+			Expect(rep).To(MatchRegexp(`director %s\s+tcp/5061\s+%s\s+tls-only\s+1\.0 s`, m, regexp.QuoteMeta(addrVIP)), "HAProxy's check of %s", m)
 		}
-		Expect(lab.MonitorFindings(rep)).To(BeEmpty())
+		Expect(monitorFindings(rep)).To(BeEmpty())
 	})
 
 	It("journals the Edge path with the Edge internal address and certificate, from the lab and from kamailio's dispatcher pings", func() {
@@ -222,7 +225,7 @@ var _ = Describe("netns firewall lab", Ordered, Serial, Label("e2e"), func() {
 					if ev.Kind != journal.KindSIP || ev.SIP == nil || ev.SIP.Method != "OPTIONS" {
 						continue
 					}
-					if !strings.HasPrefix(ev.Remote, lab.AddrEdge+":") || ev.TLS == nil || ev.TLS.ClientCert == nil {
+					if !strings.HasPrefix(ev.Remote, addrEdge+":") || ev.TLS == nil || ev.TLS.ClientCert == nil {
 						continue
 					}
 					if !ev.TLS.ClientCert.Verified || !strings.Contains(ev.TLS.ClientCert.Subject, "edge-int.contoso.local") {
@@ -244,7 +247,7 @@ var _ = Describe("netns firewall lab", Ordered, Serial, Label("e2e"), func() {
 	})
 
 	Context("fault detection: each mutation on a fresh copy of the rule set flips exactly its rows", func() {
-		for _, m := range lab.Mutations {
+		for _, m := range mutations {
 			It(m.Name, func() {
 				if note, err := l.EnsureKamailio(); note != "" {
 					GinkgoWriter.Printf("NOTE: %s\n", note)
@@ -264,7 +267,7 @@ var _ = Describe("netns firewall lab", Ordered, Serial, Label("e2e"), func() {
 				}
 				began := time.Now()
 				var (
-					outs     []lab.ProbeOutput
+					outs     []probeOutput
 					probeErr error
 					done     = make(chan struct{})
 				)
@@ -274,12 +277,12 @@ var _ = Describe("netns firewall lab", Ordered, Serial, Label("e2e"), func() {
 				}()
 				rs := env.RunAll(cases)
 				<-done
-				lab.PrintMatrix(GinkgoWriter, "mutation: "+m.Name+" ("+m.What+")", rs)
-				lab.PrintProbes(GinkgoWriter, "mutation: "+m.Name, outs)
+				printMatrix(GinkgoWriter, "mutation: "+m.Name+" ("+m.What+")", rs)
+				printProbes(GinkgoWriter, "mutation: "+m.Name, outs)
 				Expect(probeErr).NotTo(HaveOccurred())
-				probeWant := lab.ProbeKeysFor(m, scenarios.Default())
+				probeWant := probeKeysFor(m, scenarios.Default())
 				if holds && m.ProbeHold != "" {
-					probeWant[lab.HoldKey] = m.ProbeHold
+					probeWant[holdKey] = m.ProbeHold
 				}
 				maps.Copy(probeWant, m.HLBFlips)
 				var pw []string
@@ -287,14 +290,14 @@ var _ = Describe("netns firewall lab", Ordered, Serial, Label("e2e"), func() {
 					pw = append(pw, k)
 				}
 				slices.Sort(pw)
-				gaps := lab.ProbeGapKeys(m, scenarios.Default())
+				gaps := probeGapKeys(m, scenarios.Default())
 				for _, k := range gaps {
-					r, _ := lab.ProbeFind(outs, k)
+					r, _ := probeFind(outs, k)
 					GinkgoWriter.Printf("known prober gap: %s -> %s (%s)\n", k, r.Verdict, r.Reason)
 				}
-				Expect(lab.ProbeFailing(outs, gaps...)).To(Equal(pw), "mockdirector probe: exactly these rows flip, no false alarms")
+				Expect(probeFailing(outs, gaps...)).To(Equal(pw), "mockdirector probe: exactly these rows flip, no false alarms")
 				for k, phrase := range probeWant {
-					r, _ := lab.ProbeFind(outs, k)
+					r, _ := probeFind(outs, k)
 					Expect(r.Reason).To(ContainSubstring(phrase), "probe names the cause for %s", k)
 				}
 				// What the destination saw of the HLB's health monitors during the mutation.
@@ -302,16 +305,16 @@ var _ = Describe("netns firewall lab", Ordered, Serial, Label("e2e"), func() {
 				Expect(err).NotTo(HaveOccurred())
 				if m.Monitors != "" {
 					GinkgoWriter.Printf("report during the mutation:\n%s\n", rep)
-					Expect(lab.MonitorFindings(rep)).To(ContainElement(ContainSubstring(m.Monitors)), "the report calls out the monitors")
+					Expect(monitorFindings(rep)).To(ContainElement(ContainSubstring(m.Monitors)), "the report calls out the monitors")
 				} else {
-					Expect(lab.MonitorFindings(rep)).To(BeEmpty(), "no monitor callout without a monitor fault")
+					Expect(monitorFindings(rep)).To(BeEmpty(), "no monitor callout without a monitor fault")
 				}
 				var want []string
 				for id := range m.Flips {
 					want = append(want, id)
 				}
 				slices.Sort(want)
-				Expect(lab.Failing(rs)).To(Equal(want), "exactly these rows flip, no false alarms")
+				Expect(failingCases(rs)).To(Equal(want), "exactly these rows flip, no false alarms")
 				for _, r := range rs {
 					if phrase, ok := m.Flips[r.Case.ID]; ok {
 						Expect(r.Reason).To(ContainSubstring(phrase), "the report names the cause for %s", r.Case.ID)
@@ -323,10 +326,10 @@ var _ = Describe("netns firewall lab", Ordered, Serial, Label("e2e"), func() {
 
 	// Last: a failed handshake is what has crashed kamailio 5.6 in this lab.
 	It("kamailio, the real Edge, refuses a peer without a client certificate", func() {
-		r := env.Run(lab.Case{ID: "no-cert", NS: lab.NSDir01, Src: lab.AddrDir01, Target: lab.AddrEdge + ":5061",
-			Check: lab.CheckSIP, ServerName: "edge-int.contoso.local", Allow: true})
+		r := env.Run(matrixCase{ID: "no-cert", NS: nsDir01, Src: addrDir01, Target: addrEdge + ":5061",
+			Check: checkSIP, ServerName: "edge-int.contoso.local", Allow: true})
 		Expect(r.Pass).To(BeFalse(), "OPTIONS without a client certificate must not be answered")
-		Expect(r.Observed).To(Equal(lab.ObsFailed), r.Reason)
+		Expect(r.Observed).To(Equal(obsFailed), r.Reason)
 		GinkgoWriter.Printf("without a client certificate: %s\n", r.Reason)
 	})
 })

@@ -17,12 +17,12 @@ import (
 type source struct{ ns, addr, cert string }
 
 var sources = map[string]source{
-	scenarios.RoleReverseProxy:   {NSRP, AddrRPInt, "probe"},
-	scenarios.RoleEdgeInternal:   {NSEdge, AddrEdge, "edge01-int.contoso.local"},
-	scenarios.RoleInternalClient: {NSClients, AddrClient, "probe"},
-	scenarios.RoleAny:            {NSClients, AddrAny, "probe"},
-	scenarios.RoleDirector:       {NSDir01, AddrDir01, "dir01.contoso.local"},
-	scenarios.RoleFrontend:       {NSFe01, AddrFe01, "fe01.contoso.local"},
+	scenarios.RoleReverseProxy:   {nsRP, addrRPInt, "probe"},
+	scenarios.RoleEdgeInternal:   {nsEdge, addrEdge, "edge01-int.contoso.local"},
+	scenarios.RoleInternalClient: {nsClients, addrClient, "probe"},
+	scenarios.RoleAny:            {nsClients, addrAny, "probe"},
+	scenarios.RoleDirector:       {nsDir01, addrDir01, "dir01.contoso.local"},
+	scenarios.RoleFrontend:       {nsFe01, addrFe01, "fe01.contoso.local"},
 }
 
 // destination is how a server role is reached in the lab.
@@ -32,9 +32,9 @@ type destination struct {
 }
 
 var destinations = map[string]destination{
-	scenarios.RoleDirector:     {AddrVIP, "dir-pool.contoso.local", []string{"dir01.contoso.local", "dir02.contoso.local"}},
-	scenarios.RoleFrontend:     {AddrFe01, "fe-pool.contoso.local", []string{"fe01.contoso.local"}},
-	scenarios.RoleEdgeInternal: {AddrEdge, "edge-int.contoso.local", nil},
+	scenarios.RoleDirector:     {addrVIP, "dir-pool.contoso.local", []string{"dir01.contoso.local", "dir02.contoso.local"}},
+	scenarios.RoleFrontend:     {addrFe01, "fe-pool.contoso.local", []string{"fe01.contoso.local"}},
+	scenarios.RoleEdgeInternal: {addrEdge, "edge-int.contoso.local", nil},
 }
 
 // certCN is the subject CN of each certificate a source presents (the pool FQDN for members).
@@ -43,21 +43,21 @@ var certCN = map[string]string{
 	"fe01.contoso.local":  "fe-pool.contoso.local",
 }
 
-// HoldFor is how long the lab holds an idle connection through the HLB path (the prober's
+// holdFor is how long the lab holds an idle connection through the HLB path (the prober's
 // default is the HLB's 1800 s; the lab shortens it, and its idle mutation cuts at 3 s).
-const HoldFor = 6 * time.Second
+const holdFor = 6 * time.Second
 
 // labChecks are the checks the lab runs itself over TCP.
-var labChecks = []string{CheckTCP, CheckHTTP, CheckHTTPS, CheckSIP, CheckCLS}
+var labChecks = []string{checkTCP, checkHTTP, checkHTTPS, checkSIP, checkCLS}
 
-// labUDPChecks are the scenario's UDP checks; the lab runs each as a QUIC handshake (CheckQUIC).
+// labUDPChecks are the scenario's UDP checks; the lab runs each as a QUIC handshake (checkQUIC).
 var labUDPChecks = []string{scenarios.CheckUDPQUIC, scenarios.CheckH3}
 
-// Cases returns the whole matrix: every TCP and UDP/QUIC row of the scenario run from where its
+// matrixCases returns the whole matrix: every TCP and UDP/QUIC row of the scenario run from where its
 // source stands, plus the lab's own paths (through the reverse proxy, the second members, a held
 // connection). Rows the lab has no check for are returned in skipped (mockdirector probe runs
 // them).
-func Cases(scn *scenarios.Scenario) (cs []Case, skipped []string) {
+func matrixCases(scn *scenarios.Scenario) (cs []matrixCase, skipped []string) {
 	for _, row := range scn.Rows {
 		udp := row.Transport == scenarios.TransportUDP && slices.Contains(labUDPChecks, row.CheckKind())
 		if !udp && (row.Transport != "tcp" || !slices.Contains(labChecks, row.CheckKind())) {
@@ -65,7 +65,7 @@ func Cases(scn *scenarios.Scenario) (cs []Case, skipped []string) {
 			continue
 		}
 		s, d := sources[row.From], destinations[row.To]
-		c := Case{
+		c := matrixCase{
 			ID: row.ID(), NS: s.ns, Src: s.addr, Target: fmt.Sprintf("%s:%d", d.addr, row.Port), Port: row.Port,
 			Check: row.CheckKind(), Path: row.Path, ServerName: d.name, Allow: row.Allowed(), Note: "row " + row.Origin,
 		}
@@ -75,7 +75,7 @@ func Cases(scn *scenarios.Scenario) (cs []Case, skipped []string) {
 		if udp {
 			// A handshake proves the path and names the certificate; it cannot see the source
 			// or the member (the prober reads those from the mock's identity).
-			c.Check, c.ClientCert, c.Port = CheckQUIC, s.cert, 0
+			c.Check, c.ClientCert, c.Port = checkQUIC, s.cert, 0
 			cs = append(cs, c)
 			continue
 		}
@@ -91,33 +91,33 @@ func Cases(scn *scenarios.Scenario) (cs []Case, skipped []string) {
 	}
 	dirs := destinations[scenarios.RoleDirector].members
 	cs = append(cs,
-		Case{ID: "client->rp 443 published -> director 4443", NS: NSClients, Src: AddrClient, Target: AddrRPExt + ":443", Port: 4443,
-			Check: CheckHTTPS, Path: "/autodiscover/autodiscoverservice.svc/root", ServerName: "dir-pool.contoso.local", Allow: true,
-			WantSource: AddrRPInt, WantXFF: AddrClient, WantHost: "dir-pool.contoso.local", WantMembers: dirs, Note: "lab: nginx reverse proxy"},
-		Case{ID: "client->rp 80 published -> director 8080", NS: NSClients, Src: AddrClient, Target: AddrRPExt + ":80", Port: 8080,
-			Check: CheckHTTP, Path: "/meet/", ServerName: "dir-pool.contoso.local", Allow: true,
-			WantSource: AddrRPInt, WantXFF: AddrClient, WantHost: "dir-pool.contoso.local", WantMembers: dirs, Note: "lab: nginx reverse proxy"},
-		Case{ID: "director(dir02)->frontend(fe02) tcp/444 https", NS: NSDir02, Src: AddrDir02, Target: AddrFe02 + ":444", Port: 444,
-			Check: CheckHTTPS, Path: "/.well-known/mockdirector", ServerName: "fe-pool.contoso.local", Allow: true,
-			WantSource: AddrDir02, WantMembers: []string{"fe02.contoso.local"}, Note: "lab: second members"},
-		Case{ID: "frontend(fe02)->edge-internal tcp/5061 sip-mtls", NS: NSFe02, Src: AddrFe02, Target: AddrEdge + ":5061",
-			Check: CheckSIP, ServerName: "edge-int.contoso.local", ClientCert: "fe02.contoso.local", Allow: true,
-			WantSource: AddrFe02, WantCN: "fe-pool.contoso.local", Note: "lab: second members"},
-		Case{ID: "internal-clients->director tcp/80 hold", NS: NSClients, Src: AddrClient, Target: AddrVIP + ":80", Port: 80,
-			Check: CheckHold, Path: "/meet/", ServerName: "dir-pool.contoso.local", Allow: true, Hold: HoldFor,
-			WantSource: AddrClient, WantMembers: dirs, Note: "lab: idle connection through the HLB"},
+		matrixCase{ID: "client->rp 443 published -> director 4443", NS: nsClients, Src: addrClient, Target: addrRPExt + ":443", Port: 4443,
+			Check: checkHTTPS, Path: "/autodiscover/autodiscoverservice.svc/root", ServerName: "dir-pool.contoso.local", Allow: true,
+			WantSource: addrRPInt, WantXFF: addrClient, WantHost: "dir-pool.contoso.local", WantMembers: dirs, Note: "lab: nginx reverse proxy"},
+		matrixCase{ID: "client->rp 80 published -> director 8080", NS: nsClients, Src: addrClient, Target: addrRPExt + ":80", Port: 8080,
+			Check: checkHTTP, Path: "/meet/", ServerName: "dir-pool.contoso.local", Allow: true,
+			WantSource: addrRPInt, WantXFF: addrClient, WantHost: "dir-pool.contoso.local", WantMembers: dirs, Note: "lab: nginx reverse proxy"},
+		matrixCase{ID: "director(dir02)->frontend(fe02) tcp/444 https", NS: nsDir02, Src: addrDir02, Target: addrFe02 + ":444", Port: 444,
+			Check: checkHTTPS, Path: "/.well-known/mockdirector", ServerName: "fe-pool.contoso.local", Allow: true,
+			WantSource: addrDir02, WantMembers: []string{"fe02.contoso.local"}, Note: "lab: second members"},
+		matrixCase{ID: "frontend(fe02)->edge-internal tcp/5061 sip-mtls", NS: nsFe02, Src: addrFe02, Target: addrEdge + ":5061",
+			Check: checkSIP, ServerName: "edge-int.contoso.local", ClientCert: "fe02.contoso.local", Allow: true,
+			WantSource: addrFe02, WantCN: "fe-pool.contoso.local", Note: "lab: second members"},
+		matrixCase{ID: "internal-clients->director tcp/80 hold", NS: nsClients, Src: addrClient, Target: addrVIP + ":80", Port: 80,
+			Check: checkHold, Path: "/meet/", ServerName: "dir-pool.contoso.local", Allow: true, Hold: holdFor,
+			WantSource: addrClient, WantMembers: dirs, Note: "lab: idle connection through the HLB"},
 	)
 	return cs, skipped
 }
 
 // RunAll runs every case concurrently, except that cases to the Edge (kamailio) run one after
 // another, and returns the results in case order.
-func (e *Env) RunAll(cs []Case) []Result {
-	out := make([]Result, len(cs))
+func (e *checkEnv) RunAll(cs []matrixCase) []caseResult {
+	out := make([]caseResult, len(cs))
 	var wg sync.WaitGroup
 	var edge []int
 	for i, c := range cs {
-		if strings.HasPrefix(c.Target, AddrEdge+":") {
+		if strings.HasPrefix(c.Target, addrEdge+":") {
 			edge = append(edge, i)
 			continue
 		}
@@ -138,8 +138,8 @@ func (e *Env) RunAll(cs []Case) []Result {
 	return out
 }
 
-// Failing returns the IDs of results that did not pass, sorted.
-func Failing(rs []Result) []string {
+// failingCases returns the IDs of results that did not pass, sorted.
+func failingCases(rs []caseResult) []string {
 	var ids []string
 	for _, r := range rs {
 		if !r.Pass {
@@ -150,8 +150,8 @@ func Failing(rs []Result) []string {
 	return ids
 }
 
-// PrintMatrix writes the matrix as a table.
-func PrintMatrix(w io.Writer, title string, rs []Result) {
+// printMatrix writes the matrix as a table.
+func printMatrix(w io.Writer, title string, rs []caseResult) {
 	fmt.Fprintf(w, "\n== %s\n", title)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ROW\tEXPECT\tOBSERVED\tVERDICT\tANSWERED BY\tSOURCE SEEN\tXFF\tTIME\tREASON")

@@ -6,8 +6,8 @@ import (
 	"strings"
 )
 
-// Mutation is one deliberate fault in the firewall, applied to a fresh copy of firewall.nft.
-type Mutation struct {
+// mutation is one deliberate fault in the firewall, applied to a fresh copy of firewall.nft.
+type mutation struct {
 	Name string
 	// What describes the fault the way a firewall engineer would.
 	What string
@@ -19,17 +19,17 @@ type Mutation struct {
 	// own source role); nil means the lab's own flips of scenario rows, with their phrases.
 	ProbeFlips map[string]string
 	// ProbeFlipsAs adds rows a prober runs as another role than the row's own (rows from any),
-	// keyed "ROLE | ROW ID" as ProbeKeysFor's keys are.
+	// keyed "ROLE | ROW ID" as probeKeysFor's keys are.
 	ProbeFlipsAs map[string]string
 	// ProbeGaps are scenario rows the fault touches that mockdirector probe does not (yet)
 	// catch; they may pass or fail, and the suite prints which.
 	ProbeGaps []string
-	// ProbeHold, when set, is the phrase the prober's hold row (HoldKey) must fail with.
+	// ProbeHold, when set, is the phrase the prober's hold row (holdKey) must fail with.
 	ProbeHold string
 	// HAProxy, when set, changes the rendered haproxy.cfg (the Director HLB) instead of or
 	// besides the firewall; Apply nil leaves the firewall as written.
 	HAProxy func(cfg string) (string, error)
-	// HLBFlips are the HLB rows (HLBRuns, lab/hlb.yaml) that must fail, by probe key, with the
+	// HLBFlips are the HLB rows (hlbRuns, lab/hlb.yaml) that must fail, by probe key, with the
 	// phrase their reason must contain.
 	HLBFlips map[string]string
 	// Monitors, when set, is what mockdirector report must call out about the HLB's health
@@ -95,12 +95,12 @@ const (
 	idHold          = "internal-clients->director tcp/80 hold"
 	idClients4443   = "internal-clients->director tcp/4443 tcp"
 	idClientsUDP443 = "internal-clients->director udp/443 udp-quic"
-	snatAddr        = AddrFWPerim
+	snatAddr        = addrFWPerim
 	idleTimeoutSecs = 3
 )
 
-// Mutations is the fault set the e2e suite proves the harness catches.
-var Mutations = []Mutation{
+// mutations is the fault set the e2e suite proves the harness catches.
+var mutations = []mutation{
 	{
 		Name:       "drop 5061 Edge->Director",
 		What:       "a drop rule for SIP/MTLS from the Edge internal interface to the Director",
@@ -129,7 +129,7 @@ var Mutations = []Mutation{
 		Apply: appendTable(`table ip mdlab-nat {
 	chain postrouting {
 		type nat hook postrouting priority srcnat; policy accept;
-		ip saddr ` + AddrRPInt + ` ip daddr ` + AddrVIP + ` snat to ` + snatAddr + `
+		ip saddr ` + addrRPInt + ` ip daddr ` + addrVIP + ` snat to ` + snatAddr + `
 	}
 }
 `),
@@ -155,7 +155,7 @@ var Mutations = []Mutation{
 			appendTable(`table ip mdlab-nat {
 	chain prerouting {
 		type nat hook prerouting priority dstnat; policy accept;
-		ip daddr `+AddrVIP+` tcp dport 4443 dnat to `+AddrVIP+`:443
+		ip daddr `+addrVIP+` tcp dport 4443 dnat to `+addrVIP+`:443
 	}
 }
 `)),
@@ -190,9 +190,9 @@ var Mutations = []Mutation{
 		ip daddr %s ct timeout set "short-idle"
 	}
 }
-`, idleTimeoutSecs, AddrVIP)),
+`, idleTimeoutSecs, addrVIP)),
 		Flips: map[string]string{idHold: "cut"},
-		// The prober's hold row (lab/hold.yaml) runs when the prober has --hold; see HoldKey.
+		// The prober's hold row (lab/hold.yaml) runs when the prober has --hold; see holdKey.
 		ProbeFlips: map[string]string{},
 		ProbeHold:  "dropped the idle connection",
 	},

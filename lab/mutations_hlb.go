@@ -10,21 +10,21 @@ import (
 	"github.com/mockdirector/mockdirector/scenarios"
 )
 
-// HLBRuns are the prober's runs of lab/hlb.yaml: the Director HLB from each source that has rows
+// hlbRuns are the prober's runs of lab/hlb.yaml: the Director HLB from each source that has rows
 // there.
-var HLBRuns = []ProbeRun{
-	{Role: scenarios.RoleReverseProxy, NS: NSRP, Scenario: "hlb.yaml"},
-	{Role: scenarios.RoleEdgeInternal, NS: NSEdge, Scenario: "hlb.yaml"},
-	{Role: scenarios.RoleInternalClient, NS: NSClients, Scenario: "hlb.yaml"},
+var hlbRuns = []probeRun{
+	{Role: scenarios.RoleReverseProxy, NS: nsRP, Scenario: "hlb.yaml"},
+	{Role: scenarios.RoleEdgeInternal, NS: nsEdge, Scenario: "hlb.yaml"},
+	{Role: scenarios.RoleInternalClient, NS: nsClients, Scenario: "hlb.yaml"},
 }
 
 // Probe keys of the HLB rows.
 var (
-	hlbRPDist       = HLBRuns[0].Tag() + " | reverse-proxy-internal->director tcp/8080 http distribution"
-	hlbRPCookie     = HLBRuns[0].Tag() + " | reverse-proxy-internal->director tcp/8080 http affinity-cookie"
-	hlbEdgeDist     = HLBRuns[1].Tag() + " | edge-internal->director tcp/5061 sip-mtls distribution"
-	hlbClients80    = HLBRuns[2].Tag() + " | internal-clients->director tcp/80 http affinity-source"
-	hlbClients443   = HLBRuns[2].Tag() + " | internal-clients->director tcp/443 https affinity-source"
+	hlbRPDist       = hlbRuns[0].Tag() + " | reverse-proxy-internal->director tcp/8080 http distribution"
+	hlbRPCookie     = hlbRuns[0].Tag() + " | reverse-proxy-internal->director tcp/8080 http affinity-cookie"
+	hlbEdgeDist     = hlbRuns[1].Tag() + " | edge-internal->director tcp/5061 sip-mtls distribution"
+	hlbClients80    = hlbRuns[2].Tag() + " | internal-clients->director tcp/80 http affinity-source"
+	hlbClients443   = hlbRuns[2].Tag() + " | internal-clients->director tcp/443 https affinity-source"
 	probeClients80  = scenarios.RoleInternalClient + " | internal-clients->director tcp/80 http"
 	probeClients443 = scenarios.RoleInternalClient + " | internal-clients->director tcp/443 https"
 )
@@ -70,40 +70,40 @@ func replaceIn(mark, old, with string) func(string) (string, error) {
 
 // HAProxy mutations: the Director HLB misconfigured the ways go-live finds it.
 func init() {
-	Mutations = append(Mutations,
-		Mutation{
+	mutations = append(mutations,
+		mutation{
 			Name:     "HLB without source persistence on 80 and 443",
 			What:     "HAProxy balances the internal web services round robin (balance roundrobin, no source persistence)",
 			HAProxy:  replaceLine("balance source", "\tbalance roundrobin"),
 			HLBFlips: map[string]string{hlbClients80: "no persistence", hlbClients443: "no persistence"},
 		},
-		Mutation{
+		mutation{
 			Name:     "HLB without cookie persistence on 8080",
 			What:     "HAProxy keeps no stick table on the MS-WSMAN cookie for the reverse proxy's 8080",
 			HAProxy:  chain(replaceLine("stick on req.cook", ""), replaceLine("stick store-response", "")),
 			HLBFlips: map[string]string{hlbRPCookie: "no cookie persistence"},
 		},
-		Mutation{
+		mutation{
 			Name:     "HLB with dir02 missing from the SIP backend",
 			What:     "the backend for 444/4443/5061/CLS lists dir01 only",
 			HAProxy:  replaceLine("member of the SIP pool", ""),
 			HLBFlips: map[string]string{hlbEdgeDist: "member dir02 never answers"},
 			Monitors: "no HLB monitor reaches dir02",
 		},
-		Mutation{
+		mutation{
 			Name:     "HLB health monitor on 443",
 			What:     "HAProxy checks the Directors on 443 instead of 5061",
 			HAProxy:  replaceIn("the health monitor", "check port 5061", "check port 443"),
 			Monitors: "monitor on 443 not 5061",
 		},
-		Mutation{
+		mutation{
 			Name:    "HLB in SNAT mode on 80 and 443",
 			What:    "HAProxy connects to the Directors from its own address for the internal web services (no usesrc clientip)",
 			HAProxy: replaceLine("persistent: transparent", ""),
 			Flips: map[string]string{
-				"internal-clients->director tcp/80 http":   "source seen as " + AddrVIP,
-				"internal-clients->director tcp/443 https": "source seen as " + AddrVIP,
-				idHold: "source seen as " + AddrVIP,
+				"internal-clients->director tcp/80 http":   "source seen as " + addrVIP,
+				"internal-clients->director tcp/443 https": "source seen as " + addrVIP,
+				idHold: "source seen as " + addrVIP,
 			},
 			ProbeFlipsAs: map[string]string{
 				probeClients80: "HLB in SNAT mode", probeClients443: "HLB in SNAT mode",
@@ -111,7 +111,7 @@ func init() {
 			HLBFlips:  map[string]string{hlbClients80: "HLB in SNAT mode", hlbClients443: "HLB in SNAT mode"},
 			ProbeHold: "HLB in SNAT mode",
 		},
-		Mutation{
+		mutation{
 			Name:    "HLB timeout client 3s",
 			What:    fmt.Sprintf("HAProxy closes client connections idle %d s (timeout client; the guidance asks 1800 s)", hlbIdleSecs),
 			HAProxy: replaceLine("timeout client 1800s", fmt.Sprintf("\ttimeout client %ds", hlbIdleSecs)),
@@ -124,7 +124,7 @@ func init() {
 
 // MonitorReport runs mockdirector report over the Directors' journals for the last since and
 // returns its table (its exit code says whether the table holds, which is not asked here).
-func (l *Lab) MonitorReport(since time.Duration) (string, error) {
+func (l *testLab) MonitorReport(since time.Duration) (string, error) {
 	args := []string{"report", "--config", l.Topology, "--role", scenarios.RoleDirector, "--since", since.Round(time.Second).String()}
 	for _, m := range []string{"dir01", "dir02"} {
 		args = append(args, "--journal", l.Journals[m])
@@ -142,8 +142,8 @@ func (l *Lab) MonitorReport(since time.Duration) (string, error) {
 	return out.String(), nil
 }
 
-// MonitorFindings are the lines of a report that call something out about the HLB's monitors.
-func MonitorFindings(report string) []string {
+// monitorFindings are the lines of a report that call something out about the HLB's monitors.
+func monitorFindings(report string) []string {
 	var out []string
 	for _, l := range strings.Split(report, "\n") {
 		if strings.HasPrefix(l, "! ") {

@@ -14,8 +14,8 @@ import (
 //go:embed peers/*.tmpl
 var peerTemplates embed.FS
 
-// Lab is a running lab: namespaces built, peers started.
-type Lab struct {
+// testLab is a running lab: namespaces built, peers started.
+type testLab struct {
 	// Bin is the mockdirector binary; Dir holds certificates, configs and journals.
 	Bin, Dir string
 	// Topology is lab/topology.yaml (absolute).
@@ -25,13 +25,13 @@ type Lab struct {
 	// FirewallFile is lab/firewall.nft (absolute); Firewall is its text.
 	FirewallFile, Firewall string
 
-	Procs []*Proc
+	Procs []*proc
 	// Serve maps a member short name (dir01, fe02) to its serve process and journal.
-	Serve    map[string]*Proc
+	Serve    map[string]*proc
 	Journals map[string]string
-	Kamailio *Proc
+	Kamailio *proc
 	// HAProxy is the Director HLB; HAProxyConfig the text of its haproxy.cfg as rendered.
-	HAProxy       *Proc
+	HAProxy       *proc
 	HAProxyConfig string
 }
 
@@ -51,24 +51,24 @@ func render(name, dst string, v peerVars) error {
 	if err := t.Execute(&b, v); err != nil {
 		return fmt.Errorf("lab: template %s: %w", name, err)
 	}
-	return WriteFile(dst, b.String())
+	return writeFile(dst, b.String())
 }
 
-// New prepares a lab in dir: certificates for lab/topology.yaml, the peer configurations.
-func New(bin, dir, labDir string) (*Lab, error) {
-	l := &Lab{Bin: bin, Dir: dir, Topology: filepath.Join(labDir, "topology.yaml"),
+// newTestLab prepares a lab in dir: certificates for lab/topology.yaml, the peer configurations.
+func newTestLab(bin, dir, labDir string) (*testLab, error) {
+	l := &testLab{Bin: bin, Dir: dir, Topology: filepath.Join(labDir, "topology.yaml"),
 		FirewallFile: filepath.Join(labDir, "firewall.nft"), Certs: filepath.Join(dir, "certs"),
-		Serve: map[string]*Proc{}, Journals: map[string]string{}}
+		Serve: map[string]*proc{}, Journals: map[string]string{}}
 	fw, err := os.ReadFile(l.FirewallFile)
 	if err != nil {
 		return nil, fmt.Errorf("lab: %w", err)
 	}
 	l.Firewall = string(fw)
-	if _, err := Run(bin, "certs", "init", "--dir", l.Certs, "--config", l.Topology); err != nil {
+	if _, err := runHost(bin, "certs", "init", "--dir", l.Certs, "--config", l.Topology); err != nil {
 		return nil, err
 	}
-	v := peerVars{Dir: dir, Certs: l.Certs, VIP: AddrVIP, Dir01: AddrDir01, Dir02: AddrDir02,
-		RPExt: AddrRPExt, RPInt: AddrRPInt, Edge: AddrEdge, PingInterval: 2}
+	v := peerVars{Dir: dir, Certs: l.Certs, VIP: addrVIP, Dir01: addrDir01, Dir02: addrDir02,
+		RPExt: addrRPExt, RPInt: addrRPInt, Edge: addrEdge, PingInterval: 2}
 	for _, sub := range []string{"client_body", "proxy", "fastcgi", "uwsgi", "scgi", "kamailio"} {
 		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
 			return nil, fmt.Errorf("lab: %w", err)
@@ -101,34 +101,34 @@ func New(bin, dir, labDir string) (*Lab, error) {
 		return nil, fmt.Errorf("lab: %w", err)
 	}
 	l.HAProxyConfig = string(cfg)
-	if err := WriteFile(filepath.Join(dir, "dispatcher.list"),
-		fmt.Sprintf("# set destination flags priority\n1 sip:%s:5061;transport=tls 0 0\n", AddrVIP)); err != nil {
+	if err := writeFile(filepath.Join(dir, "dispatcher.list"),
+		fmt.Sprintf("# set destination flags priority\n1 sip:%s:5061;transport=tls 0 0\n", addrVIP)); err != nil {
 		return nil, err
 	}
 	return l, nil
 }
 
 // LoadFirewall loads the lab's firewall.nft (or a mutated copy of its text) into mdlab-fw.
-func (l *Lab) LoadFirewall(text string) error {
-	if err := LoadRules(text); err != nil {
+func (l *testLab) LoadFirewall(text string) error {
+	if err := loadFirewallRules(text); err != nil {
 		return err
 	}
 	// Once conntrack runs in mdlab-fw: a stateful firewall drops mid-stream packets it has no
 	// state for, so a connection cut by an idle timeout stays cut.
-	return sysctl(NSFirewall, "net.netfilter.nf_conntrack_tcp_loose", "0")
+	return sysctl(nsFirewall, "net.netfilter.nf_conntrack_tcp_loose", "0")
 }
 
 // StartPeers starts mockdirector serve for every member, HAProxy (with the HLB's UDP balancing
 // in nftables, peers/hlb-udp.nft.tmpl), nginx and kamailio, and waits until each says it is ready.
-func (l *Lab) StartPeers() error {
+func (l *testLab) StartPeers() error {
 	members := []struct{ ns, role, member string }{
-		{NSDir01, "director", "dir01"}, {NSDir02, "director", "dir02"},
-		{NSFe01, "frontend", "fe01"}, {NSFe02, "frontend", "fe02"},
-		{NSPKI, "pki", "pki01"},
+		{nsDir01, "director", "dir01"}, {nsDir02, "director", "dir02"},
+		{nsFe01, "frontend", "fe01"}, {nsFe02, "frontend", "fe02"},
+		{nsPKI, "pki", "pki01"},
 	}
 	for _, m := range members {
 		j := filepath.Join(l.Dir, m.member+".jsonl")
-		p, err := Start("serve "+m.member, m.ns, l.Bin, "serve", "--role", m.role, "--member", m.member,
+		p, err := startIn("serve "+m.member, m.ns, l.Bin, "serve", "--role", m.role, "--member", m.member,
 			"--config", l.Topology, "--certs", l.Certs, "--journal", j)
 		if err != nil {
 			return err
@@ -142,16 +142,16 @@ func (l *Lab) StartPeers() error {
 		}
 	}
 	// The HLB's UDP side (HAProxy balances TCP only): nftables DNAT to the Directors.
-	if _, err := NSRun(NSHLB, "nft", "-f", filepath.Join(l.Dir, "hlb-udp.nft")); err != nil {
+	if _, err := runIn(nsHLB, "nft", "-f", filepath.Join(l.Dir, "hlb-udp.nft")); err != nil {
 		return err
 	}
-	hap, err := Start("haproxy", NSHLB, "haproxy", "-db", "-f", filepath.Join(l.Dir, "haproxy.cfg"))
+	hap, err := startIn("haproxy", nsHLB, "haproxy", "-db", "-f", filepath.Join(l.Dir, "haproxy.cfg"))
 	if err != nil {
 		return err
 	}
 	l.Procs = append(l.Procs, hap)
 	l.HAProxy = hap
-	ngx, err := Start("nginx", NSRP, "nginx", "-c", filepath.Join(l.Dir, "nginx.conf"), "-p", l.Dir)
+	ngx, err := startIn("nginx", nsRP, "nginx", "-c", filepath.Join(l.Dir, "nginx.conf"), "-p", l.Dir)
 	if err != nil {
 		return err
 	}
@@ -161,7 +161,7 @@ func (l *Lab) StartPeers() error {
 	}
 	// Wait until each peer listens (ss inside its namespace).
 	for _, w := range []struct{ ns, addr string }{
-		{NSHLB, AddrVIP + ":5061"}, {NSRP, AddrRPExt + ":443"}, {NSEdge, AddrEdge + ":5061"},
+		{nsHLB, addrVIP + ":5061"}, {nsRP, addrRPExt + ":443"}, {nsEdge, addrEdge + ":5061"},
 	} {
 		if err := waitListen(w.ns, w.addr, 10*time.Second); err != nil {
 			return errors.Join(err, l.peerLogs())
@@ -172,31 +172,31 @@ func (l *Lab) StartPeers() error {
 
 // LoadHAProxy restarts the Director HLB with cfg (a mutated copy of HAProxyConfig, or it) and
 // waits until it listens on the VIP again.
-func (l *Lab) LoadHAProxy(cfg string) error {
+func (l *testLab) LoadHAProxy(cfg string) error {
 	file := filepath.Join(l.Dir, "haproxy-now.cfg")
-	if err := WriteFile(file, cfg); err != nil {
+	if err := writeFile(file, cfg); err != nil {
 		return err
 	}
-	if out, err := NSRun(NSHLB, "haproxy", "-c", "-q", "-f", file); err != nil {
+	if out, err := runIn(nsHLB, "haproxy", "-c", "-q", "-f", file); err != nil {
 		return fmt.Errorf("lab: haproxy -c %s: %w\n%s", file, err, out)
 	}
 	l.HAProxy.Stop()
-	hap, err := Start("haproxy", NSHLB, "haproxy", "-db", "-f", file)
+	hap, err := startIn("haproxy", nsHLB, "haproxy", "-db", "-f", file)
 	if err != nil {
 		return err
 	}
 	l.Procs = append(l.Procs, hap)
 	l.HAProxy = hap
 	for _, port := range []string{"80", "8080", "5061"} {
-		if err := waitListen(NSHLB, AddrVIP+":"+port, 10*time.Second); err != nil {
+		if err := waitListen(nsHLB, addrVIP+":"+port, 10*time.Second); err != nil {
 			return errors.Join(err, l.peerLogs())
 		}
 	}
 	return nil
 }
 
-func (l *Lab) startKamailio() error {
-	kam, err := Start("kamailio", NSEdge, "kamailio", "-DD", "-E", "-f", filepath.Join(l.Dir, "kamailio.cfg"),
+func (l *testLab) startKamailio() error {
+	kam, err := startIn("kamailio", nsEdge, "kamailio", "-DD", "-E", "-f", filepath.Join(l.Dir, "kamailio.cfg"),
 		"-Y", filepath.Join(l.Dir, "kamailio"), "-P", filepath.Join(l.Dir, "kamailio", "kamailio.pid"), "-w", filepath.Join(l.Dir, "kamailio"))
 	if err != nil {
 		return err
@@ -208,7 +208,7 @@ func (l *Lab) startKamailio() error {
 
 // EnsureKamailio restarts kamailio if it has died (kamailio 5.6's TLS module can crash; the lab
 // uses it for paths, not load) and says so; it returns "" when kamailio was running.
-func (l *Lab) EnsureKamailio() (string, error) {
+func (l *testLab) EnsureKamailio() (string, error) {
 	if !l.Kamailio.Exited() {
 		return "", nil
 	}
@@ -216,10 +216,10 @@ func (l *Lab) EnsureKamailio() (string, error) {
 	if err := l.startKamailio(); err != nil {
 		return note, err
 	}
-	return note, waitListen(NSEdge, AddrEdge+":5061", 10*time.Second)
+	return note, waitListen(nsEdge, addrEdge+":5061", 10*time.Second)
 }
 
-func (l *Lab) peerLogs() error {
+func (l *testLab) peerLogs() error {
 	var b strings.Builder
 	for _, p := range l.Procs {
 		fmt.Fprintf(&b, "--- %s (exited=%v)\n%s\n", p.Name, p.Exited(), tail(p.Output()))
@@ -230,7 +230,7 @@ func (l *Lab) peerLogs() error {
 func waitListen(ns, addr string, d time.Duration) error {
 	deadline := time.Now().Add(d)
 	for time.Now().Before(deadline) {
-		out, _ := NSRun(ns, "ss", "-Hltn")
+		out, _ := runIn(ns, "ss", "-Hltn")
 		if strings.Contains(out, addr) {
 			return nil
 		}
@@ -240,7 +240,7 @@ func waitListen(ns, addr string, d time.Duration) error {
 }
 
 // Stop stops every peer (reverse order).
-func (l *Lab) Stop() {
+func (l *testLab) Stop() {
 	for i := len(l.Procs) - 1; i >= 0; i-- {
 		l.Procs[i].Stop()
 	}

@@ -16,40 +16,40 @@ import (
 	"github.com/mockdirector/mockdirector/scenarios"
 )
 
-// ProbeRun is `mockdirector probe --as Role` from inside NS; Scenario (a file in lab/) and Hold
+// probeRun is `mockdirector probe --as Role` from inside NS; Scenario (a file in lab/) and Hold
 // replace the built-in scenario and the rows' hold when set.
-type ProbeRun struct {
+type probeRun struct {
 	Role, NS string
 	Scenario string
 	Hold     string
 }
 
 // Tag names the run in keys: the role, plus the scenario file when it is not the built-in one.
-func (r ProbeRun) Tag() string {
+func (r probeRun) Tag() string {
 	if r.Scenario == "" {
 		return r.Role
 	}
 	return r.Role + "(" + strings.TrimSuffix(r.Scenario, ".yaml") + ")"
 }
 
-// HoldRun is the prober's idle-timeout run (lab/hold.yaml), used when the prober has --hold.
-var HoldRun = ProbeRun{Role: scenarios.RoleInternalClient, NS: NSClients, Scenario: "hold.yaml", Hold: "6s"}
+// holdRun is the prober's idle-timeout run (lab/hold.yaml), used when the prober has --hold.
+var holdRun = probeRun{Role: scenarios.RoleInternalClient, NS: nsClients, Scenario: "hold.yaml", Hold: "6s"}
 
-// HoldKey is the key of HoldRun's row.
-var HoldKey = HoldRun.Tag() + " | internal-clients->director tcp/80 http hold"
+// holdKey is the key of holdRun's row.
+var holdKey = holdRun.Tag() + " | internal-clients->director tcp/80 http hold"
 
-// ProbeRuns are the prober's runs: each source role from the namespace where it stands.
-var ProbeRuns = []ProbeRun{
-	{Role: scenarios.RoleReverseProxy, NS: NSRP},
-	{Role: scenarios.RoleEdgeInternal, NS: NSEdge},
-	{Role: scenarios.RoleInternalClient, NS: NSClients},
-	{Role: scenarios.RoleAny, NS: NSClients},
-	{Role: scenarios.RoleDirector, NS: NSDir01},
-	{Role: scenarios.RoleFrontend, NS: NSFe01},
+// probeRuns are the prober's runs: each source role from the namespace where it stands.
+var probeRuns = []probeRun{
+	{Role: scenarios.RoleReverseProxy, NS: nsRP},
+	{Role: scenarios.RoleEdgeInternal, NS: nsEdge},
+	{Role: scenarios.RoleInternalClient, NS: nsClients},
+	{Role: scenarios.RoleAny, NS: nsClients},
+	{Role: scenarios.RoleDirector, NS: nsDir01},
+	{Role: scenarios.RoleFrontend, NS: nsFe01},
 }
 
-// ProbeResult is the part of a `probe --format json` result the lab reads.
-type ProbeResult struct {
+// probeResult is the part of a `probe --format json` result the lab reads.
+type probeResult struct {
 	ID       string       `json:"id"`
 	From     string       `json:"from"`
 	Source   string       `json:"source"`
@@ -58,18 +58,18 @@ type ProbeResult struct {
 	Verdict  wire.Verdict `json:"verdict"`
 	Reason   string       `json:"reason"`
 	Code     wire.Code    `json:"code"`
-	// As is the tag of the run that produced the result (ProbeRun.Tag).
+	// As is the tag of the run that produced the result (probeRun.Tag).
 	As string `json:"-"`
 }
 
 // Unsupported reports whether this prober build cannot run the row's check at all (a scenario
 // row newer than the prober, e.g. UDP rows before the QUIC checks land).
-func (r ProbeResult) Unsupported() bool {
+func (r probeResult) Unsupported() bool {
 	return r.Code == wire.CodeUnsupported
 }
 
-// ProbeUnsupported returns the keys of results the prober could not run, sorted.
-func ProbeUnsupported(outs []ProbeOutput) []string {
+// probeUnsupported returns the keys of results the prober could not run, sorted.
+func probeUnsupported(outs []probeOutput) []string {
 	var keys []string
 	for _, o := range outs {
 		for _, r := range o.Results {
@@ -83,30 +83,30 @@ func ProbeUnsupported(outs []ProbeOutput) []string {
 }
 
 // Key names a result across runs: "as-role | row id".
-func (r ProbeResult) Key() string { return r.As + " | " + r.ID }
+func (r probeResult) Key() string { return r.As + " | " + r.ID }
 
-// ProbeOutput is one run: its results, exit code and table.
-type ProbeOutput struct {
-	Run     ProbeRun
-	Results []ProbeResult
+// probeOutput is one run: its results, exit code and table.
+type probeOutput struct {
+	Run     probeRun
+	Results []probeResult
 	Exit    int
 	Table   string
 }
 
 // ProberHolds reports whether this mockdirector probe has the hold check (--hold).
-func (l *Lab) ProberHolds() bool {
-	out, _ := Run(l.Bin, "probe", "--help")
+func (l *testLab) ProberHolds() bool {
+	out, _ := runHost(l.Bin, "probe", "--help")
 	return strings.Contains(out, "--hold")
 }
 
-// RunProbes runs every ProbeRun (and HoldRun when withHold) concurrently (json to a file, the
+// RunProbes runs every probeRun (and holdRun when withHold) concurrently (json to a file, the
 // table to Table).
-func (l *Lab) RunProbes(tag string, withHold bool) ([]ProbeOutput, error) {
-	runs := append(slices.Clone(ProbeRuns), HLBRuns...)
+func (l *testLab) RunProbes(tag string, withHold bool) ([]probeOutput, error) {
+	runs := append(slices.Clone(probeRuns), hlbRuns...)
 	if withHold {
-		runs = append(runs, HoldRun)
+		runs = append(runs, holdRun)
 	}
-	outs := make([]ProbeOutput, len(runs))
+	outs := make([]probeOutput, len(runs))
 	errs := make([]error, len(runs))
 	var wg sync.WaitGroup
 	for i, run := range runs {
@@ -125,8 +125,8 @@ func (l *Lab) RunProbes(tag string, withHold bool) ([]ProbeOutput, error) {
 	return outs, nil
 }
 
-func (l *Lab) runProbe(run ProbeRun, tag string) (ProbeOutput, error) {
-	out := ProbeOutput{Run: run}
+func (l *testLab) runProbe(run probeRun, tag string) (probeOutput, error) {
+	out := probeOutput{Run: run}
 	file := filepath.Join(l.Dir, fmt.Sprintf("probe-%s-%s.json", tag, strings.NewReplacer("(", "-", ")", "").Replace(run.Tag())))
 	args := []string{"netns", "exec", run.NS, l.Bin, "probe", "--as", run.Role,
 		"--config", l.Topology, "--certs", l.Certs, "--expect-source-seen", "--timeout", "3s",
@@ -156,7 +156,7 @@ func (l *Lab) runProbe(run ProbeRun, tag string) (ProbeOutput, error) {
 		return out, fmt.Errorf("lab: probe --as %s: %w", run.Role, err)
 	}
 	var doc struct {
-		Results []ProbeResult `json:"results"`
+		Results []probeResult `json:"results"`
 	}
 	if err := json.Unmarshal(data, &doc); err != nil {
 		return out, fmt.Errorf("lab: probe --as %s: %s: %w", run.Role, file, err)
@@ -168,9 +168,9 @@ func (l *Lab) runProbe(run ProbeRun, tag string) (ProbeOutput, error) {
 	return out, nil
 }
 
-// ProbeFailing returns the keys of results whose verdict is fail, sorted, leaving out the keys
+// probeFailing returns the keys of results whose verdict is fail, sorted, leaving out the keys
 // in except.
-func ProbeFailing(outs []ProbeOutput, except ...string) []string {
+func probeFailing(outs []probeOutput, except ...string) []string {
 	var keys []string
 	for _, o := range outs {
 		for _, r := range o.Results {
@@ -183,8 +183,8 @@ func ProbeFailing(outs []ProbeOutput, except ...string) []string {
 	return keys
 }
 
-// ProbeFind returns the result with the key.
-func ProbeFind(outs []ProbeOutput, key string) (ProbeResult, bool) {
+// probeFind returns the result with the key.
+func probeFind(outs []probeOutput, key string) (probeResult, bool) {
 	for _, o := range outs {
 		for _, r := range o.Results {
 			if r.Key() == key {
@@ -192,12 +192,12 @@ func ProbeFind(outs []ProbeOutput, key string) (ProbeResult, bool) {
 			}
 		}
 	}
-	return ProbeResult{}, false
+	return probeResult{}, false
 }
 
-// ProbeKeysFor maps the scenario rows among a mutation's flips to probe keys (run as the row's
+// probeKeysFor maps the scenario rows among a mutation's flips to probe keys (run as the row's
 // own source role); lab-only cases (published paths, hold) have no probe row.
-func ProbeKeysFor(m Mutation, scn *scenarios.Scenario) map[string]string {
+func probeKeysFor(m mutation, scn *scenarios.Scenario) map[string]string {
 	keys := map[string]string{}
 	for _, row := range scn.Rows {
 		if phrase, ok := m.ProbeFlips[row.ID()]; ok {
@@ -208,8 +208,8 @@ func ProbeKeysFor(m Mutation, scn *scenarios.Scenario) map[string]string {
 	return keys
 }
 
-// ProbeGapKeys maps a mutation's ProbeGaps to probe keys.
-func ProbeGapKeys(m Mutation, scn *scenarios.Scenario) []string {
+// probeGapKeys maps a mutation's ProbeGaps to probe keys.
+func probeGapKeys(m mutation, scn *scenarios.Scenario) []string {
 	var keys []string
 	for _, row := range scn.Rows {
 		if slices.Contains(m.ProbeGaps, row.ID()) {
@@ -219,8 +219,8 @@ func ProbeGapKeys(m Mutation, scn *scenarios.Scenario) []string {
 	return keys
 }
 
-// PrintProbes writes every run's table.
-func PrintProbes(w interface{ Write([]byte) (int, error) }, title string, outs []ProbeOutput) {
+// printProbes writes every run's table.
+func printProbes(w interface{ Write([]byte) (int, error) }, title string, outs []probeOutput) {
 	fmt.Fprintf(w, "\n== %s: mockdirector probe from each source namespace\n", title)
 	for _, o := range outs {
 		fmt.Fprintf(w, "-- probe --as %s (in %s), exit %d\n%s\n", o.Run.Tag(), o.Run.NS, o.Exit, strings.TrimSpace(o.Table))

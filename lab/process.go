@@ -11,8 +11,8 @@ import (
 	"time"
 )
 
-// Proc is a long-running peer started inside a namespace in its own process group.
-type Proc struct {
+// proc is a long-running peer started inside a namespace in its own process group.
+type proc struct {
 	Name string
 	cmd  *exec.Cmd
 	out  *syncBuffer
@@ -37,11 +37,11 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// Start runs name args... inside ns (ip netns exec), output captured, killed with its process
+// startIn runs name args... inside ns (ip netns exec), output captured, killed with its process
 // group by Stop. There is deliberately no Pdeathsig: it fires when the OS thread that forked the
 // child ends, which in Go is not the process ending. Should the test binary die, the next run's
-// Cleanup kills whatever still runs in an mdlab-* namespace.
-func Start(label, ns, name string, args ...string) (*Proc, error) {
+// removeLeftovers kills whatever still runs in an mdlab-* namespace.
+func startIn(label, ns, name string, args ...string) (*proc, error) {
 	cmd := exec.Command("ip", append([]string{"netns", "exec", ns, name}, args...)...)
 	out := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
@@ -49,7 +49,7 @@ func Start(label, ns, name string, args ...string) (*Proc, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("lab: start %s: %w", label, err)
 	}
-	p := &Proc{Name: label, cmd: cmd, out: out, done: make(chan struct{})}
+	p := &proc{Name: label, cmd: cmd, out: out, done: make(chan struct{})}
 	go func() {
 		p.err = cmd.Wait()
 		close(p.done)
@@ -58,10 +58,10 @@ func Start(label, ns, name string, args ...string) (*Proc, error) {
 }
 
 // Output is what the process wrote so far.
-func (p *Proc) Output() string { return p.out.String() }
+func (p *proc) Output() string { return p.out.String() }
 
 // Exited reports whether the process has ended.
-func (p *Proc) Exited() bool {
+func (p *proc) Exited() bool {
 	select {
 	case <-p.done:
 		return true
@@ -71,7 +71,7 @@ func (p *Proc) Exited() bool {
 }
 
 // WaitOutput waits until the output contains s, the process exits or d passes.
-func (p *Proc) WaitOutput(s string, d time.Duration) error {
+func (p *proc) WaitOutput(s string, d time.Duration) error {
 	deadline := time.Now().Add(d)
 	for time.Now().Before(deadline) {
 		if strings.Contains(p.Output(), s) {
@@ -86,7 +86,7 @@ func (p *Proc) WaitOutput(s string, d time.Duration) error {
 }
 
 // Stop sends SIGTERM to the process group, then SIGKILL after a grace period.
-func (p *Proc) Stop() {
+func (p *proc) Stop() {
 	if p == nil || p.Exited() {
 		return
 	}
@@ -107,8 +107,8 @@ func tail(s string) string {
 	return s
 }
 
-// WriteFile writes a file, creating its directory.
-func WriteFile(path, content string) error {
+// writeFile writes a file, creating its directory.
+func writeFile(path, content string) error {
 	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
 		return fmt.Errorf("lab: %w", err)
 	}

@@ -46,11 +46,27 @@ type Options struct {
 	// Roles are the server roles to start; nil means every one the topology has a pool for
 	// and the scenario serves.
 	Roles []string
+	// Member is the member of each role to start, by name or short name ("dir02"); empty
+	// means the first of its pool. With Member, set Roles to the member's role; start a Site
+	// per member for two members of one pool (for example behind a load balancer).
+	Member string
+	// Bind is the address every listener binds instead of the member's own.
+	Bind string
 	// Guards also binds serve's guard listeners on the ports the table denies.
 	Guards bool
+	// TablePorts binds every listener at its table port plus PortOffset, as serve does, instead
+	// of a port the kernel picks: for a person who points other tools at the site. Tests leave
+	// it off, so that runs on one host never collide.
+	TablePorts bool
+	PortOffset int
 	// CertDir holds the generated certificates; empty means a temporary directory that Close
 	// removes.
 	CertDir string
+	// JournalPath also writes every event to this journal file (JSON Lines, as serve does; one
+	// file for every role), before the event is answered; Close syncs and closes it.
+	JournalPath string
+	// Observers also see every event, after the journal has it.
+	Observers []journal.Recorder
 	// Log receives the listeners' operational messages; nil discards them.
 	Log *slog.Logger
 }
@@ -66,11 +82,14 @@ type Site struct {
 	// Members are the running instances, one per role.
 	Members []*server.Instance
 
-	journal *journal.Memory
-	cancel  context.CancelFunc
-	wg      sync.WaitGroup
-	tempDir string
-	closed  bool
+	journal  *journal.Memory
+	file     *journal.Writer
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+	mu       sync.Mutex
+	serveErr []error
+	tempDir  string
+	closed   bool
 }
 
 // Start starts the roles and returns once every listener is bound. On error nothing is left
@@ -106,13 +125,25 @@ func Start(o Options) (*Site, error) {
 		s.Close()
 		return nil, errors.New("mdtest: no role to start: the topology has no pool the scenario serves")
 	}
+	var rec journal.Recorder = s.journal
+	observers := slices.Clone(o.Observers)
+	if o.JournalPath != "" {
+		w, err := journal.Open(o.JournalPath)
+		if err != nil {
+			s.Close()
+			return nil, fmt.Errorf("mdtest: %w", err)
+		}
+		s.file, rec = w, w
+		observers = append([]journal.Recorder{s.journal}, observers...)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	for _, role := range roles {
 		inst, err := server.Start(server.Options{
 			Scenario: s.Scenario, Topology: s.Topology,
-			PlanOptions: roleprofile.PlanOptions{Role: role, Ephemeral: true, Guards: o.Guards},
-			CertDir:     s.CertDir, Journal: s.journal, Log: log,
+			PlanOptions: roleprofile.PlanOptions{Role: role, Member: o.Member, Bind: o.Bind,
+				Ephemeral: !o.TablePorts, PortOffset: o.PortOffset, Guards: o.Guards},
+			CertDir: s.CertDir, Journal: rec, Observers: observers, Log: log, Out: io.Discard,
 		})
 		if err != nil {
 			s.Close()
@@ -120,7 +151,13 @@ func Start(o Options) (*Site, error) {
 		}
 		s.Members = append(s.Members, inst)
 		s.book(role, inst)
-		s.wg.Go(func() { inst.Serve(ctx) })
+		s.wg.Go(func() {
+			if err := inst.Serve(ctx); err != nil && !errors.Is(err, net.ErrClosed) {
+				s.mu.Lock()
+				s.serveErr = append(s.serveErr, fmt.Errorf("mdtest: %s: %w", role, err))
+				s.mu.Unlock()
+			}
+		})
 	}
 	return s, nil
 }
@@ -138,6 +175,11 @@ func (s *Site) book(role string, inst *server.Instance) {
 			s.Addresses.Add(role, string(wire.TransportUDP), spec.Port, u.UDPAddr().String())
 		}
 	}
+}
+
+// Addr is the address the role's TCP table port is bound to, "" when the site does not serve it.
+func (s *Site) Addr(role string, port int) string {
+	return s.Addresses[probe.Dest{Role: role, Transport: string(wire.TransportTCP), Port: port}]
 }
 
 // Events returns every event the mocks journaled so far.
@@ -168,7 +210,8 @@ func (s *Site) Probe(ctx context.Context, as ...string) (*probe.Report, error) {
 	return probe.Collect(s.Scenario.Name, time.Now(), probe.Run(ctx, jobs, probe.DefaultConcurrency), nil), nil
 }
 
-// Close stops every mock, waits for them and removes a temporary certificate directory.
+// Close stops every mock, waits for them, syncs and closes the journal file and removes a
+// temporary certificate directory. The error holds what any listener or the journal failed with.
 func (s *Site) Close() error {
 	if s.closed {
 		return nil
@@ -178,11 +221,14 @@ func (s *Site) Close() error {
 		s.cancel()
 	}
 	s.wg.Wait()
-	var errs []error
+	errs := s.serveErr
 	for _, m := range s.Members {
 		if err := m.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
 			errs = append(errs, err)
 		}
+	}
+	if s.file != nil {
+		errs = append(errs, s.file.Close())
 	}
 	if s.tempDir != "" {
 		errs = append(errs, os.RemoveAll(s.tempDir))

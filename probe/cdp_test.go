@@ -26,9 +26,6 @@ import (
 	"github.com/mockdirector/mockdirector/internal/testdir"
 )
 
-// cdpOffset keeps the cdp specs' lab apart from the other in-process specs on 127.0.20.x.
-const cdpOffset = 14000
-
 // runCDP plans the built-in scenario's cdp row from role and runs it.
 func runCDP(o probe.Options, from string) probe.Result {
 	o.Scenario, o.Only = scenarios.Default(), from+"->pki tcp/80"
@@ -70,9 +67,9 @@ var _ = Describe("the cdp check", Ordered, Label("cdp"), func() {
 	var l *lab
 	var o probe.Options
 	BeforeAll(func() {
-		l = startLab(cdpOffset)
+		l = startLab()
 	})
-	BeforeEach(func() { o = l.options(cdpOffset) })
+	BeforeEach(func() { o = l.options() })
 
 	It("fetches the CRL and the CA certificate of the MTLS peers' chains from the PKI mock, from each source", func() {
 		for _, from := range []string{scenarios.RoleEdgeInternal, scenarios.RoleDirector, scenarios.RoleFrontend} {

@@ -1,14 +1,11 @@
 package probe_test
 
 import (
-	"context"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
-	"strconv"
 	"sync"
 	"sync/atomic"
 
@@ -16,13 +13,11 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/mockdirector/mockdirector/certs"
-	"github.com/mockdirector/mockdirector/internal/roleprofile"
 	"github.com/mockdirector/mockdirector/internal/wire"
-	"github.com/mockdirector/mockdirector/journal"
 	"github.com/mockdirector/mockdirector/listeners"
+	"github.com/mockdirector/mockdirector/mdtest"
 	"github.com/mockdirector/mockdirector/probe"
 	"github.com/mockdirector/mockdirector/scenarios"
-	"github.com/mockdirector/mockdirector/server"
 	"github.com/mockdirector/mockdirector/topology"
 
 	"github.com/mockdirector/mockdirector/internal/testdir"
@@ -32,10 +27,9 @@ import (
 // it a small TCP load balancer of the spec's own (round robin, source persistence, a member left
 // out, transparent or SNAT) or Go's reverse proxy keyed on the MS-WSMAN cookie.
 const (
-	hlbOffset = 7000
-	hlbVIP    = "127.0.24.10"
-	hlbDir01  = "127.0.24.2"
-	hlbDir02  = "127.0.24.3"
+	hlbVIP   = "127.0.24.10"
+	hlbDir01 = "127.0.24.2"
+	hlbDir02 = "127.0.24.3"
 )
 
 func hlbTopology(dir01 string) *topology.Topology {
@@ -64,35 +58,39 @@ sources:
 	return t
 }
 
-// startMembers runs mockdirector serve for dir01 and dir02 in this process.
-func startMembers(topo *topology.Topology) string {
+// hlbMembers are dir01 and dir02 of the Director pool, running in this process (one mdtest site
+// each, one CA) on ports the kernel picks, by their address.
+type hlbMembers map[string]*mdtest.Site
+
+// startMembers starts dir01 and dir02 and returns them with their certificate directory.
+func startMembers(topo *topology.Topology) (hlbMembers, string) {
 	dir := testdir.New()
 	_, err := certs.Init(topo, certs.Options{Dir: dir})
 	Expect(err).NotTo(HaveOccurred())
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
+	ms := hlbMembers{}
 	for _, m := range []string{"dir01", "dir02"} {
-		inst, err := server.Start(server.Options{
-			Scenario: scenarios.Default(), Topology: topo, CertDir: dir, Journal: journal.Discard,
-			PlanOptions: roleprofile.PlanOptions{Role: scenarios.RoleDirector, Member: m, PortOffset: hlbOffset},
-			Log:         slog.New(slog.NewTextHandler(io.Discard, nil)),
-		})
+		site, err := mdtest.Start(mdtest.Options{Scenario: scenarios.Default(), Topology: topo, CertDir: dir,
+			Roles: []string{scenarios.RoleDirector}, Member: m})
 		Expect(err).NotTo(HaveOccurred())
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			inst.Serve(ctx)
-		}()
+		DeferCleanup(site.Close)
+		ms[wire.HostOnly(site.Addr(scenarios.RoleDirector, 5061))] = site
 	}
-	DeferCleanup(func() { cancel(); wg.Wait() })
-	return dir
+	return ms, dir
 }
 
-// tcpHLB is a layer-4 load balancer on VIP:port: pick chooses the member of each connection;
-// snat makes it connect from the VIP (members see the HLB), else from the client's address
-// (transparent: on loopback every 127/8 address is local).
-func tcpHLB(port int, snat bool, pick func(n int, client string) string) {
-	ln, err := net.Listen("tcp", net.JoinHostPort(hlbVIP, strconv.Itoa(port)))
+// addr is where the member on host bound the table port.
+func (ms hlbMembers) addr(host string, port int) string {
+	a := ms[host].Addr(scenarios.RoleDirector, port)
+	Expect(a).NotTo(BeEmpty(), "member %s serves no port %d", host, port)
+	return a
+}
+
+// startTCPHLB is a layer-4 load balancer on the VIP (a port the kernel picks, returned) for the
+// members' table port: pick chooses the member of each connection; snat makes it connect from
+// the VIP (members see the HLB), else from the client's address (transparent: on loopback every
+// 127/8 address is local).
+func startTCPHLB(ms hlbMembers, port int, snat bool, pick func(n int, client string) string) string {
+	ln, err := net.Listen("tcp", net.JoinHostPort(hlbVIP, "0"))
 	Expect(err).NotTo(HaveOccurred())
 	var (
 		n     atomic.Int64
@@ -134,7 +132,7 @@ func tcpHLB(port int, snat bool, pick func(n int, client string) string) {
 				defer wg.Done()
 				defer c.Close()
 				d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(src)}}
-				b, err := d.Dial("tcp", net.JoinHostPort(member, strconv.Itoa(port)))
+				b, err := d.Dial("tcp", ms.addr(member, port))
 				if err != nil {
 					return
 				}
@@ -147,6 +145,7 @@ func tcpHLB(port int, snat bool, pick func(n int, client string) string) {
 			}()
 		}
 	}()
+	return ln.Addr().String()
 }
 
 func roundRobin(n int, _ string) string { return []string{hlbDir01, hlbDir02}[n%2] }
@@ -158,9 +157,10 @@ func sourceHash(_ int, client string) string {
 }
 func onlyDir01(int, string) string { return hlbDir01 }
 
-// cookieHLB is an HTTP load balancer on VIP:port that sends a request carrying a member's
-// MS-WSMAN cookie to that member and the others round robin.
-func cookieHLB(listen, port int) {
+// cookieHLB is an HTTP load balancer on the VIP (a port the kernel picks, returned) for the
+// members' table port that sends a request carrying a member's MS-WSMAN cookie to that member
+// and the others round robin.
+func cookieHLB(ms hlbMembers, port int) string {
 	backend := map[string]string{
 		listeners.AffinityValue("dir01.contoso.local"): hlbDir01,
 		listeners.AffinityValue("dir02.contoso.local"): hlbDir02,
@@ -171,14 +171,15 @@ func cookieHLB(listen, port int) {
 		if c, err := pr.In.Cookie(listeners.AffinityCookie); err == nil && backend[c.Value] != "" {
 			host = backend[c.Value]
 		}
-		pr.SetURL(&url.URL{Scheme: "http", Host: net.JoinHostPort(host, strconv.Itoa(port))})
+		pr.SetURL(&url.URL{Scheme: "http", Host: ms.addr(host, port)})
 		pr.Out.Host = pr.In.Host
 	}, Transport: &http.Transport{DisableKeepAlives: true}}
-	ln, err := net.Listen("tcp", net.JoinHostPort(hlbVIP, strconv.Itoa(listen)))
+	ln, err := net.Listen("tcp", net.JoinHostPort(hlbVIP, "0"))
 	Expect(err).NotTo(HaveOccurred())
 	srv := &http.Server{Handler: rp}
 	go srv.Serve(ln)
 	DeferCleanup(srv.Close)
+	return ln.Addr().String()
 }
 
 func hlbRow(from string, port int, protocol, check string) scenarios.Row {
@@ -186,17 +187,25 @@ func hlbRow(from string, port int, protocol, check string) scenarios.Row {
 }
 
 var _ = Describe("the HLB checks against a pool's VIP", Ordered, Label("hlb"), func() {
-	var o probe.Options
+	var (
+		o  probe.Options
+		ms hlbMembers
+	)
 	BeforeAll(func() {
 		topo := hlbTopology(hlbDir01)
-		dir := startMembers(topo)
-		o = probe.Options{Topology: topo, PortOffset: hlbOffset, Timeout: probe.DefaultTimeout,
+		var dir string
+		ms, dir = startMembers(topo)
+		o = probe.Options{Topology: topo, Addresses: probe.AddressBook{}, Timeout: probe.DefaultTimeout,
 			Credentials: probe.Credentials{Dir: dir}, ExpectSourceSeen: true}
 	})
+	// tcpHLB puts a layer-4 HLB in front of the members' port and books the VIP's port for it.
+	tcpHLB := func(port int, snat bool, pick func(n int, client string) string) {
+		o.Addresses.Add(scenarios.RoleDirector, "", port, startTCPHLB(ms, port, snat, pick))
+	}
 
 	It("distribution: new connections spread over both members, with the share of each", func() {
-		tcpHLB(8080+hlbOffset, false, roundRobin)
-		tcpHLB(5061+hlbOffset, false, roundRobin)
+		tcpHLB(8080, false, roundRobin)
+		tcpHLB(5061, false, roundRobin)
 		for _, r := range []scenarios.Row{
 			hlbRow(scenarios.RoleReverseProxy, 8080, scenarios.ProtoHTTP, scenarios.CheckDistribution),
 			hlbRow(scenarios.RoleEdgeInternal, 5061, scenarios.ProtoSIPMTLS, scenarios.CheckDistribution),
@@ -210,7 +219,7 @@ var _ = Describe("the HLB checks against a pool's VIP", Ordered, Label("hlb"), f
 	})
 
 	It("distribution fails naming the member that never answers (left out of the HLB's pool)", func() {
-		tcpHLB(4443+hlbOffset, false, onlyDir01)
+		tcpHLB(4443, false, onlyDir01)
 		res := runRow(o, hlbRow(scenarios.RoleReverseProxy, 4443, scenarios.ProtoHTTPS, scenarios.CheckDistribution))
 		Expect(res.Verdict).To(Equal(wire.VerdictFail), res.Reason)
 		Expect(res.Code).To(Equal(wire.CodeDistribution))
@@ -218,12 +227,12 @@ var _ = Describe("the HLB checks against a pool's VIP", Ordered, Label("hlb"), f
 	})
 
 	It("affinity-source holds behind source persistence and fails, naming the members, without it", func() {
-		tcpHLB(80+hlbOffset, false, sourceHash)
+		tcpHLB(80, false, sourceHash)
 		res := runRow(o, hlbRow(scenarios.RoleInternalClient, 80, scenarios.ProtoHTTP, scenarios.CheckAffinitySource))
 		Expect(res.Verdict).To(Equal(wire.VerdictPass), res.Reason)
 		Expect(res.Reason).To(ContainSubstring("6 requests from 127.0.24.12 (new source ports) all answered by dir01: source persistence holds"))
 
-		tcpHLB(443+hlbOffset, false, roundRobin)
+		tcpHLB(443, false, roundRobin)
 		res = runRow(o, hlbRow(scenarios.RoleInternalClient, 443, scenarios.ProtoHTTPS, scenarios.CheckAffinitySource))
 		Expect(res.Verdict).To(Equal(wire.VerdictFail), res.Reason)
 		Expect(res.Code).To(Equal(wire.CodeAffinity))
@@ -231,18 +240,18 @@ var _ = Describe("the HLB checks against a pool's VIP", Ordered, Label("hlb"), f
 	})
 
 	It("affinity-cookie: requests carrying a member's MS-WSMAN cookie stay there behind cookie persistence, and not behind round robin", func() {
-		cookieHLB(8080+hlbOffset+1, 8080+hlbOffset)
+		cookie := cookieHLB(ms, 8080)
 		oc := o
 		oc.ExpectSourceSeen = false // Go's reverse proxy connects from its own address
 		r := hlbRow(scenarios.RoleReverseProxy, 8080, scenarios.ProtoHTTP, scenarios.CheckAffinityCookie)
-		r.Target = net.JoinHostPort(hlbVIP, strconv.Itoa(8080+hlbOffset+1))
+		r.Target = cookie
 		res := runRow(oc, r)
 		Expect(res.Verdict).To(Equal(wire.VerdictPass), res.Reason)
 		Expect(res.Reason).To(ContainSubstring("requests carrying the MS-WSMAN cookie of dir01 (4), dir02 (4) each stayed on that member"))
 		Expect(res.HLB.Cookies).To(HaveKeyWithValue("dir01", listeners.AffinityValue("dir01.contoso.local")))
 
-		tcpHLB(8080+hlbOffset, false, roundRobin)
-		r.Target = net.JoinHostPort(hlbVIP, strconv.Itoa(8080+hlbOffset))
+		tcpHLB(8080, false, roundRobin)
+		r.Target = o.Addresses[probe.Dest{Role: scenarios.RoleDirector, Transport: scenarios.TransportTCP, Port: 8080}]
 		res = runRow(o, r)
 		Expect(res.Verdict).To(Equal(wire.VerdictFail), res.Reason)
 		Expect(res.Code).To(Equal(wire.CodeAffinity))
@@ -250,7 +259,7 @@ var _ = Describe("the HLB checks against a pool's VIP", Ordered, Label("hlb"), f
 	})
 
 	It("names an HLB in SNAT mode: the members see the VIP, not the client", func() {
-		tcpHLB(50001+hlbOffset, true, sourceHash)
+		tcpHLB(50001, true, sourceHash)
 		res := runRow(o, hlbRow(scenarios.RoleInternalClient, 50001, scenarios.ProtoCLSMTLS, scenarios.CheckAffinitySource))
 		Expect(res.Verdict).To(Equal(wire.VerdictFail), res.Reason)
 		Expect(res.Code).To(Equal(wire.CodeSourceMismatch))
@@ -273,8 +282,8 @@ var _ = Describe("direct server return seen from the member", Ordered, Label("hl
 		// dir01 holds the VIP itself, as a DSR member does: the prober's connection to the VIP
 		// arrives at dir01 addressed to the VIP.
 		topo := hlbTopology(hlbVIP)
-		dir := startMembers(topo)
-		o := probe.Options{Topology: topo, PortOffset: hlbOffset, Timeout: probe.DefaultTimeout,
+		ms, dir := startMembers(topo)
+		o := probe.Options{Topology: topo, Addresses: ms[hlbVIP].Addresses, Timeout: probe.DefaultTimeout,
 			Credentials: probe.Credentials{Dir: dir}, ExpectSourceSeen: true}
 		res := runRow(o, hlbRow(scenarios.RoleInternalClient, 8080, scenarios.ProtoHTTP, scenarios.CheckAffinitySource))
 		Expect(res.Verdict).To(Equal(wire.VerdictFail), res.Reason)

@@ -3,10 +3,10 @@ package probe_test
 import (
 	"encoding/json"
 	"encoding/xml"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -26,8 +26,7 @@ import (
 var _ = Describe("the mockdirector binary", Ordered, Serial, Label("cli"), func() {
 	var (
 		bin, dir, certDir, topo string
-		servers                 = map[string]*gexec.Session{}
-		offset                  = strconv.Itoa(binaryOffset)
+		servers                 = map[string]*served{}
 	)
 
 	BeforeAll(func() {
@@ -39,7 +38,7 @@ var _ = Describe("the mockdirector binary", Ordered, Serial, Label("cli"), func(
 		Expect(err).NotTo(HaveOccurred())
 		run(bin, 0, "certs", "init", "--config", topo, "--dir", certDir)
 		for _, role := range []string{"director", "frontend", "edge-internal", "pki"} {
-			servers[role] = serve(bin, dir, topo, certDir, role, offset)
+			servers[role] = serve(bin, dir, topo, certDir, role)
 		}
 		DeferCleanup(func() {
 			for _, s := range servers {
@@ -48,8 +47,16 @@ var _ = Describe("the mockdirector binary", Ordered, Serial, Label("cli"), func(
 		})
 	})
 
+	// probeArgs aim every row at the ports the serves bound (their --ports-file lines are
+	// --target values).
 	probeArgs := func(extra ...string) []string {
-		return append([]string{"probe", "--config", topo, "--certs", certDir, "--port-offset", offset, "--skip-deny", "--expect-source-seen", "--timeout", "2s"}, extra...)
+		args := []string{"probe", "--config", topo, "--certs", certDir, "--skip-deny", "--expect-source-seen", "--timeout", "2s"}
+		for _, s := range servers {
+			for _, t := range s.targets {
+				args = append(args, "--target", t)
+			}
+		}
+		return append(args, extra...)
 	}
 	failedIDs := func(rep *probe.Report) []string {
 		var ids []string
@@ -130,8 +137,10 @@ var _ = Describe("the mockdirector binary", Ordered, Serial, Label("cli"), func(
 	})
 
 	It("turns exactly the rows to a stopped listener red, exit 1, with the reason", func() {
+		// The stopped serve's addresses stay in the book: its ports are closed now.
 		servers["edge-internal"].Terminate().Wait(5 * time.Second)
-		DeferCleanup(func() { servers["edge-internal"] = serve(bin, dir, topo, certDir, "edge-internal", offset) })
+		stopped := servers["edge-internal"].addr("edge-internal/5061")
+		DeferCleanup(func() { servers["edge-internal"] = serve(bin, dir, topo, certDir, "edge-internal") })
 		out := filepath.Join(dir, "edge-stopped.json")
 		run(bin, 1, probeArgs("--format", "json", "--output", out)...)
 		rep := readReport(out)
@@ -142,7 +151,7 @@ var _ = Describe("the mockdirector binary", Ordered, Serial, Label("cli"), func(
 		for _, r := range rep.Results {
 			if r.Verdict == wire.VerdictFail {
 				Expect(r.Observed).To(Equal(wire.StateRefused))
-				Expect(r.Reason).To(ContainSubstring("SIP OPTIONS 5061 to edge-int.contoso.local (127.0.20.4:17061): connection refused"))
+				Expect(r.Reason).To(ContainSubstring("SIP OPTIONS 5061 to edge-int.contoso.local (" + stopped + "): connection refused"))
 				Expect(r.Reason).To(ContainSubstring("the table's introduction expects"))
 			}
 		}
@@ -152,7 +161,7 @@ var _ = Describe("the mockdirector binary", Ordered, Serial, Label("cli"), func(
 		servers["frontend"].Terminate().Wait(5 * time.Second)
 		other := filepath.Join(dir, "other-ca")
 		run(bin, 0, "certs", "init", "--config", topo, "--dir", other)
-		servers["frontend"] = serve(bin, dir, topo, other, "frontend", offset)
+		servers["frontend"] = serve(bin, dir, topo, other, "frontend")
 		out := filepath.Join(dir, "frontend-other-ca.json")
 		s := run(bin, 1, probeArgs("--format", "json", "--output", out)...)
 		Expect(s.Out).To(gbytes.Say(`FAIL`))
@@ -171,7 +180,7 @@ var _ = Describe("the mockdirector binary", Ordered, Serial, Label("cli"), func(
 	})
 })
 
-// The lab command on the tests' topology (127.0.20.x) and its own port offset.
+// The lab command on the tests' topology (127.0.20.x), on ports the kernel picks.
 var _ = Describe("mockdirector lab", Ordered, Serial, Label("cli", "lab"), func() {
 	var bin, topo string
 	BeforeAll(func() {
@@ -182,7 +191,7 @@ var _ = Describe("mockdirector lab", Ordered, Serial, Label("cli", "lab"), func(
 	})
 
 	It("starts the four roles (the PKI web server too), probes every row from its own source address and passes, exit 0", func() {
-		s := run(bin, 0, "lab", "--config", topo, "--port-offset", "13000")
+		s := run(bin, 0, "lab", "--config", topo)
 		out := string(s.Out.Contents())
 		Expect(out).To(MatchRegexp(`director\s+dir01.contoso.local\s+127.0.20.2 `))
 		Expect(out).To(MatchRegexp(`edge-internal -> director  \(to 127.0.20.2 from 127.0.20.4\)`))
@@ -195,7 +204,7 @@ var _ = Describe("mockdirector lab", Ordered, Serial, Label("cli", "lab"), func(
 
 	It("fails the deny rows with exit 1 when told a firewall is present but nothing denies", func() {
 		out := filepath.Join(testdir.New(), "lab.json")
-		s := run(bin, 1, "lab", "--config", topo, "--port-offset", "13000", "--firewall-present", "--format", "json", "--output", out)
+		s := run(bin, 1, "lab", "--config", topo, "--firewall-present", "--format", "json", "--output", out)
 		// Every allow row passes; no deny row does (issue 11): open ones fail, refused ones are
 		// unproven (the host refused: nothing listens there) or, against guard listeners, open.
 		Expect(s.Out).To(gbytes.Say(`93 rows: 17 pass, \d+ fail, 0 skip`))
@@ -237,12 +246,38 @@ func run(bin string, code int, args ...string) *gexec.Session {
 	return s
 }
 
-func serve(bin, dir, topo, certDir, role, offset string) *gexec.Session {
+// served is one `mockdirector serve` child and where it bound its table ports, as probe
+// --target values (ROLE/PORT=HOST:PORT).
+type served struct {
+	*gexec.Session
+	targets []string
+}
+
+// addr is where the serve bound a table port ("edge-internal/5061").
+func (s *served) addr(key string) string {
+	for _, t := range s.targets {
+		if k, a, _ := strings.Cut(t, "="); k == key {
+			return a
+		}
+	}
+	Fail("serve bound no " + key)
+	return ""
+}
+
+var serves int
+
+// serve starts `mockdirector serve` for the role on ports the kernel picks and reads back where
+// they are (--ports-file).
+func serve(bin, dir, topo, certDir, role string) *served {
+	serves++
+	ports := filepath.Join(dir, fmt.Sprintf("%s-%d.ports", role, serves))
 	s, err := gexec.Start(exec.Command(bin, "serve", "--role", role, "--config", topo, "--certs", certDir,
-		"--port-offset", offset, "--journal", filepath.Join(dir, role+".jsonl")), GinkgoWriter, GinkgoWriter)
+		"--ephemeral-ports", "--ports-file", ports, "--journal", filepath.Join(dir, role+".jsonl")), GinkgoWriter, GinkgoWriter)
 	Expect(err).NotTo(HaveOccurred())
 	Eventually(s.Out, 30*time.Second).Should(gbytes.Say("ready;"))
-	return s
+	data, err := os.ReadFile(ports)
+	Expect(err).NotTo(HaveOccurred())
+	return &served{Session: s, targets: strings.Fields(string(data))}
 }
 
 func readReport(path string) *probe.Report {

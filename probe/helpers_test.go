@@ -2,27 +2,17 @@ package probe_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
+	"maps"
 	"path/filepath"
-	"sync"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/mockdirector/mockdirector/internal/roleprofile"
 	"github.com/mockdirector/mockdirector/internal/testdir"
-	"github.com/mockdirector/mockdirector/journal"
+	"github.com/mockdirector/mockdirector/mdtest"
 	"github.com/mockdirector/mockdirector/probe"
 	"github.com/mockdirector/mockdirector/scenarios"
-	"github.com/mockdirector/mockdirector/server"
 	"github.com/mockdirector/mockdirector/topology"
-)
-
-// Port offsets keep the in-process lab and the binary-driven specs apart on 127.0.20.x.
-const (
-	inProcessOffset = 10000
-	binaryOffset    = 12000
 )
 
 func testTopology() *topology.Topology {
@@ -31,51 +21,32 @@ func testTopology() *topology.Topology {
 	return t
 }
 
-// lab is director, frontend and edge-internal serving in this process on 127.0.20.2-4.
+// lab is director, frontend and edge-internal (and the PKI host) serving in this process on
+// 127.0.20.2-4, every listener on a port the kernel picks (mdtest).
 type lab struct {
+	*mdtest.Site
 	topo    *topology.Topology
 	certDir string
-	journal string
-	stop    func()
 }
 
 // startLab starts every server role of the built-in scenario with certificates generated into a
 // temporary directory, and registers its teardown.
-func startLab(offset int) *lab { return startLabOn(testTopology(), offset) }
+func startLab() *lab { return startLabOn(testTopology()) }
 
 // startLabOn is startLab on another topology (the UDP specs' 127.0.70.x site).
-func startLabOn(topo *topology.Topology, offset int) *lab {
-	l := &lab{topo: topo, certDir: testdir.New()}
-	l.journal = filepath.Join(testdir.New(), "journal.jsonl")
-	jw, err := journal.Open(l.journal)
+func startLabOn(topo *topology.Topology) *lab {
+	site, err := mdtest.Start(mdtest.Options{Scenario: scenarios.Default(), Topology: topo, CertDir: testdir.New()})
 	Expect(err).NotTo(HaveOccurred())
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	for _, role := range scenarios.ServerRoles {
-		inst, err := server.Start(server.Options{
-			Scenario: scenarios.Default(), Topology: l.topo, PlanOptions: roleprofile.PlanOptions{Role: role, PortOffset: offset},
-			CertDir: l.certDir, Journal: jw, Log: log,
-		})
-		Expect(err).NotTo(HaveOccurred())
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			inst.Serve(ctx)
-		}()
-	}
-	l.stop = func() { cancel(); wg.Wait(); jw.Close() }
-	DeferCleanup(l.stop)
-	return l
+	DeferCleanup(site.Close)
+	return &lab{Site: site, topo: topo, certDir: site.CertDir}
 }
 
-// options are the probe options against the lab: the lab's trust and addresses, and the source
-// address must be seen.
-func (l *lab) options(offset int) probe.Options {
-	return probe.Options{
-		Topology: l.topo, PortOffset: offset, Timeout: probe.DefaultTimeout,
-		Credentials: probe.Credentials{Dir: l.certDir}, ExpectSourceSeen: true,
-	}
+// options are the probe options against the lab: the lab's trust and addresses (a copy of the
+// book, which a spec may change), and the source address must be seen. Deny rows run.
+func (l *lab) options() probe.Options {
+	o := l.ProbeOptions()
+	o.Addresses, o.SkipDenyReason = maps.Clone(o.Addresses), ""
+	return o
 }
 
 // runRow plans and runs one row as its own source role.

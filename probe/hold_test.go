@@ -3,7 +3,6 @@ package probe_test
 import (
 	"context"
 	"net"
-	"strconv"
 	"sync"
 	"time"
 
@@ -14,9 +13,6 @@ import (
 	"github.com/mockdirector/mockdirector/probe"
 	"github.com/mockdirector/mockdirector/scenarios"
 )
-
-// holdOffset keeps the hold specs' lab apart from the UDP and lint specs'.
-const holdOffset = 6000
 
 // holdRows are one row per protocol a hold proves differently: HTTP and HTTPS a second request
 // on the same connection, SIP a CRLF ping, CLS PING/PONG, bare TCP only a watch for a close.
@@ -50,10 +46,10 @@ func runRows(o probe.Options, rows []scenarios.Row) map[string]probe.Result {
 
 var _ = Describe("the hold check", Ordered, Label("hold"), func() {
 	var l *lab
-	BeforeAll(func() { l = startLabOn(udpTopology(), holdOffset) })
+	BeforeAll(func() { l = startLabOn(udpTopology()) })
 
 	It("keeps each kind of connection idle 2s and proves it still works; the 1s timeout does not cut the hold", func() {
-		o := l.options(holdOffset)
+		o := l.options()
 		o.Timeout = time.Second
 		results := runRows(o, holdRows("2s"))
 		Expect(results).To(HaveLen(5))
@@ -72,7 +68,7 @@ var _ = Describe("the hold check", Ordered, Label("hold"), func() {
 	})
 
 	It("lets --hold (Options.Hold) replace the rows' hold", func() {
-		o := l.options(holdOffset)
+		o := l.options()
 		o.Hold = 500 * time.Millisecond
 		res := runRows(o, holdRows("30m")[:1])["http"]
 		Expect(res.Verdict).To(Equal(wire.VerdictPass), res.Reason)
@@ -83,14 +79,14 @@ var _ = Describe("the hold check", Ordered, Label("hold"), func() {
 	Context("through a TCP proxy that ends idle connections after 500ms", func() {
 		var o probe.Options
 		BeforeAll(func() {
-			o = l.options(holdOffset)
+			o = l.options()
 			o.ExpectSourceSeen = false // the mock sees the proxy
 		})
 
 		viaProxy := func(silent bool) []scenarios.Row {
 			rows := holdRows("2s")
 			for i := range rows {
-				upstream := net.JoinHostPort("127.0.70.2", strconv.Itoa(rows[i].Port+holdOffset))
+				upstream := l.Addr(scenarios.RoleDirector, rows[i].Port)
 				rows[i].Target = idleProxy("127.0.70.30", upstream, 500*time.Millisecond, silent)
 			}
 			return rows

@@ -14,12 +14,9 @@ import (
 	"github.com/mockdirector/mockdirector/scenarios"
 )
 
-// lintOffset keeps the lint specs' lab apart from the UDP and hold specs'.
-const lintOffset = 5000
-
 var _ = Describe("the lint expectation of tls and mtls checks", Ordered, Label("lint", "tls"), func() {
 	var l *lab
-	BeforeAll(func() { l = startLabOn(udpTopology(), lintOffset) })
+	BeforeAll(func() { l = startLabOn(udpTopology()) })
 
 	tlsRow := func(check string, lint *scenarios.LintExpect) scenarios.Row {
 		r := row(scenarios.RoleEdgeInternal, scenarios.RoleDirector, 5061, scenarios.ProtoSIPMTLS, check, scenarios.ExpectAllow)
@@ -29,7 +26,7 @@ var _ = Describe("the lint expectation of tls and mtls checks", Ordered, Label("
 
 	It("passes lint: pass on the mock's generated certificate and records the whole chain", func() {
 		for _, check := range []string{scenarios.CheckTLS, scenarios.CheckMTLS} {
-			res := runRow(l.options(lintOffset), tlsRow(check, &scenarios.LintExpect{Pass: true}))
+			res := runRow(l.options(), tlsRow(check, &scenarios.LintExpect{Pass: true}))
 			Expect(res.Verdict).To(Equal(wire.VerdictPass), res.Reason)
 			Expect(res.LintExpected).To(Equal("pass"))
 			Expect(certs.HasErrors(res.Lint)).To(BeFalse(), "%v", res.Lint)
@@ -76,21 +73,21 @@ var _ = Describe("the lint expectation of tls and mtls checks", Ordered, Label("
 		It("names the SAN_MISSING finding: a lint: [SAN_MISSING] row passes, a lint: pass row fails with the fix", func() {
 			r := tlsRow(scenarios.CheckTLS, &scenarios.LintExpect{Codes: []string{certs.CodeSANMissing}})
 			r.Target = target
-			res := runRow(l.options(lintOffset), r)
+			res := runRow(l.options(), r)
 			Expect(res.Verdict).To(Equal(wire.VerdictPass), res.Reason)
 			Expect(certs.Codes(res.Lint, certs.SeverityError)).To(ContainElement(certs.CodeSANMissing))
 			Expect(res.Reason).To(ContainSubstring("SAN does not cover meet.contoso.com"))
 			Expect(res.Reason).To(ContainSubstring("as the row expects"))
 
 			r.Lint = &scenarios.LintExpect{Pass: true}
-			res = runRow(l.options(lintOffset), r)
+			res = runRow(l.options(), r)
 			Expect(res.Verdict).To(Equal(wire.VerdictFail))
 			Expect(res.Observed).To(Equal(wire.StateHandshakeOK), "the handshake itself is fine: only the lint fails")
 			Expect(res.Reason).To(ContainSubstring("but the row expects lint pass"))
 			Expect(res.Reason).To(ContainSubstring("fix: add DNS:meet.contoso.com"))
 
 			r.Lint = &scenarios.LintExpect{Codes: []string{certs.CodeSANMissing, certs.CodeKeyTooSmall}}
-			res = runRow(l.options(lintOffset), r)
+			res = runRow(l.options(), r)
 			Expect(res.Verdict).To(Equal(wire.VerdictFail))
 			Expect(res.Reason).To(ContainSubstring("KEY_TOO_SMALL not found"))
 		})
@@ -98,7 +95,7 @@ var _ = Describe("the lint expectation of tls and mtls checks", Ordered, Label("
 		It("reports the findings of a row without a lint expectation, without failing it", func() {
 			r := tlsRow(scenarios.CheckTLS, nil)
 			r.Target = target
-			res := runRow(l.options(lintOffset), r)
+			res := runRow(l.options(), r)
 			Expect(res.Verdict).To(Equal(wire.VerdictPass), res.Reason)
 			Expect(res.Reason).To(ContainSubstring("lint: SAN_MISSING"))
 		})

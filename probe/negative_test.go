@@ -18,30 +18,29 @@ import (
 	"github.com/mockdirector/mockdirector/scenarios"
 )
 
-// negativeOffset keeps these listeners apart from the row specs'.
-const negativeOffset = 11000
-
 func row(from, to string, port int, protocol, check, expect string) scenarios.Row {
 	return scenarios.Row{From: from, To: to, Port: port, Transport: "tcp", Protocol: protocol, Check: check, Expect: expect, Origin: "seed"}
 }
 
 var _ = Describe("negative results", Ordered, Serial, Label("negative"), func() {
 	var l *lab
-	BeforeAll(func() { l = startLab(negativeOffset) })
+	BeforeAll(func() { l = startLab() })
 
 	Context("on loopback", func() {
 		It("reports a closed port as refused, and deny-refused holds only where something is known to listen", func() {
-			// 127.0.20.5 serves nothing: the kernel answers the SYN with a reset. Nothing proves
+			// 127.0.20.5 serves nothing (the lab's listeners are on 127.0.20.2-4, and 5061 is
+			// below the kernel's ephemeral range, where no port-0 bind lands): the kernel
+			// answers the SYN with a reset. Nothing proves
 			// the reset is a firewall's (issue 11): unproven, a fail under --strict, and a pass
 			// only on the user's word that a guard listens there (--guards).
 			r := row(scenarios.RoleInternalClient, scenarios.RoleDirector, 5061, scenarios.ProtoTCP, "", scenarios.ExpectDenyRefused)
-			r.Target = "127.0.20.5:" + strconv.Itoa(5061+negativeOffset)
-			res := runRow(l.options(negativeOffset), r)
+			r.Target = "127.0.20.5:5061"
+			res := runRow(l.options(), r)
 			Expect(res.Observed).To(Equal(wire.StateRefused))
 			Expect(res.Verdict).To(Equal(wire.VerdictUnproven), res.Reason)
 			Expect(res.Code).To(Equal(wire.CodeUnproven))
 			Expect(res.Reason).To(ContainSubstring("refused: by a firewall or by the host; cannot tell without a listener there"))
-			o := l.options(negativeOffset)
+			o := l.options()
 			o.Strict = true
 			Expect(runRow(o, r).Verdict).To(Equal(wire.VerdictFail), "--strict fails an unproven row")
 			o.Strict, o.Guards = false, true
@@ -51,7 +50,7 @@ var _ = Describe("negative results", Ordered, Serial, Label("negative"), func() 
 			Expect(res.Reason).To(ContainSubstring("proven by --guards"))
 
 			r.Expect = scenarios.ExpectAllow
-			res = runRow(l.options(negativeOffset), r)
+			res = runRow(l.options(), r)
 			Expect(res.Verdict).To(Equal(wire.VerdictFail))
 			Expect(res.Reason).To(ContainSubstring("connection refused"))
 			Expect(res.Reason).To(ContainSubstring("the seed table expects internal-clients -> director allowed"))
@@ -59,10 +58,10 @@ var _ = Describe("negative results", Ordered, Serial, Label("negative"), func() 
 
 		It("tries a failing check again as often as the row says, and says so", func() {
 			r := row(scenarios.RoleInternalClient, scenarios.RoleDirector, 80, scenarios.ProtoTCP, "", scenarios.ExpectAllow)
-			r.Target = "127.0.20.5:" + strconv.Itoa(80+negativeOffset)
+			r.Target = "127.0.20.5:80"
 			two := 2
 			r.Retries = &two
-			res := runRow(l.options(negativeOffset), r)
+			res := runRow(l.options(), r)
 			Expect(res.Verdict).To(Equal(wire.VerdictFail))
 			Expect(res.Attempts).To(Equal(3))
 			Expect(res.Reason).To(HaveSuffix("(after 3 attempts)"))
@@ -79,7 +78,7 @@ var _ = Describe("negative results", Ordered, Serial, Label("negative"), func() 
 
 			for _, check := range []string{scenarios.CheckMTLS, scenarios.CheckSIPOptions} {
 				r := row(scenarios.RoleEdgeInternal, scenarios.RoleDirector, 5061, scenarios.ProtoSIPMTLS, check, scenarios.ExpectHandshakeFails)
-				o := l.options(negativeOffset)
+				o := l.options()
 				o.Scenario = &scenarios.Scenario{Name: "spec", Rows: []scenarios.Row{r}}
 				jobs, err := probe.Plan(o)
 				Expect(err).NotTo(HaveOccurred())
@@ -97,11 +96,11 @@ var _ = Describe("negative results", Ordered, Serial, Label("negative"), func() 
 
 		It("fails the tls check when the server certificate does not carry the expected name", func() {
 			r := row(scenarios.RoleInternalClient, scenarios.RoleDirector, 443, scenarios.ProtoHTTPS, scenarios.CheckTLS, scenarios.ExpectAllow)
-			res := runRow(l.options(negativeOffset), r)
+			res := runRow(l.options(), r)
 			Expect(res.Verdict).To(Equal(wire.VerdictPass), res.Reason)
 
 			r.ServerName = "wrong.contoso.local"
-			res = runRow(l.options(negativeOffset), r)
+			res = runRow(l.options(), r)
 			Expect(res.Verdict).To(Equal(wire.VerdictFail))
 			Expect(res.Observed).To(Equal(wire.StateHandshakeFailed))
 			Expect(res.Reason).To(ContainSubstring("is not valid for wrong.contoso.local"))
@@ -123,7 +122,7 @@ var _ = Describe("negative results", Ordered, Serial, Label("negative"), func() 
 			}()
 			r := row(scenarios.RoleEdgeInternal, scenarios.RoleDirector, 5061, scenarios.ProtoSIPMTLS, scenarios.CheckTLS, scenarios.ExpectAllow)
 			r.Target, r.Timeout = ln.Addr().String(), "500ms"
-			res := runRow(l.options(negativeOffset), r)
+			res := runRow(l.options(), r)
 			Expect(res.Verdict).To(Equal(wire.VerdictFail))
 			Expect(res.Observed).To(Equal(wire.StateHandshakeFailed))
 			Expect(res.Reason).To(ContainSubstring("no TLS answer in"))
@@ -133,25 +132,26 @@ var _ = Describe("negative results", Ordered, Serial, Label("negative"), func() 
 		It("fails an allow row whose source the destination sees differently", func() {
 			r := row(scenarios.RoleReverseProxy, scenarios.RoleDirector, 8080, scenarios.ProtoHTTP, "", scenarios.ExpectAllow)
 			r.SourceSeenAs = "127.0.20.99"
-			res := runRow(l.options(negativeOffset), r)
+			res := runRow(l.options(), r)
 			Expect(res.Verdict).To(Equal(wire.VerdictFail))
 			Expect(res.Reason).To(ContainSubstring("the destination saw source 127.0.20.10, not 127.0.20.99"))
 
 			r.SourceSeenAs, r.Member = "", "dir02"
-			res = runRow(l.options(negativeOffset), r)
+			res = runRow(l.options(), r)
 			Expect(res.Verdict).To(Equal(wire.VerdictFail))
 			Expect(res.Reason).To(ContainSubstring("member dir01.contoso.local answered, expected dir02"))
 		})
 
 		It("fails an allow row answered by another port's listener, as behind a port forward", func() {
 			r := row(scenarios.RoleReverseProxy, scenarios.RoleDirector, 4443, scenarios.ProtoHTTPS, "", scenarios.ExpectAllow)
-			// Shift the offset so the row's 4443 lands on the Director's 443 listener, as a
-			// DNAT 4443 -> 443 would.
-			res := runRow(l.options(negativeOffset+443-4443), r)
+			// Book the row's 4443 at the Director's 443 listener, as a DNAT 4443 -> 443 would.
+			forwarded := l.options()
+			forwarded.Addresses.Add(scenarios.RoleDirector, "", 4443, l.Addr(scenarios.RoleDirector, 443))
+			res := runRow(forwarded, r)
 			Expect(res.Verdict).To(Equal(wire.VerdictFail))
 			Expect(res.Reason).To(ContainSubstring("answered by listener https-443 (port 443), not port 4443"))
 
-			res = runRow(l.options(negativeOffset), r)
+			res = runRow(l.options(), r)
 			Expect(res.Verdict).To(Equal(wire.VerdictPass), res.Reason)
 		})
 	})
@@ -171,7 +171,7 @@ var _ = Describe("negative results", Ordered, Serial, Label("negative"), func() 
 		probeAt := func(port int, expect string) probe.Result {
 			r := row(scenarios.RoleEdgeInternal, scenarios.RoleDirector, port, scenarios.ProtoTCP, "", expect)
 			r.Target = net.JoinHostPort(bh.Addr.String(), strconv.Itoa(port))
-			o := l.options(negativeOffset)
+			o := l.options()
 			o.Source, o.Timeout = bh.HostAddr, time.Second
 			return runRow(o, r)
 		}
@@ -201,7 +201,7 @@ var _ = Describe("negative results", Ordered, Serial, Label("negative"), func() 
 		})
 
 		It("holds every deny row of the scenario when a firewall drops it, and fails them when it does not", func() {
-			o := l.options(negativeOffset)
+			o := l.options()
 			o.Scenario, o.Timeout = &scenarios.Scenario{Name: scenarioName}, time.Second
 			for _, r := range scenarioRows {
 				if r.Denied() {

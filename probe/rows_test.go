@@ -16,7 +16,7 @@ import (
 // the check, so `ginkgo --label-filter=sip` or `--label-filter=edge-internal && 5061` select.
 var _ = Describe("the scenario against serve on loopback", Ordered, Label("rows"), func() {
 	var l *lab
-	BeforeAll(func() { l = startLab(inProcessOffset) })
+	BeforeAll(func() { l = startLab() })
 
 	for _, r := range scenarioRows {
 		labels := Label(r.From, r.To, strconv.Itoa(r.Port), r.Transport, r.Protocol, r.CheckKind(), r.Expect)
@@ -30,7 +30,7 @@ var _ = Describe("the scenario against serve on loopback", Ordered, Label("rows"
 			if r.Denied() {
 				Skip(probe.FirewallSkipReason)
 			}
-			res := runRow(l.options(inProcessOffset), r)
+			res := runRow(l.options(), r)
 			Expect(res.Verdict).To(Equal(wire.VerdictPass), res.Reason)
 			Expect(res.Identity).NotTo(BeNil(), "the mock says who answered")
 			Expect(res.Identity.Role).To(Equal(r.To))

@@ -17,11 +17,9 @@ import (
 	"github.com/mockdirector/mockdirector/topology"
 )
 
-// udpOffset is the port offset of the UDP specs' lab: Director, Front End and Edge internal on
-// 127.0.70.2-4 (helper H7's block), the Director with HTTP/3 on 443 and a QUIC responder on
-// UDP 5061 (testdata/topology-udp.yaml).
-const udpOffset = 4000
-
+// udpTopology is the UDP specs' site: Director, Front End and Edge internal on 127.0.70.2-4
+// (helper H7's block), the Director with HTTP/3 on 443 and a QUIC responder on UDP 5061
+// (testdata/topology-udp.yaml).
 func udpTopology() *topology.Topology {
 	t, err := topology.Load(filepath.Join("testdata", "topology-udp.yaml"))
 	Expect(err).NotTo(HaveOccurred())
@@ -35,12 +33,12 @@ func udpRow(from string, port int, protocol, check, expect string) scenarios.Row
 
 var _ = Describe("UDP checks (QUIC)", Ordered, Label("udp", "quic"), func() {
 	var l *lab
-	BeforeAll(func() { l = startLabOn(udpTopology(), udpOffset) })
+	BeforeAll(func() { l = startLabOn(udpTopology()) })
 
 	It("reports a mock QUIC responder open, with who answered and the source it saw", func() {
 		r := udpRow(scenarios.RoleEdgeInternal, 5061, scenarios.ProtoUDPQUIC, "", scenarios.ExpectAllow)
 		Expect(r.ID()).To(Equal("edge-internal->director udp/5061 udp-quic"))
-		res := runRow(l.options(udpOffset), r)
+		res := runRow(l.options(), r)
 		Expect(res.Verdict).To(Equal(wire.VerdictPass), res.Reason)
 		Expect(res.Check).To(Equal(wire.CheckUDPQUIC))
 		Expect(res.Observed).To(Equal(wire.StateOpen))
@@ -50,31 +48,31 @@ var _ = Describe("UDP checks (QUIC)", Ordered, Label("udp", "quic"), func() {
 		Expect(res.Identity).NotTo(BeNil())
 		Expect(res.Identity.Role).To(Equal(scenarios.RoleDirector))
 		Expect(res.Identity.RemoteIP).To(Equal("127.0.70.4"), "the responder saw the Edge's own address")
-		Expect(res.Reason).To(ContainSubstring("QUIC UDP 5061 to dir-pool.contoso.local (127.0.70.2:9061): QUIC v1 handshake, ALPN mockdirector"))
+		Expect(res.Reason).To(ContainSubstring("QUIC UDP 5061 to dir-pool.contoso.local (" + l.Addresses[probe.Dest{Role: scenarios.RoleDirector, Transport: scenarios.TransportUDP, Port: 5061}] + "): QUIC v1 handshake, ALPN mockdirector"))
 
 		By("the same open path fails a deny row, saying the path is open")
 		r.Expect = scenarios.ExpectDeny
-		res = runRow(l.options(udpOffset), r)
+		res = runRow(l.options(), r)
 		Expect(res.Verdict).To(Equal(wire.VerdictFail))
 		Expect(res.Reason).To(ContainSubstring("connected - the path is open"))
 	})
 
 	It("reports a closed UDP port refused (ICMP port unreachable), so deny-refused holds and allow fails", func() {
 		r := udpRow(scenarios.RoleInternalClient, 4443, scenarios.ProtoUDPQUIC, "", scenarios.ExpectDenyRefused)
-		res := runRow(l.options(udpOffset), r)
+		res := runRow(l.options(), r)
 		Expect(res.Observed).To(Equal(wire.StateRefused))
 		// Nothing proves the ICMP came from a firewall rather than the host (issue 11): unproven,
 		// unless the user asserts a guard listens there.
 		Expect(res.Verdict).To(Equal(wire.VerdictUnproven), res.Reason)
 		Expect(res.Source).To(HavePrefix("127.0.70.11:"))
-		guarded := l.options(udpOffset)
+		guarded := l.options()
 		guarded.Guards = true
 		Expect(runRow(guarded, r).Verdict).To(Equal(wire.VerdictPass), "deny-refused holds where a listener is asserted")
 
 		r.Expect = scenarios.ExpectDenyFiltered
-		Expect(runRow(l.options(udpOffset), r).Verdict).To(Equal(wire.VerdictFail), "refused is not filtered")
+		Expect(runRow(l.options(), r).Verdict).To(Equal(wire.VerdictFail), "refused is not filtered")
 		r.Expect = scenarios.ExpectAllow
-		res = runRow(l.options(udpOffset), r)
+		res = runRow(l.options(), r)
 		Expect(res.Verdict).To(Equal(wire.VerdictFail))
 		Expect(res.Reason).To(ContainSubstring("ICMP port unreachable"))
 		Expect(res.Reason).To(ContainSubstring("expects internal-clients -> director allowed"))
@@ -83,7 +81,7 @@ var _ = Describe("UDP checks (QUIC)", Ordered, Label("udp", "quic"), func() {
 	It("reports a QUIC handshake with a server it does not trust as handshake-failed", func() {
 		r := udpRow(scenarios.RoleEdgeInternal, 5061, scenarios.ProtoUDPQUIC, "", scenarios.ExpectHandshakeFails)
 		r.ServerName = "wrong.contoso.local"
-		res := runRow(l.options(udpOffset), r)
+		res := runRow(l.options(), r)
 		Expect(res.Observed).To(Equal(wire.StateHandshakeFailed))
 		Expect(res.Verdict).To(Equal(wire.VerdictPass), res.Reason)
 		Expect(res.Reason).To(ContainSubstring("wrong.contoso.local"))
@@ -91,7 +89,7 @@ var _ = Describe("UDP checks (QUIC)", Ordered, Label("udp", "quic"), func() {
 
 	It("sees the HTTP/3 side of an HTTPS listener as an open QUIC path (ALPN h3)", func() {
 		r := udpRow(scenarios.RoleInternalClient, 443, scenarios.ProtoUDPQUIC, "", scenarios.ExpectAllow)
-		res := runRow(l.options(udpOffset), r)
+		res := runRow(l.options(), r)
 		Expect(res.Verdict).To(Equal(wire.VerdictPass), res.Reason)
 		Expect(res.ALPN).To(Equal("h3"))
 	})
@@ -101,7 +99,7 @@ var _ = Describe("UDP checks (QUIC)", Ordered, Label("udp", "quic"), func() {
 		r.Path = "/autodiscover/autodiscoverservice.svc/root"
 		Expect(r.CheckKind()).To(Equal(scenarios.CheckH3), "https over udp is h3")
 		Expect(r.ID()).To(Equal("internal-clients->director udp/443 https"))
-		res := runRow(l.options(udpOffset), r)
+		res := runRow(l.options(), r)
 		Expect(res.Verdict).To(Equal(wire.VerdictPass), res.Reason)
 		Expect(res.Observed).To(BeEquivalentTo("h3 200"))
 		Expect(res.Identity).NotTo(BeNil())
@@ -111,23 +109,23 @@ var _ = Describe("UDP checks (QUIC)", Ordered, Label("udp", "quic"), func() {
 
 		By("a member the row demands that did not answer fails it")
 		r.Member = "dir02"
-		res = runRow(l.options(udpOffset), r)
+		res = runRow(l.options(), r)
 		Expect(res.Verdict).To(Equal(wire.VerdictFail))
 		Expect(res.Reason).To(ContainSubstring("member dir01.contoso.local answered, expected dir02"))
 	})
 
 	It("reports h3 to a port without HTTP/3 as refused", func() {
 		r := udpRow(scenarios.RoleReverseProxy, 4443, scenarios.ProtoHTTPS, scenarios.CheckH3, scenarios.ExpectDenyRefused)
-		res := runRow(l.options(udpOffset), r)
+		res := runRow(l.options(), r)
 		Expect(res.Observed).To(Equal(wire.StateRefused))
 		Expect(res.Verdict).To(Equal(wire.VerdictUnproven), res.Reason)
-		guarded := l.options(udpOffset)
+		guarded := l.options()
 		guarded.Guards = true
 		Expect(runRow(guarded, r).Verdict).To(Equal(wire.VerdictPass))
 	})
 
 	It("reads the built-in scenario's UDP guard rows unproven where nothing serves UDP, and fails those a UDP listener answers", func() {
-		o := l.options(udpOffset)
+		o := l.options()
 		o.Only = "->director udp/"
 		all, err := probe.Plan(o)
 		Expect(err).NotTo(HaveOccurred())
@@ -160,7 +158,7 @@ var _ = Describe("UDP checks (QUIC)", Ordered, Label("udp", "quic"), func() {
 			bh, err := probetest.NewBlackhole("mdh7udp", "192.0.2.244/30", nil, nil)
 			Expect(err).NotTo(HaveOccurred())
 			DeferCleanup(bh.Close)
-			o := l.options(udpOffset)
+			o := l.options()
 			o.Source, o.Timeout = bh.HostAddr, time.Second
 			for _, check := range []string{scenarios.CheckUDPQUIC, scenarios.CheckH3} {
 				r := udpRow(scenarios.RoleInternalClient, 443, scenarios.ProtoHTTPS, check, scenarios.ExpectDenyFiltered)

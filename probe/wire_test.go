@@ -11,13 +11,11 @@ import (
 	"github.com/mockdirector/mockdirector/wireprofile"
 )
 
-const wireOffset = 7000
-
 // The prober as a wire profile's client (probe --client-profile), against serve's default
 // profile (Lync 2013 on Windows Server 2012 R2): every TLS row reports what was negotiated.
 var _ = Describe("tls rows as a wire profile's client", Ordered, Label("wireprofile"), func() {
 	var l *lab
-	BeforeAll(func() { l = startLab(wireOffset) })
+	BeforeAll(func() { l = startLab() })
 
 	row := func(check string, port int, proto string) scenarios.Row {
 		for _, r := range scenarios.Default().Rows {
@@ -31,14 +29,14 @@ var _ = Describe("tls rows as a wire profile's client", Ordered, Label("wireprof
 	}
 
 	It("reports the version, suite and curve Go's client gets, in the result and the reason", func() {
-		res := runRow(l.options(wireOffset), row(scenarios.CheckTLS, 4443, scenarios.ProtoHTTPS))
+		res := runRow(l.options(), row(scenarios.CheckTLS, 4443, scenarios.ProtoHTTPS))
 		Expect(res.Verdict).To(Equal(wire.VerdictPass), res.Reason)
 		Expect(res.Negotiated).To(Equal("TLSv1.2 TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA P-256 alpn=-"))
 		Expect(res.Reason).To(ContainSubstring("TLS 1.2 handshake (TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA, P-256)"))
 	})
 
 	It("presents itself as the 2012 R2 client with --client-profile: the server's first suite of its order", func() {
-		o := l.options(wireOffset)
+		o := l.options()
 		cp := wireprofile.MustGet(wireprofile.Lync2013WS2012R2)
 		o.ClientProfile = &cp
 		res := runRow(o, row(scenarios.CheckTLS, 4443, scenarios.ProtoHTTPS))
@@ -50,14 +48,14 @@ var _ = Describe("tls rows as a wire profile's client", Ordered, Label("wireprof
 
 	It("reports the negotiation on SIP and CLS rows too", func() {
 		for _, r := range []scenarios.Row{row("", 5061, scenarios.ProtoSIPMTLS), row("", 50001, scenarios.ProtoCLSMTLS)} {
-			res := runRow(l.options(wireOffset), r)
+			res := runRow(l.options(), r)
 			Expect(res.Verdict).To(Equal(wire.VerdictPass), res.Reason)
 			Expect(strings.HasPrefix(res.Negotiated, "TLSv1.2 TLS_ECDHE_RSA_")).To(BeTrue(), res.Negotiated)
 		}
 	})
 
 	It("shows a modern client against the default profile: no TLS 1.3, the row says the version", func() {
-		o := l.options(wireOffset)
+		o := l.options()
 		cp := wireprofile.MustGet(wireprofile.Modern)
 		cp.MinVersion = cp.MaxVersion // TLS 1.3 only: what Windows Server 2012 R2 cannot speak
 		o.ClientProfile = &cp

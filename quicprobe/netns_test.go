@@ -4,14 +4,12 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
-	"runtime"
-	"strings"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-	"golang.org/x/sys/unix"
+
+	"github.com/mockdirector/mockdirector/internal/netns"
 
 	"github.com/mockdirector/mockdirector/internal/wire"
 	"github.com/mockdirector/mockdirector/listeners"
@@ -22,30 +20,7 @@ import (
 // belong to that namespace for their whole life, whichever thread later reads them.
 func inNetns(name string, fn func()) {
 	GinkgoHelper()
-	runtime.LockOSThread()
-	orig, err := os.Open(fmt.Sprintf("/proc/self/task/%d/ns/net", unix.Gettid()))
-	Expect(err).NotTo(HaveOccurred())
-	defer orig.Close()
-	target, err := os.Open("/run/netns/" + name)
-	Expect(err).NotTo(HaveOccurred())
-	defer target.Close()
-	Expect(unix.Setns(int(target.Fd()), unix.CLONE_NEWNET)).To(Succeed())
-	defer func() {
-		// Only a thread back in its own namespace goes back to the pool; otherwise it stays
-		// locked and the runtime ends it with the goroutine.
-		if unix.Setns(int(orig.Fd()), unix.CLONE_NEWNET) == nil {
-			runtime.UnlockOSThread()
-		}
-	}()
-	fn()
-}
-
-func sh(stdin string, args ...string) {
-	GinkgoHelper()
-	cmd := exec.Command(args[0], args[1:]...)
-	cmd.Stdin = strings.NewReader(stdin)
-	out, err := cmd.CombinedOutput()
-	Expect(err).NotTo(HaveOccurred(), "%s: %s", strings.Join(args, " "), out)
+	Expect(netns.Do(name, func() error { fn(); return nil })).To(Succeed())
 }
 
 // A probe namespace and a server namespace joined by a veth pair (198.51.100.1 <-> .2); the
@@ -60,36 +35,27 @@ var _ = Describe("udp-quic through a firewall in a test namespace", Serial, Orde
 	var probeNS, serverNS string
 
 	BeforeAll(func() {
-		if os.Geteuid() != 0 {
-			Skip("needs root to make network namespaces")
+		if err := netns.Available("nft"); err != nil {
+			Skip(err.Error())
 		}
-		for _, tool := range []string{"ip", "nft"} {
-			if _, err := exec.LookPath(tool); err != nil {
-				Skip(tool + " is not installed")
-			}
-		}
-		id := os.Getpid() % 100000
-		probeNS, serverNS = fmt.Sprintf("mdq-p-%d", id), fmt.Sprintf("mdq-s-%d", id)
-		vp, vs := fmt.Sprintf("mdqp%d", id), fmt.Sprintf("mdqs%d", id)
-		sh("", "ip", "netns", "add", probeNS)
-		DeferCleanup(sh, "", "ip", "netns", "del", probeNS)
-		sh("", "ip", "netns", "add", serverNS)
-		DeferCleanup(sh, "", "ip", "netns", "del", serverNS)
-		sh("", "ip", "link", "add", vp, "netns", probeNS, "type", "veth", "peer", "name", vs, "netns", serverNS)
-		sh("", "ip", "-n", probeNS, "addr", "add", probeIP+"/24", "dev", vp)
-		sh("", "ip", "-n", serverNS, "addr", "add", serverIP+"/24", "dev", vs)
-		for ns, dev := range map[string]string{probeNS: vp, serverNS: vs} {
-			sh("", "ip", "-n", ns, "link", "set", "lo", "up")
-			sh("", "ip", "-n", ns, "link", "set", dev, "up")
-		}
-		sh(`table inet mdq {
+		// The run's own prefix: a second run on the host makes and removes only its own.
+		set := netns.Set{Prefix: fmt.Sprintf("mdq-%d-", os.Getpid())}
+		DeferCleanup(func() { Expect(set.Remove()).To(Succeed()) })
+		var err error
+		probeNS, err = set.Add("p")
+		Expect(err).NotTo(HaveOccurred())
+		serverNS, err = set.Add("s")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(netns.Veth(netns.End{NS: probeNS, If: "eth0", Addrs: []string{probeIP + "/24"}},
+			netns.End{NS: serverNS, If: "eth0", Addrs: []string{serverIP + "/24"}})).To(Succeed())
+		Expect(netns.LoadRules(serverNS, `table inet mdq {
 	chain input {
 		type filter hook input priority 0; policy accept;
 		udp dport 4443 drop
 		udp dport 5061 reject
 	}
 }
-`, "ip", "netns", "exec", serverNS, "nft", "-f", "-")
+`)).To(Succeed())
 
 		// Real listeners behind the rules: a QUIC responder on 443 (allowed) and on 4443
 		// (dropped), an HTTPS listener with HTTP/3 on 444 (allowed); nothing on 5061 or 3478.

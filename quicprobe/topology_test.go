@@ -1,7 +1,6 @@
 package quicprobe_test
 
 import (
-	"context"
 	"fmt"
 	"time"
 
@@ -9,12 +8,12 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/mockdirector/mockdirector/certs"
-	"github.com/mockdirector/mockdirector/internal/roleprofile"
 	"github.com/mockdirector/mockdirector/internal/wire"
 	"github.com/mockdirector/mockdirector/journal"
+	"github.com/mockdirector/mockdirector/mdtest"
+	"github.com/mockdirector/mockdirector/probe"
 	"github.com/mockdirector/mockdirector/quicprobe"
 	"github.com/mockdirector/mockdirector/scenarios"
-	"github.com/mockdirector/mockdirector/server"
 	"github.com/mockdirector/mockdirector/topology"
 )
 
@@ -39,31 +38,32 @@ var _ = Describe("UDP listeners from the topology", Label("udp-quic", "h3", "top
 		Expect(err).NotTo(HaveOccurred())
 		dir := GinkgoT().TempDir()
 		rec := &events{}
-		inst, err := server.Start(server.Options{Scenario: scenarios.Default(), Topology: topo, CertDir: dir, Journal: rec,
-			PlanOptions: roleprofile.PlanOptions{Role: "director", PortOffset: 10000}})
+		site, err := mdtest.Start(mdtest.Options{Scenario: scenarios.Default(), Topology: topo, CertDir: dir,
+			Observers: []journal.Recorder{rec}})
 		Expect(err).NotTo(HaveOccurred())
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error, 1)
-		go func() { done <- inst.Serve(ctx) }()
-		DeferCleanup(func() {
-			cancel()
-			Eventually(done).WithTimeout(15 * time.Second).Should(Receive(BeNil()))
-		})
+		DeferCleanup(func() { Expect(site.Close()).To(Succeed()) })
+		inst := site.Members[0]
 
 		addrs := inst.Addrs()
 		Expect(addrs).To(HaveKey("sip-mtls-5061"), "the TCP row on 5061 is still served")
-		probe, err := certs.LoadFromDir(dir, certs.ProbeName)
+		prober, err := certs.LoadFromDir(dir, certs.ProbeName)
 		Expect(err).NotTo(HaveOccurred())
 		for _, name := range []string{"udp-quic-3478", "udp-quic-3479", "udp-quic-3480", "udp-quic-5061"} {
 			Expect(addrs).To(HaveKey(name))
 			Expect(addrs[name].Network()).To(Equal("udp"))
-			out := quicprobe.Handshake(timeoutCtx(2*time.Second), addrs[name].String(), "127.0.60.207", probe.ClientConfig(poolFQDN))
+			out := quicprobe.Handshake(timeoutCtx(2*time.Second), addrs[name].String(), "127.0.60.207", prober.ClientConfig(poolFQDN))
 			Expect(out.State).To(Equal(wire.StateOpen), name+": "+out.Reason)
 			Expect(out.Identity.Listener).To(Equal(name))
 		}
-		Expect(addrs["udp-quic-3478"].String()).To(Equal("127.0.60.7:13478"))
+		// Every port of the range is its own listener on the member's address, booked under its
+		// table port (the kernel picked the bound ones).
+		for _, p := range []int{3478, 3479, 3480} {
+			a := site.Addresses[probe.Dest{Role: scenarios.RoleDirector, Transport: scenarios.TransportUDP, Port: p}]
+			Expect(a).To(Equal(addrs[fmt.Sprintf("udp-quic-%d", p)].String()))
+			Expect(a).To(HavePrefix("127.0.60.7:"))
+		}
 
-		status, id, err := quicprobe.GetH3(timeoutCtx(2*time.Second), fmt.Sprintf("https://%s/", addrs["https-443"]), "", probe.ClientConfig(poolFQDN))
+		status, id, err := quicprobe.GetH3(timeoutCtx(2*time.Second), fmt.Sprintf("https://%s/", addrs["https-443"]), "", prober.ClientConfig(poolFQDN))
 		Expect(err).NotTo(HaveOccurred())
 		Expect(status).To(Equal(200))
 		Expect(id.Listener).To(Equal("https-443"))

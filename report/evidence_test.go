@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -42,26 +41,16 @@ func sha256File(p string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// runLab runs `mockdirector lab` (real mocks, the real prober) on a free port offset and
-// returns the probe results and the journal it wrote.
+// runLab runs `mockdirector lab` on loopback (real mocks on ports the kernel picks, the real
+// prober) and returns the probe results and the journal it wrote.
 func runLab(dir string) (probeFile, journalFile string) {
 	probeFile, journalFile = filepath.Join(dir, "probe.json"), filepath.Join(dir, "lab.jsonl")
-	for attempt := range 5 {
-		os.Remove(probeFile)
-		os.Remove(journalFile)
-		off := 1000 + rand.IntN(14500)
-		cmd := exec.Command(binary, "lab", "--port-offset", strconv.Itoa(off), "--hold", "1s", "--timeout", "3s",
-			"--journal", journalFile, "--format", "json", "-o", probeFile, "--no-color")
-		out, err := cmd.CombinedOutput()
-		if err == nil {
-			return probeFile, journalFile
-		}
-		if ee, ok := err.(*exec.ExitError); ok && ee.ExitCode() == 2 && attempt < 4 {
-			continue // a port of this offset is taken (another test): try another
-		}
+	cmd := exec.Command(binary, "lab", "--loopback", "--hold", "1s", "--timeout", "3s",
+		"--journal", journalFile, "--format", "json", "-o", probeFile, "--no-color")
+	if out, err := cmd.CombinedOutput(); err != nil {
 		Fail("mockdirector lab: " + err.Error() + "\n" + string(out))
 	}
-	return
+	return probeFile, journalFile
 }
 
 // secondHost is another source host's probe results: a failed row the lab passed, and a deny

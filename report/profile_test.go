@@ -1,25 +1,20 @@
 package report_test
 
 import (
-	"context"
-	"errors"
-	"math/rand/v2"
 	"net"
 	"os"
 	"path/filepath"
 	"sync"
-	"syscall"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/mockdirector/mockdirector/internal/roleprofile"
 	"github.com/mockdirector/mockdirector/journal"
+	"github.com/mockdirector/mockdirector/mdtest"
 	"github.com/mockdirector/mockdirector/report"
 	"github.com/mockdirector/mockdirector/report/reporttest"
 	"github.com/mockdirector/mockdirector/scenarios"
-	"github.com/mockdirector/mockdirector/server"
 	"github.com/mockdirector/mockdirector/topology"
 )
 
@@ -54,20 +49,11 @@ var _ = Describe("the matrix holds each member to its own role profile", func() 
 		scn := scenarios.Default()
 
 		rec := &memEvents{}
-		var inst *server.Instance
-		for range 20 { // a random offset, again when another process holds a port
-			inst, err = server.Start(server.Options{Scenario: scn, Topology: topo, Journal: rec,
-				PlanOptions: roleprofile.PlanOptions{Role: scenarios.RoleDirector, Member: "dir02", PortOffset: 1000 + rand.IntN(14500)},
-				CertDir:     filepath.Join(GinkgoT().TempDir(), "certs")})
-			if !errors.Is(err, syscall.EADDRINUSE) {
-				break
-			}
-		}
+		site, err := mdtest.Start(mdtest.Options{Scenario: scn, Topology: topo, Roles: []string{scenarios.RoleDirector},
+			Member: "dir02", Observers: []journal.Recorder{rec}, CertDir: filepath.Join(GinkgoT().TempDir(), "certs")})
 		Expect(err).NotTo(HaveOccurred())
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error, 1)
-		go func() { done <- inst.Serve(ctx) }()
-		DeferCleanup(func() { cancel(); Eventually(done, 10*time.Second).Should(Receive(BeNil())) })
+		DeferCleanup(func() { Expect(site.Close()).To(Succeed()) })
+		inst := site.Members[0]
 		Expect(inst.Addrs()).NotTo(HaveKey("http-80"), "serve honours the override")
 
 		// An HLB's TCP monitor from an internal client's address: connect, close.

@@ -1,24 +1,22 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/mockdirector/mockdirector/internal/netlab"
-	"github.com/mockdirector/mockdirector/internal/roleprofile"
-	"github.com/mockdirector/mockdirector/journal"
+	"github.com/mockdirector/mockdirector/mdtest"
 	"github.com/mockdirector/mockdirector/probe"
 	"github.com/mockdirector/mockdirector/scenarios"
 	"github.com/mockdirector/mockdirector/server"
@@ -56,7 +54,9 @@ internal interface and the PKI web server on their own loopback addresses (topol
 lab, 127.0.0.2-5), probed from each source role's loopback address. Loopback has no firewall, so
 the table's deny rows are reported as skip unless --firewall-present.
 
-Ports are the table's when run as root, else the table's + 10000 (--port-offset changes it).
+Every listener of the loopback lab binds a port the kernel picks, and the prober is handed the
+real addresses, so labs and serves on one host never collide; --port-offset N binds the table's
+ports + N instead (0: the table's own, as root).
 Exit codes: 0 every row held, 1 some did not, 2 bad flags or a port already in use.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runLab(cmd, f) },
@@ -66,7 +66,7 @@ Exit codes: 0 every row held, 1 some did not, 2 bad flags or a port already in u
 	fl.StringVar(&f.config, "config", "", "topology YAML with loopback addresses (default: the built-in lab)")
 	fl.StringVar(&f.certDir, "certs", "", "certificate directory (default: a temporary one, removed afterwards)")
 	fl.StringVar(&f.journalPath, "journal", "", "journal file (default: a temporary one, removed afterwards)")
-	fl.IntVar(&f.portOffset, "port-offset", -1, "add N to every port (default: 0 as root, else 10000)")
+	fl.IntVar(&f.portOffset, "port-offset", -1, "bind the table's ports + N (default: ports the kernel picks, handed to the prober)")
 	fl.BoolVar(&f.firewallPresent, "firewall-present", false, "run the deny rows too (a firewall stands between the addresses)")
 	fl.BoolVar(&f.loopback, "loopback", false, "run the loopback lab even as root (no firewall: deny rows skipped)")
 	fl.StringVar(&f.firewall, "firewall", "", "namespace lab: load this nftables rule set into the router instead of the table's export")
@@ -104,30 +104,11 @@ func runLab(cmd *cobra.Command, f labFlags) error {
 			return usageErr(err)
 		}
 	}
-	if f.portOffset < 0 {
-		f.portOffset = 10000
-		if os.Geteuid() == 0 {
-			f.portOffset = 0
-		}
-	}
 	stdout := cmd.OutOrStdout()
 	// The set-up lines go where they do not spoil a machine-readable stdout.
 	info := stdout
 	if f.format != "table" && f.output == "" {
 		info = cmd.ErrOrStderr()
-	}
-	var cleanup []func()
-	defer func() {
-		for i := len(cleanup) - 1; i >= 0; i-- {
-			cleanup[i]()
-		}
-	}()
-	certDir := f.certDir
-	if certDir == "" {
-		if certDir, err = os.MkdirTemp("", "mockdirector-lab-certs-"); err != nil {
-			return fmt.Errorf("lab: %w", err)
-		}
-		cleanup = append(cleanup, func() { os.RemoveAll(certDir) })
 	}
 	jpath := f.journalPath
 	if jpath == "" {
@@ -135,47 +116,37 @@ func runLab(cmd *cobra.Command, f labFlags) error {
 		if err != nil {
 			return fmt.Errorf("lab: %w", err)
 		}
-		cleanup = append(cleanup, func() { os.RemoveAll(dir) })
+		defer os.RemoveAll(dir)
 		jpath = filepath.Join(dir, "journal.jsonl")
 	}
-	jw, err := journal.Open(jpath)
-	if err != nil {
-		return fmt.Errorf("lab: %w", err)
-	}
-	cleanup = append(cleanup, func() { jw.Close() })
-
 	level := slog.LevelError
 	if f.verbose {
 		level = slog.LevelDebug
 	}
-	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	serveCtx, stopServing := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	cleanup = append(cleanup, func() { stopServing(); wg.Wait() })
 
-	fmt.Fprintf(info, "mockdirector lab: scenario %s, topology %s, port offset %d\n", scn.Name, topo.File, f.portOffset)
-	for _, role := range scenarios.ServerRoles {
-		if _, ok := topo.Pools[role]; !ok || len(scn.ServedBy(role)) == 0 {
-			continue
+	// Without --port-offset every listener binds a port the kernel picks and the prober is
+	// handed the real addresses, so a lab never collides with another lab or a serve.
+	ports := "ports the kernel picks"
+	if f.portOffset >= 0 {
+		ports = fmt.Sprintf("port offset %d", f.portOffset)
+	}
+	fmt.Fprintf(info, "mockdirector lab: scenario %s, topology %s, %s\n", scn.Name, topo.File, ports)
+	site, err := mdtest.Start(mdtest.Options{
+		Scenario: scn, Topology: topo, CertDir: f.certDir, JournalPath: jpath,
+		TablePorts: f.portOffset >= 0, PortOffset: max(f.portOffset, 0),
+		Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
+	})
+	if err != nil {
+		if f.portOffset >= 0 {
+			return usageErr(fmt.Errorf("lab: %w (is another lab or serve running? try another --port-offset, or leave it out for ports the kernel picks)", err))
 		}
-		inst, err := server.Start(server.Options{
-			Scenario: scn, Topology: topo,
-			PlanOptions: roleprofile.PlanOptions{Role: role, PortOffset: f.portOffset},
-			CertDir:     certDir, Journal: jw, Log: logger, Out: io.Discard,
-		})
-		if err != nil {
-			return usageErr(fmt.Errorf("lab: starting %s: %w (is another lab or serve running? try --port-offset 20000)", role, err))
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := inst.Serve(serveCtx); err != nil {
-				logger.Error("listener stopped", "role", role, "err", err)
-			}
-		}()
-		fmt.Fprintf(info, "  %-14s %-26s %s\n", role, inst.Specs[0].Member, listenerList(inst))
+		return usageErr(fmt.Errorf("lab: %w", err))
+	}
+	defer site.Close()
+	for _, inst := range site.Members {
+		fmt.Fprintf(info, "  %-14s %-26s %s\n", inst.Specs[0].Role, inst.Specs[0].Member, listenerList(inst))
 	}
 	temp := func(given string) string {
 		if given == "" {
@@ -183,14 +154,12 @@ func runLab(cmd *cobra.Command, f labFlags) error {
 		}
 		return ""
 	}
-	fmt.Fprintf(info, "  certificates   %s (CA %s)%s\n  journal        %s%s\n", certDir, filepath.Join(certDir, "ca.crt"), temp(f.certDir), jpath, temp(f.journalPath))
+	fmt.Fprintf(info, "  certificates   %s (CA %s)%s\n  journal        %s%s\n", site.CertDir, site.CAFile(), temp(f.certDir), jpath, temp(f.journalPath))
 
-	opts := probe.Options{
-		Scenario: scn, Topology: topo, PortOffset: f.portOffset, Timeout: f.timeout,
-		Credentials: probe.Credentials{Dir: certDir}, ExpectSourceSeen: true, Hold: f.hold,
-	}
-	if !f.firewallPresent {
-		opts.SkipDenyReason = probe.FirewallSkipReason
+	opts := site.ProbeOptions()
+	opts.Timeout, opts.Hold = f.timeout, f.hold
+	if f.firewallPresent {
+		opts.SkipDenyReason = ""
 	}
 	jobs, err := probe.Plan(opts)
 	if err != nil {
@@ -213,16 +182,22 @@ func runLab(cmd *cobra.Command, f labFlags) error {
 	return nil
 }
 
+// listenerList is a member's host and ports: "127.0.0.2 443,5061" on the table's ports, else
+// each table port with the port it is bound to ("443:39697").
 func listenerList(inst *server.Instance) string {
 	addrs := inst.Addrs()
 	host := ""
 	var ports []string
 	for _, s := range inst.Specs {
-		a := addrs[s.Name].String()
-		if i := strings.LastIndex(a, ":"); i > 0 {
-			host = a[:i]
-			ports = append(ports, a[i+1:])
+		h, p, err := net.SplitHostPort(addrs[s.Name].String())
+		if err != nil {
+			continue
 		}
+		host = h
+		if p != strconv.Itoa(s.Port) {
+			p = strconv.Itoa(s.Port) + ":" + p
+		}
+		ports = append(ports, p)
 	}
 	return host + " " + strings.Join(ports, ",")
 }

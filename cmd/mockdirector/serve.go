@@ -36,6 +36,8 @@ type serveFlags struct {
 	limits                               listeners.Limits
 	journalMaxSize                       string
 	journalKeep                          int
+	ephemeralPorts                       bool
+	portsFile                            string
 	adminFlags
 	hostFirewall hostFWMode
 }
@@ -91,6 +93,8 @@ Examples:
 	fl.StringVar(&f.member, "member", "", "member of the role's pool in the topology (name or short name; default the first)")
 	fl.StringVar(&f.bind, "bind", "", "address every listener binds (default: the member's address in the topology, else all)")
 	fl.IntVar(&f.portOffset, "port-offset", 0, "add N to every port (non-root use: 10000 makes 443 into 10443)")
+	fl.BoolVar(&f.ephemeralPorts, "ephemeral-ports", false, "bind every listener on a port the kernel picks (tests: runs never collide); --ports-file says which")
+	fl.StringVar(&f.portsFile, "ports-file", "", "write where each table port is bound to FILE, one probe --target value a line (ROLE/PORT=HOST:PORT), before serve says ready")
 	fl.StringVar(&f.config, "config", "", "topology YAML: pools, members, addresses, per-listener overrides (default: built-in contoso)")
 	fl.StringVar(&f.scenario, "scenario", scenarios.BuiltinName, "port table: a built-in scenario name or a YAML file")
 	fl.StringVar(&f.certDir, "certs", "mockdirector-certs", "directory of generated certificates (created and filled when missing)")
@@ -152,7 +156,7 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 	log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
 	// No guards on the PKI host: the table denies nothing toward it (the complement leaves it
 	// out: a CA's web server serves more than the CDP and AIA paths).
-	po := roleprofile.PlanOptions{Role: f.role, Member: f.member, Bind: f.bind, PortOffset: f.portOffset, Guards: !f.noGuards && f.role != scenarios.RolePKI}
+	po := roleprofile.PlanOptions{Role: f.role, Member: f.member, Bind: f.bind, PortOffset: f.portOffset, Ephemeral: f.ephemeralPorts, Guards: !f.noGuards && f.role != scenarios.RolePKI}
 	prof, err := roleprofile.New(scn, topo, po)
 	if err != nil {
 		return usageErr(err)
@@ -203,6 +207,13 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 		return err
 	}
 	defer hfw.close()
+	if f.portsFile != "" {
+		if err := writePortsFile(f.portsFile, inst); err != nil {
+			inst.Close()
+			adm.close()
+			return err
+		}
+	}
 	printListeners(out, inst)
 	adm.announce(out)
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)

@@ -38,7 +38,7 @@ var _ = Describe("serve --admin tokens", Label("admin", "process"), func() {
 	It("reads the token from --admin-token-file and never prints it", func() {
 		file := filepath.Join(GinkgoT().TempDir(), "token")
 		Expect(os.WriteFile(file, []byte("from-the-file\n"), 0o600)).To(Succeed())
-		m := startServe("director", bind, 14000, "--admin", bind+":0", "--admin-token-file", file)
+		m := startServe("director", bind, "--admin", bind+":0", "--admin-token-file", file)
 		base := adminURL(m)
 		Expect(status(base+"api/matrix", "")).To(Equal(401))
 		Expect(status(base+"api/matrix", "from-the-file")).To(Equal(200))
@@ -49,7 +49,7 @@ var _ = Describe("serve --admin tokens", Label("admin", "process"), func() {
 
 	It("reads the token from the environment", func() {
 		dir := GinkgoT().TempDir()
-		cmd := exec.Command(binPath, "serve", "--role", "director", "--bind", bind, "--port-offset", "14100",
+		cmd := exec.Command(binPath, "serve", "--role", "director", "--bind", bind, "--ephemeral-ports",
 			"--journal", filepath.Join(dir, "j.jsonl"), "--certs", filepath.Join(dir, "certs"), "--admin", bind+":0")
 		cmd.Env = append(os.Environ(), "MOCKDIRECTOR_ADMIN_TOKEN=from-the-env")
 		s, err := gexec.Start(cmd, GinkgoWriter, GinkgoWriter)

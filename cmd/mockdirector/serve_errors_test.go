@@ -19,7 +19,10 @@ var _ = Describe("mockdirector serve errors a person can act on", Label("errors"
 	BeforeEach(func() { dir = GinkgoT().TempDir() })
 
 	It("names the busy port, the role and the listener, and suggests --port-offset or --bind", func() {
-		busy, err := net.Listen("tcp", "127.0.10.50:"+port(4443))
+		// The port number is the point: the address is leased, so 17443 (4443 + 13000, below
+		// the ephemeral range) is this spec's to hold busy.
+		leaseAddr("127.0.10.50")
+		busy, err := net.Listen("tcp", "127.0.10.50:17443")
 		Expect(err).NotTo(HaveOccurred())
 		defer busy.Close()
 		s := runMD("serve", "--role", "director", "--bind", "127.0.10.50", "--port-offset", "13000",
@@ -29,7 +32,7 @@ var _ = Describe("mockdirector serve errors a person can act on", Label("errors"
 		Expect(string(s.Err.Contents())).To(SatisfyAll(
 			ContainSubstring("port 17443"), ContainSubstring("--port-offset"), ContainSubstring("--bind")))
 		// Bound all or none: the listeners before 4443 (8080 comes first in the table) were let go.
-		l, err := net.Listen("tcp", "127.0.10.50:"+port(8080))
+		l, err := net.Listen("tcp", "127.0.10.50:21080")
 		Expect(err).NotTo(HaveOccurred())
 		l.Close()
 	})
@@ -81,7 +84,7 @@ var _ = Describe("mockdirector serve errors a person can act on", Label("errors"
 
 	It("names a missing certificate file and the command that makes one", func() {
 		crt := filepath.Join(dir, "site.crt")
-		s := runMD("serve", "--role", "edge-internal", "--bind", "127.0.10.53", "--port-offset", "13000",
+		s := runMD("serve", "--role", "edge-internal", "--bind", "127.0.10.53", "--ephemeral-ports",
 			"--cert", crt, "--key-file", filepath.Join(dir, "site.key"), "--ca", filepath.Join(dir, "ca.crt"),
 			"--journal", filepath.Join(dir, "j.jsonl"))
 		Expect(s.ExitCode()).NotTo(BeZero())

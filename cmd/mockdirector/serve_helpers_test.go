@@ -7,6 +7,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
+	"syscall"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -19,11 +21,9 @@ import (
 )
 
 // The serve specs bind only 127.0.10.40-127.0.10.60 (this suite's part of the 127.0.10.0/24
-// block). servePortOffset keeps every director port outside the kernel's ephemeral range.
-const servePortOffset = 13000
-
-// port is a table port as the served listener has it.
-func port(tablePort int) string { return strconv.Itoa(tablePort + servePortOffset) }
+// block), on ports the kernel picks (serve --ephemeral-ports, which --ports-file reports), so
+// two runs of the suite on one host never collide. The few specs whose point is a port number
+// (the table's real ports, a busy port with --port-offset) lease their address first.
 
 // mdServe is one child `mockdirector serve` process.
 type mdServe struct {
@@ -32,12 +32,18 @@ type mdServe struct {
 	bind    string
 	journal string
 	certs   string
-	offset  int
+	// ports are where the table's TCP ports are bound; nil when serve binds the table's ports.
+	ports map[int]string
 }
 
 // addr is the listener address of a table port.
 func (m *mdServe) addr(tablePort int) string {
-	return net.JoinHostPort(m.bind, strconv.Itoa(tablePort+m.offset))
+	if m.ports == nil {
+		return net.JoinHostPort(m.bind, strconv.Itoa(tablePort))
+	}
+	a, ok := m.ports[tablePort]
+	Expect(ok).To(BeTrue(), "serve bound no TCP port %d", tablePort)
+	return a
 }
 
 // probe is the client identity from the process's generated CA.
@@ -54,21 +60,58 @@ func (m *mdServe) events() []journal.Event {
 	return evs
 }
 
-// startServe runs `mockdirector serve --role role --bind bind --port-offset offset` with a fresh
-// journal and certificate directory, and waits until it says it is ready. The process is killed
-// when the spec ends, if it still runs.
-func startServe(role, bind string, offset int, extra ...string) *mdServe {
+// startServe runs `mockdirector serve --role role --bind bind --ephemeral-ports` with a fresh
+// journal and certificate directory, waits until it says it is ready and reads where it bound
+// the table's ports from its --ports-file. The process is killed when the spec ends, if it
+// still runs.
+func startServe(role, bind string, extra ...string) *mdServe {
 	dir := GinkgoT().TempDir()
-	m := &mdServe{dir: dir, bind: bind, offset: offset,
-		journal: filepath.Join(dir, "journal.jsonl"), certs: filepath.Join(dir, "certs")}
-	args := append([]string{"serve", "--role", role, "--bind", bind, "--port-offset", strconv.Itoa(offset),
-		"--journal", m.journal, "--certs", m.certs}, extra...)
+	portsFile := filepath.Join(dir, "ports")
+	m := launchServe(dir, role, bind, append([]string{"--ephemeral-ports", "--ports-file", portsFile}, extra...))
+	data, err := os.ReadFile(portsFile)
+	Expect(err).NotTo(HaveOccurred())
+	m.ports = map[int]string{}
+	for _, line := range strings.Fields(string(data)) {
+		key, addr, _ := strings.Cut(line, "=")
+		parts := strings.Split(key, "/") // ROLE/PORT or ROLE/udp/PORT
+		if len(parts) != 2 {
+			continue
+		}
+		p, err := strconv.Atoi(parts[1])
+		Expect(err).NotTo(HaveOccurred(), line)
+		m.ports[p] = addr
+	}
+	return m
+}
+
+// startServeOnTablePorts runs serve on the table's own ports (root), on an address leased for
+// the spec (leaseAddr): the specs whose point is the port number.
+func startServeOnTablePorts(role, bind string, extra ...string) *mdServe {
+	leaseAddr(bind)
+	return launchServe(GinkgoT().TempDir(), role, bind, extra)
+}
+
+func launchServe(dir, role, bind string, extra []string) *mdServe {
+	m := &mdServe{dir: dir, bind: bind, journal: filepath.Join(dir, "journal.jsonl"), certs: filepath.Join(dir, "certs")}
+	args := append([]string{"serve", "--role", role, "--bind", bind, "--journal", m.journal, "--certs", m.certs}, extra...)
 	s, err := gexec.Start(exec.Command(binPath, args...), GinkgoWriter, GinkgoWriter)
 	Expect(err).NotTo(HaveOccurred())
 	m.session = s
 	DeferCleanup(func() { s.Kill().Wait(5 * time.Second) })
 	Eventually(s.Out, 20*time.Second).Should(gbytes.Say("ready"), "serve did not get ready: %s", s.Err.Contents())
 	return m
+}
+
+// leaseAddr holds an exclusive lock on the loopback address until the spec ends, waiting (up to
+// 2 minutes) while another run of this suite on the host holds it. Only this suite binds
+// 127.0.10.40-60, and nothing else binds a port there below the kernel's ephemeral range, so
+// while the lease is held the table's ports (and an offset's) on the address are this spec's.
+func leaseAddr(addr string) {
+	f, err := os.OpenFile(filepath.Join(os.TempDir(), "mockdirector-test-addr-"+addr+".lock"), os.O_RDWR|os.O_CREATE, 0o600)
+	Expect(err).NotTo(HaveOccurred())
+	Eventually(func() error { return syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) }, 2*time.Minute, 100*time.Millisecond).
+		Should(Succeed(), "another run of the suite holds %s", addr)
+	DeferCleanup(func() { syscall.Flock(int(f.Fd()), syscall.LOCK_UN); f.Close() })
 }
 
 // runMD runs mockdirector to its end and returns the session.

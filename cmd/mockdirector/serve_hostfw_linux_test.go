@@ -21,8 +21,8 @@ import (
 	"github.com/onsi/gomega/gexec"
 
 	"github.com/mockdirector/mockdirector/hostfw"
+	"github.com/mockdirector/mockdirector/internal/netns"
 	"github.com/mockdirector/mockdirector/internal/wire"
-	"github.com/mockdirector/mockdirector/lab"
 	"github.com/mockdirector/mockdirector/probe/probetest"
 )
 
@@ -108,7 +108,7 @@ var _ = Describe("serve --host-firewall in a network namespace", Ordered, Serial
 		c := &http.Client{Timeout: 3 * time.Second, Transport: &http.Transport{
 			TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, // the name is not the point here: that the port answers is
 			DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-				return lab.DialFrom(ctx, cliNS, "", network, addr)
+				return dialFrom(ctx, cliNS, network, addr)
 			},
 		}}
 		r, err := c.Get(fmt.Sprintf("https://%s%s", net.JoinHostPort(srvAddr, strconv.Itoa(port)), wire.WellKnownPath))
@@ -125,7 +125,7 @@ var _ = Describe("serve --host-firewall in a network namespace", Ordered, Serial
 	dropped := func(port int) {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
-		c, err := lab.DialFrom(ctx, cliNS, "", "tcp", net.JoinHostPort(srvAddr, strconv.Itoa(port)))
+		c, err := dialFrom(ctx, cliNS, "tcp", net.JoinHostPort(srvAddr, strconv.Itoa(port)))
 		if err == nil {
 			c.Close()
 		}
@@ -315,3 +315,14 @@ var _ = Describe("serve --host-firewall without the rights to read or change it"
 		l.Close()
 	})
 })
+
+// dialFrom connects from inside network namespace ns.
+func dialFrom(ctx context.Context, ns, network, addr string) (net.Conn, error) {
+	var c net.Conn
+	err := netns.Do(ns, func() error {
+		var err error
+		c, err = (&net.Dialer{}).DialContext(ctx, network, addr)
+		return err
+	})
+	return c, err
+}

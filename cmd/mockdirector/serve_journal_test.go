@@ -77,7 +77,7 @@ func sipAnswer(c *tls.Conn, r *bufio.Reader, callID string) bool {
 
 var _ = Describe("the journal of mockdirector serve", Label("journal", "process"), func() {
 	It("has one line per answered request and survives kill -9", func() {
-		m := startServe("director", "127.0.10.40", servePortOffset)
+		m := startServe("director", "127.0.10.40")
 		const perKind = 20
 		answered := 0
 		h1, h2 := m.webClient(false), m.webClient(true)
@@ -107,7 +107,7 @@ var _ = Describe("the journal of mockdirector serve", Label("journal", "process"
 	})
 
 	It("loses no answered request when killed -9 under concurrent load (SIP and HTTPS, group commit, rotation on)", func() {
-		m := startServe("director", "127.0.10.41", servePortOffset, "--journal-max-size", "32KiB", "--journal-keep", "0")
+		m := startServe("director", "127.0.10.41", "--journal-max-size", "32KiB", "--journal-keep", "0")
 		var mu sync.Mutex
 		answered := map[string]bool{}
 		var count atomic.Int64
@@ -197,7 +197,7 @@ var _ = Describe("the journal of mockdirector serve", Label("journal", "process"
 
 	DescribeTable("drains, syncs the journal and exits 0 on",
 		func(sig syscall.Signal, bind string) {
-			m := startServe("director", bind, servePortOffset)
+			m := startServe("director", bind)
 			cl := m.webClient(false)
 			for i := range 10 {
 				Expect(fetch(cl, fmt.Sprintf("https://%s/dialin/%d", m.addr(443), i))).To(BeTrue())

@@ -24,7 +24,7 @@ var _ = Describe("mockdirector serve --role pki", Label("process", "pki"), func(
 			Expect(err).NotTo(HaveOccurred())
 			Expect(os.WriteFile(filepath.Join(pub, f), data, 0o644)).To(Succeed())
 		}
-		m := startServe("pki", "127.0.10.59", servePortOffset, "--certs", pub)
+		m := startServe("pki", "127.0.10.59", "--certs", pub)
 		m.certs = pub
 		keys, _ := filepath.Glob(filepath.Join(pub, "*.key"))
 		Expect(keys).To(BeEmpty(), "the PKI web server needs and makes no private key")

@@ -59,7 +59,7 @@ var _ = Describe("mockdirector serve on the table's real ports", Serial, Label("
 
 	DescribeTable("binds every port of the role, and a guard on every TCP port the table denies toward it (ss -ltn)",
 		func(role, bind string, ports, guards []int) {
-			m := startServe(role, bind, 0)
+			m := startServeOnTablePorts(role, bind)
 			Expect(listening(bind)).To(ConsistOf(append(ports, guards...)))
 			m.session.Terminate()
 			Eventually(m.session, 15*time.Second).Should(gexec.Exit(0))
@@ -75,7 +75,7 @@ var _ = Describe("mockdirector serve on the table's real ports", Serial, Label("
 		var m *mdServe
 		var cert, key, ca string
 		BeforeAll(func() {
-			m = startServe("director", bind, 0)
+			m = startServeOnTablePorts("director", bind)
 			cert, key = certs.CertPath(m.certs, certs.ProbeName), certs.KeyPath(m.certs, certs.ProbeName)
 			ca = m.certs + "/" + certs.CACertFile
 		})

@@ -6,6 +6,8 @@ import (
 	"net/netip"
 	"strconv"
 	"time"
+
+	"github.com/mockdirector/mockdirector/internal/netns"
 )
 
 // IdleCutter is a namespace whose nftables firewall tracks connections to Port with a
@@ -39,7 +41,7 @@ func NewIdleCutter(name, subnet string, port int, idle time.Duration) (*IdleCutt
 		"    ct state established,related accept\n" +
 		"    tcp dport " + strconv.Itoa(port) + " tcp flags & (syn | ack) == syn ct state new accept\n" +
 		"  }\n}\n"
-	if err := run([]byte(rules), "ip", "netns", "exec", name, "nft", "-f", "-"); err != nil {
+	if err := netns.LoadRules(name, rules); err != nil {
 		c.Close()
 		return nil, fmt.Errorf("idle cutter %s: nft: %w", name, err)
 	}

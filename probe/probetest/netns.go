@@ -4,14 +4,15 @@
 package probetest
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
-	"os"
-	"os/exec"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/mockdirector/mockdirector/internal/netns"
 )
 
 // Blackhole is a namespace reachable from the host at Addr whose firewall accepts TCP to
@@ -25,24 +26,22 @@ type Blackhole struct {
 	Addr, HostAddr netip.Addr
 	OpenPorts      []int
 	RejectPorts    []int
+	lease          *netns.Lease
 }
 
 // Available says why a Blackhole cannot be built here, or nil.
-func Available() error {
-	if os.Geteuid() != 0 {
-		return errors.New("needs root (ip netns, nft)")
-	}
-	for _, tool := range []string{"ip", "nft"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			return fmt.Errorf("needs %s: %w", tool, err)
-		}
-	}
-	return nil
-}
+func Available() error { return netns.Available("nft") }
+
+// leaseWait bounds how long NewBlackhole waits for another run's namespace of the same name.
+const leaseWait = 5 * time.Minute
 
 // NewBlackhole builds the namespace. name must be short (at most 14 characters: it names the
 // veth ends too); subnet is a /30 whose first host address goes to the host side and second to
-// the namespace. A leftover namespace of the same name (a crashed run) is removed first.
+// the namespace. The name and subnet are the same on every run and the host side lives in the
+// host's namespace, so NewBlackhole first takes the name's lease (netns.Lock): a second run of
+// the same suite on the host waits for the first one's Close instead of tearing its namespace
+// down. Holding the lease, a leftover namespace of the same name is a crashed run's and is
+// removed first.
 func NewBlackhole(name, subnet string, openPorts, rejectPorts []int) (*Blackhole, error) {
 	if len(name) > 14 {
 		return nil, fmt.Errorf("blackhole %s: name longer than 14 characters", name)
@@ -51,27 +50,25 @@ func NewBlackhole(name, subnet string, openPorts, rejectPorts []int) (*Blackhole
 	if err != nil || p.Bits() != 30 || !p.Addr().Is4() {
 		return nil, fmt.Errorf("blackhole %s: subnet %q is not an IPv4 /30", name, subnet)
 	}
+	lease, err := netns.Lock(name, leaseWait)
+	if err != nil {
+		return nil, fmt.Errorf("blackhole %s: %w", name, err)
+	}
 	host := p.Masked().Addr().Next()
-	b := &Blackhole{Name: name, HostAddr: host, Addr: host.Next(), OpenPorts: openPorts, RejectPorts: rejectPorts}
-	b.Close() // leftovers
-	bits := "/30"
-	steps := [][]string{
-		{"ip", "netns", "add", name},
-		{"ip", "link", "add", name + "h", "type", "veth", "peer", "name", name + "n"},
-		{"ip", "link", "set", name + "n", "netns", name},
-		{"ip", "addr", "add", b.HostAddr.String() + bits, "dev", name + "h"},
-		{"ip", "link", "set", name + "h", "up"},
-		{"ip", "-n", name, "addr", "add", b.Addr.String() + bits, "dev", name + "n"},
-		{"ip", "-n", name, "link", "set", name + "n", "up"},
-		{"ip", "-n", name, "link", "set", "lo", "up"},
-	}
-	for _, s := range steps {
-		if err := run(nil, s...); err != nil {
-			b.Close()
-			return nil, fmt.Errorf("blackhole %s: %w", name, err)
+	b := &Blackhole{Name: name, HostAddr: host, Addr: host.Next(), OpenPorts: openPorts, RejectPorts: rejectPorts, lease: lease}
+	b.remove() // a crashed run's leftovers
+	build := func() error {
+		if _, err := (netns.Set{}).Add(name); err != nil {
+			return err
 		}
+		return netns.Veth(netns.End{If: name + "h", Addrs: []string{b.HostAddr.String() + "/30"}},
+			netns.End{NS: name, If: name + "n", Addrs: []string{b.Addr.String() + "/30"}})
 	}
-	if err := run([]byte(b.ruleset()), "ip", "netns", "exec", name, "nft", "-f", "-"); err != nil {
+	if err := build(); err != nil {
+		b.Close()
+		return nil, fmt.Errorf("blackhole %s: %w", name, err)
+	}
+	if err := netns.LoadRules(name, b.ruleset()); err != nil {
 		b.Close()
 		return nil, fmt.Errorf("blackhole %s: nft: %w", name, err)
 	}
@@ -99,25 +96,23 @@ func ports(ps []int) string {
 	return strings.Join(s, ", ")
 }
 
-// Close removes the namespace (and with it the veth pair and the rules). It is safe to call twice.
-func (b *Blackhole) Close() error {
-	if err := exec.Command("ip", "netns", "pids", b.Name).Run(); err != nil {
-		exec.Command("ip", "link", "del", b.Name+"h").Run()
-		return nil // no such namespace
+// remove deletes the namespace (with the veth pair and the rules) and a host end left behind.
+func (b *Blackhole) remove() error {
+	err := netns.Remove(b.Name)
+	if _, lerr := net.InterfaceByName(b.Name + "h"); lerr == nil {
+		netns.Run("ip", "link", "del", b.Name+"h")
 	}
-	err := run(nil, "ip", "netns", "del", b.Name)
-	exec.Command("ip", "link", "del", b.Name+"h").Run()
 	return err
 }
 
-func run(stdin []byte, args ...string) error {
-	cmd := exec.Command(args[0], args[1:]...)
-	if stdin != nil {
-		cmd.Stdin = bytes.NewReader(stdin)
+// Close removes the namespace (and with it the veth pair and the rules) and releases the
+// name's lease. It is safe to call twice.
+func (b *Blackhole) Close() error {
+	if b.lease == nil {
+		return nil
 	}
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("%s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(string(out)))
-	}
-	return nil
+	err := b.remove()
+	lease := b.lease
+	b.lease = nil // a second Close must not remove the next holder's namespace
+	return errors.Join(err, lease.Unlock())
 }

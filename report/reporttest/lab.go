@@ -7,7 +7,6 @@ import (
 	"bufio"
 	"context"
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net"
@@ -15,12 +14,11 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/mockdirector/mockdirector/certs"
-	"github.com/mockdirector/mockdirector/internal/roleprofile"
 	"github.com/mockdirector/mockdirector/journal"
+	"github.com/mockdirector/mockdirector/mdtest"
 	"github.com/mockdirector/mockdirector/scenarios"
 	"github.com/mockdirector/mockdirector/server"
 	"github.com/mockdirector/mockdirector/topology"
@@ -47,13 +45,13 @@ func ScenarioFile(name string) string {
 	return filepath.Join(filepath.Dir(file), "..", "testdata", name)
 }
 
-// Director is a running mock Director member.
+// Director is a running mock Director member (on mdtest, every listener on a port the kernel
+// picks).
 type Director struct {
 	Inst    *server.Instance
 	Journal string
 	CertDir string
-	cancel  context.CancelFunc
-	done    chan error
+	site    *mdtest.Site
 }
 
 // Options for StartDirector.
@@ -63,49 +61,29 @@ type Options struct {
 	Observers                      []journal.Recorder
 }
 
-// StartDirector starts a Director member on a random port offset (retrying when another process
-// holds a port), serving until Stop.
+// StartDirector starts a Director member of testdata/lab50.yaml on ports the kernel picks,
+// journaling to o.Journal, serving until Stop.
 func StartDirector(o Options) (*Director, error) {
 	topo, err := topology.Load(TopologyFile())
 	if err != nil {
 		return nil, err
 	}
-	var lastErr error
 	scn := o.Scenario
 	if scn == nil {
 		scn = scenarios.Default()
 	}
-	for range 20 {
-		off := 1000 + rand.IntN(14500) // 50003+offset must stay a port
-		inst, err := server.Start(server.Options{Scenario: scn, Topology: topo,
-			PlanOptions: roleprofile.PlanOptions{Role: scenarios.RoleDirector, Member: o.Member, Bind: o.Bind, PortOffset: off},
-			CertDir:     o.CertDir, JournalPath: o.Journal, Observers: o.Observers})
-		if err == nil {
-			ctx, cancel := context.WithCancel(context.Background())
-			d := &Director{Inst: inst, Journal: o.Journal, CertDir: o.CertDir, cancel: cancel, done: make(chan error, 1)}
-			go func() { d.done <- inst.Serve(ctx) }()
-			return d, nil
-		}
-		lastErr = err
-		if !errors.Is(err, syscall.EADDRINUSE) {
-			return nil, err
-		}
+	site, err := mdtest.Start(mdtest.Options{Scenario: scn, Topology: topo, Roles: []string{scenarios.RoleDirector},
+		Member: o.Member, Bind: o.Bind, CertDir: o.CertDir, JournalPath: o.Journal, Observers: o.Observers})
+	if err != nil {
+		return nil, err
 	}
-	return nil, lastErr
+	return &Director{Inst: site.Members[0], Journal: o.Journal, CertDir: site.CertDir, site: site}, nil
 }
 
 // Stop drains the listeners and closes the journal.
-func (d *Director) Stop() error {
-	d.cancel()
-	select {
-	case err := <-d.done:
-		return err
-	case <-time.After(10 * time.Second):
-		return errors.New("director did not stop in 10s")
-	}
-}
+func (d *Director) Stop() error { return d.site.Close() }
 
-// Addr is where the listener of a table port is bound ("127.0.50.2:18080").
+// Addr is where the listener of a table port is bound ("127.0.50.2:41823").
 func (d *Director) Addr(listener string) string { return d.Inst.Addrs()[listener].String() }
 
 // Curl runs curl from source to url and returns the HTTP status it printed.
