@@ -34,7 +34,7 @@ type serviceInstallFlags struct {
 var servicePathFlags = map[string]bool{ // name: an input that must exist
 	"certs": false, "journal": false,
 	"config": true, "scenario": true, "cert": true, "key-file": true, "ca": true,
-	"cert-password-file": true, "admin-token-file": true,
+	"cert-password-file": true, "admin-token-file": true, "ports-file": false,
 }
 
 // serviceSecretFlags would put a secret in the unit file or the service's command line, which
