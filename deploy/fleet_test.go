@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"html"
 	"io"
 	"os"
 	"os/exec"
@@ -259,6 +260,13 @@ var _ = Describe("the whole staging network over SSH to network-namespace hosts"
 			Expect(out).To(MatchRegexp(`serve \S+ member \S+ on %s runs %s`, m, manager))
 		}
 		GinkgoWriter.Printf("serve ran %s on every member\n", manager)
+		// serve --host-firewall=open: each member's host holds the record of what it opened.
+		for _, m := range servers {
+			Expect(out).To(MatchRegexp(`serve \S+ member \S+ on %s runs .*host firewall open`, m))
+			rules, err := netns.Exec(prefix+m, "nft", "list", "table", "inet", "mockdirector")
+			Expect(err).NotTo(HaveOccurred(), "%s: no table inet mockdirector while serve --host-firewall=open runs", m)
+			Expect(rules).To(ContainSubstring("mockdirector "), "%s: the table lists no rule of serve's", m)
+		}
 		// site.yaml comes from the inventory, its group vars included (they outrank the defaults).
 		site, err := os.ReadFile(filepath.Join(evidence, "site.yaml"))
 		Expect(err).NotTo(HaveOccurred())
@@ -349,6 +357,17 @@ var _ = Describe("the whole staging network over SSH to network-namespace hosts"
 		for _, id := range allow {
 			Expect(string(md)).To(MatchRegexp("(?m)^\\| \\S+ seen ok \\| `%s` \\|.*\\| pass ", regexp.QuoteMeta(id)), "report.md row %s", id)
 		}
+		// The change board's page, and its PDF where the controller has Chromium.
+		page, err := os.ReadFile(filepath.Join(evidence, "report.html"))
+		Expect(err).NotTo(HaveOccurred(), "the controller wrote no report.html")
+		for _, id := range allow {
+			Expect(string(page)).To(ContainSubstring(html.EscapeString(id)), "report.html row %s", id)
+		}
+		if _, err := exec.LookPath("chromium"); err == nil {
+			pdf, err := os.ReadFile(filepath.Join(evidence, "report.pdf"))
+			Expect(err).NotTo(HaveOccurred(), "Chromium is on the controller, but it wrote no report.pdf")
+			Expect(string(pdf)).To(HavePrefix("%PDF-"))
+		}
 
 		var probes struct {
 			Results []struct {
@@ -394,11 +413,14 @@ var _ = Describe("the whole staging network over SSH to network-namespace hosts"
 		}
 	})
 
-	It("teardown.yml stops and removes everything: no process, unit or file left", func() {
+	It("teardown.yml stops and removes everything: no process, unit, file or firewall rule left", func() {
 		out, rc := playbook("teardown.yml", 90*time.Second)
 		Expect(rc).To(Equal(0), "teardown.yml")
 		for _, h := range hosts {
-			Expect(out).To(ContainSubstring(h.name + ": no process, unit or file left"))
+			Expect(out).To(ContainSubstring(h.name + ": no process, unit, file or firewall rule left"))
+			rules, err := netns.Exec(h.ns, "nft", "list", "ruleset")
+			Expect(err).NotTo(HaveOccurred())
+			Expect(rules).NotTo(ContainSubstring("mockdirector"), "%s: firewall rules of serve left", h.name)
 		}
 		entries, err := os.ReadDir(hostsDir)
 		Expect(err).NotTo(HaveOccurred())
