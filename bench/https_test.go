@@ -57,7 +57,7 @@ func startMock(b *testing.B, fx fixture) (string, *journal.Writer) {
 // startMockWith serves one mock HTTPS listener journaling to rec.
 func startMockWith(b *testing.B, fx fixture, rec journal.Recorder) string {
 	spec := listeners.Spec{Role: scenarios.RoleDirector, Member: "dir01.contoso.local", Pool: serverName,
-		Name: listeners.ListenerName(scenarios.ProtoHTTPS, 4443), Protocol: scenarios.ProtoHTTPS, Port: 4443,
+		Name: listeners.ListenerName(wire.ProtoHTTPS, 4443), Protocol: wire.ProtoHTTPS, Port: 4443,
 		Addr: net.JoinHostPort(mockHost, "0")}
 	g, err := listeners.Bind([]listeners.Spec{spec}, listeners.Env{TLS: fx.server, Journal: rec})
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/mockdirector/mockdirector/internal/wire"
 	"github.com/mockdirector/mockdirector/scenarios"
 )
 
@@ -60,7 +61,7 @@ var labUDPChecks = []string{scenarios.CheckUDPQUIC, scenarios.CheckH3}
 func matrixCases(scn *scenarios.Scenario) (cs []matrixCase, skipped []string) {
 	for _, row := range scn.Rows {
 		udp := row.Transport == scenarios.TransportUDP && slices.Contains(labUDPChecks, row.CheckKind())
-		if !udp && (row.Transport != "tcp" || !slices.Contains(labChecks, row.CheckKind())) {
+		if !udp && (row.Transport != scenarios.TransportTCP || !slices.Contains(labChecks, row.CheckKind())) {
 			skipped = append(skipped, row.ID())
 			continue
 		}
@@ -156,11 +157,11 @@ func printMatrix(w io.Writer, title string, rs []caseResult) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ROW\tEXPECT\tOBSERVED\tVERDICT\tANSWERED BY\tSOURCE SEEN\tXFF\tTIME\tREASON")
 	for _, r := range rs {
-		exp := "allow"
+		exp := wire.ExpectAllow
 		if !r.Case.Allow {
-			exp = "deny"
+			exp = wire.ExpectDeny
 		}
-		verdict := "pass"
+		verdict := string(wire.VerdictPass)
 		if !r.Pass {
 			verdict = "FAIL"
 		}

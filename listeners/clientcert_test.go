@@ -12,14 +12,13 @@ import (
 	"github.com/mockdirector/mockdirector/internal/wire"
 	"github.com/mockdirector/mockdirector/journal"
 	"github.com/mockdirector/mockdirector/listeners"
-	"github.com/mockdirector/mockdirector/scenarios"
 )
 
 var _ = Describe("an HTTPS listener that asks for client certificates (topology client_cert)", Label("mtls"), func() {
 	serve := func(mode string) (string, *memJournal) {
 		jr := &memJournal{}
 		spec := listeners.Spec{Role: "director", Member: "dir01.contoso.local", Pool: "dir-pool.contoso.local",
-			Name: "https-4443", Protocol: scenarios.ProtoHTTPS, Port: 4443, Addr: "127.0.10.32:0", ClientCert: mode}
+			Name: "https-4443", Protocol: wire.ProtoHTTPS, Port: 4443, Addr: "127.0.10.32:0", ClientCert: mode}
 		g, err := listeners.Bind([]listeners.Spec{spec}, directorEnv(jr))
 		Expect(err).NotTo(HaveOccurred())
 		ctx, cancel := context.WithCancel(context.Background())

@@ -16,6 +16,7 @@ import (
 
 	"github.com/mockdirector/mockdirector/certs"
 	"github.com/mockdirector/mockdirector/internal/roleprofile"
+	"github.com/mockdirector/mockdirector/internal/wire"
 	"github.com/mockdirector/mockdirector/journal"
 	"github.com/mockdirector/mockdirector/listeners"
 	"github.com/mockdirector/mockdirector/scenarios"
@@ -101,7 +102,7 @@ var _ = Describe("binding a role's listeners", Label("bind"), func() {
 			return jr.Record(e)
 		})
 		spec := listeners.Spec{Role: scenarios.RoleDirector, Member: "dir01.contoso.local", Pool: "dir-pool.contoso.local",
-			Name: "http-8080", Protocol: scenarios.ProtoHTTP, Port: 8080, Addr: net.JoinHostPort(host, "0")}
+			Name: "http-8080", Protocol: wire.ProtoHTTP, Port: 8080, Addr: net.JoinHostPort(host, "0")}
 		g, err := listeners.Bind([]listeners.Spec{spec}, directorEnv(rec))
 		Expect(err).NotTo(HaveOccurred())
 		addr := g.Listeners[0].Addr().String()

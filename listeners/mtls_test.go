@@ -99,7 +99,7 @@ var _ = Describe("mutual TLS on SIP (5061) and CLS (50001-50003)", Label("mtls")
 			}
 
 			It("journals plain text on a TLS port as not TLS", func() {
-				addr := r.addrs[listeners.ListenerName(scenarios.ProtoSIPMTLS, 5061)]
+				addr := r.addrs[listeners.ListenerName(wire.ProtoSIPMTLS, 5061)]
 				c, err := dialer().Dial("tcp", addr)
 				Expect(err).NotTo(HaveOccurred())
 				defer c.Close()

@@ -34,7 +34,7 @@ import (
 // so, and at least one was fetched.
 
 // CheckCDP is the check of the certificate requirement rows (scenarios.CheckCDP).
-const CheckCDP = wire.Check(scenarios.CheckCDP)
+const CheckCDP = wire.CheckCDP
 
 func init() { Checkers[CheckCDP] = CheckerFunc(checkCDP) }
 

@@ -231,7 +231,7 @@ var _ = Describe("negative results", Ordered, Serial, Label("negative"), func() 
 				}
 			}
 			for _, r := range rep.Results {
-				if !served[fmt.Sprintf("%s/%d", r.To, r.Port)] || r.Transport == scenarios.TransportUDP {
+				if !served[fmt.Sprintf("%s/%d", r.To, r.Port)] || r.Transport == wire.TransportUDP {
 					// The destination does not serve the port, nor UDP here: refused by the host,
 					// which proves nothing of a firewall.
 					Expect(r.Observed).To(Equal(wire.StateRefused), r.ID)

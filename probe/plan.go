@@ -283,7 +283,7 @@ func planJob(o Options, r scenarios.Row, from string, creds *credentialCache) (J
 	if o.SkipDenyReason != "" && r.Denied() {
 		j.SkipReason = o.SkipDenyReason
 	}
-	if j.Check == scenarios.CheckHold {
+	if j.Check == wire.CheckHold {
 		j.Hold = r.HoldFor()
 		if o.Hold > 0 {
 			j.Hold = o.Hold
@@ -302,7 +302,7 @@ func planJob(o Options, r scenarios.Row, from string, creds *credentialCache) (J
 	if j.Check == CheckCDP {
 		j.CDP = planCDP(o, from)
 	}
-	if j.Check == scenarios.CheckTLS || j.Check == scenarios.CheckMTLS {
+	if j.Check == wire.CheckTLS || j.Check == wire.CheckMTLS {
 		p, err := lintProfile(o.Topology, r)
 		if err != nil {
 			return j, err
@@ -331,9 +331,9 @@ func lintProfile(t *topology.Topology, r scenarios.Row) (certs.LintProfile, erro
 // check but a bare connect and plain HTTP, and a hold over a TLS protocol.
 func needsTLS(check wire.Check, protocol string) bool {
 	switch check {
-	case scenarios.CheckTCP, scenarios.CheckHTTP:
+	case wire.CheckTCP, wire.CheckHTTP:
 		return false
-	case scenarios.CheckHold:
+	case wire.CheckHold:
 		return protocol != scenarios.ProtoTCP && protocol != scenarios.ProtoHTTP
 	}
 	if check.HLB() {

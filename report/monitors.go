@@ -24,9 +24,9 @@ import (
 
 // Kinds of monitor traffic.
 const (
-	MonitorConnectOnly = "connect-only"
+	MonitorConnectOnly = string(wire.OutcomeConnectOnly)
 	MonitorTLSOnly     = "tls-only"
-	MonitorSIPOptions  = "sip-options"
+	MonitorSIPOptions  = string(wire.CheckSIPOptions)
 )
 
 // monitorMin is how many regular connections make a monitor; monitorMinGap keeps bursts (a

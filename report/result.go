@@ -103,7 +103,7 @@ type Board struct {
 const (
 	BoardProven   = "proven"
 	BoardFailing  = "failing"
-	BoardUnproven = "unproven"
+	BoardUnproven = string(wire.VerdictUnproven)
 	BoardNotSeen  = "not seen"
 )
 

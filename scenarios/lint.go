@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/mockdirector/mockdirector/internal/wire"
 )
 
 // LintPass is the lint expectation "no error findings".
-const LintPass = "pass"
+const LintPass = string(wire.VerdictPass)
 
 // LintExpect is a row's lint expectation. In YAML it is either the word pass:
 //

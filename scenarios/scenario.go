@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/mockdirector/mockdirector/internal/wire"
 )
 
 // Source and destination roles of the seed table.
@@ -38,66 +40,58 @@ var SourceRoles = []string{RoleReverseProxy, RoleEdgeInternal, RoleInternalClien
 // Lync server roles come first, then the PKI web server (RolePKI), which is a destination only.
 var ServerRoles = []string{RoleDirector, RoleFrontend, RoleEdgeInternal, RolePKI}
 
+// The words of a row are internal/wire's (one vocabulary for what crosses the wire); a row
+// holds them as the strings its YAML gives, so these are wire's values as untyped strings.
+
 // Protocols a row may name. tcp is a bare connect; the others are what a listener speaks.
 const (
-	ProtoTCP     = "tcp"
-	ProtoHTTP    = "http"
-	ProtoHTTPS   = "https"
-	ProtoSIPMTLS = "sip-mtls"
-	ProtoCLSMTLS = "cls-mtls"
+	ProtoTCP     = string(wire.ProtoTCP)
+	ProtoHTTP    = string(wire.ProtoHTTP)
+	ProtoHTTPS   = string(wire.ProtoHTTPS)
+	ProtoSIPMTLS = string(wire.ProtoSIPMTLS)
+	ProtoCLSMTLS = string(wire.ProtoCLSMTLS)
 	// ProtoUDPQUIC is a QUIC handshake on a UDP port (transport udp): the generic QUIC responder
 	// of mockdirector serve, or any QUIC server.
-	ProtoUDPQUIC = "udp-quic"
+	ProtoUDPQUIC = string(wire.ProtoUDPQUIC)
 )
 
 // Protocols lists the valid protocol names.
-var Protocols = []string{ProtoTCP, ProtoHTTP, ProtoHTTPS, ProtoSIPMTLS, ProtoCLSMTLS, ProtoUDPQUIC}
+var Protocols = words(wire.Protocols)
 
 // Transports of a row.
 const (
-	TransportTCP = "tcp"
-	TransportUDP = "udp"
+	TransportTCP = string(wire.TransportTCP)
+	TransportUDP = string(wire.TransportUDP)
 )
 
-// Expectations of a row. deny holds when the connection is refused or filtered; the narrower
-// forms name which; handshake-fails holds when TCP connects and the TLS handshake is refused
-// (negative certificate tests).
+// Expectations of a row (wire.Expect says what each holds on).
 const (
-	ExpectAllow          = "allow"
-	ExpectDeny           = "deny"
-	ExpectDenyRefused    = "deny-refused"
-	ExpectDenyFiltered   = "deny-filtered"
-	ExpectHandshakeFails = "handshake-fails"
+	ExpectAllow          = string(wire.ExpectAllow)
+	ExpectDeny           = string(wire.ExpectDeny)
+	ExpectDenyRefused    = string(wire.ExpectDenyRefused)
+	ExpectDenyFiltered   = string(wire.ExpectDenyFiltered)
+	ExpectHandshakeFails = string(wire.ExpectHandshakeFails)
 )
 
 // Expectations lists the valid expect values.
-var Expectations = []string{ExpectAllow, ExpectDeny, ExpectDenyRefused, ExpectDenyFiltered, ExpectHandshakeFails}
+var Expectations = words(wire.Expectations)
 
-// Check kinds the prober runs.
+// Check kinds the prober runs (wire.Check says what each does).
 const (
-	CheckTCP        = "tcp"
-	CheckTLS        = "tls"
-	CheckMTLS       = "mtls"
-	CheckHTTP       = "http"
-	CheckHTTPS      = "https"
-	CheckSIPOptions = "sip-options"
-	CheckCLS        = "cls"
-	// CheckUDPQUIC is a QUIC handshake over UDP: open, refused, filtered or handshake-fails.
-	CheckUDPQUIC = "udp-quic"
-	// CheckH3 is an HTTP/3 request over QUIC (UDP, same port as the HTTPS listener).
-	CheckH3 = "h3"
-	// CheckHold opens the row's connection, keeps it idle for the row's hold and proves it
-	// still carries the protocol (the HLB idle timeout test).
-	CheckHold = "hold"
-	// CheckCDP fetches, from the source, every CRL Distribution Point and AIA URL of the
-	// certificate chains the source checks on MTLS, and holds each answer as a CRL signed by
-	// its issuer and current, or as the issuer's certificate (protocol http, transport tcp).
-	CheckCDP = "cdp"
-	// The hardware load balancer checks against a pool's VIP (probe/check_hlb.go): which
-	// members answer new connections, and persistence by source address and by MS-WSMAN cookie.
-	CheckDistribution   = "distribution"
-	CheckAffinitySource = "affinity-source"
-	CheckAffinityCookie = "affinity-cookie"
+	CheckTCP            = string(wire.CheckTCP)
+	CheckTLS            = string(wire.CheckTLS)
+	CheckMTLS           = string(wire.CheckMTLS)
+	CheckHTTP           = string(wire.CheckHTTP)
+	CheckHTTPS          = string(wire.CheckHTTPS)
+	CheckSIPOptions     = string(wire.CheckSIPOptions)
+	CheckCLS            = string(wire.CheckCLS)
+	CheckUDPQUIC        = string(wire.CheckUDPQUIC)
+	CheckH3             = string(wire.CheckH3)
+	CheckHold           = string(wire.CheckHold)
+	CheckCDP            = string(wire.CheckCDP)
+	CheckDistribution   = string(wire.CheckDistribution)
+	CheckAffinitySource = string(wire.CheckAffinitySource)
+	CheckAffinityCookie = string(wire.CheckAffinityCookie)
 )
 
 // HLBChecks are the checks that judge a pool's load balancing rather than one path: a row
@@ -106,14 +100,22 @@ var HLBChecks = []string{CheckDistribution, CheckAffinitySource, CheckAffinityCo
 
 // Transports lists the valid transport values. A package that adds a transport's checks
 // appends to it and to Checks in its init, and registers the checks with the prober.
-var Transports = []string{TransportTCP, TransportUDP}
+var Transports = words(wire.Transports)
 
 // Checks lists the valid check values.
-var Checks = []string{CheckTCP, CheckTLS, CheckMTLS, CheckHTTP, CheckHTTPS, CheckSIPOptions, CheckCLS, CheckUDPQUIC, CheckH3, CheckHold, CheckCDP,
-	CheckDistribution, CheckAffinitySource, CheckAffinityCookie}
+var Checks = words(wire.Checks)
 
 // UDPChecks are the checks that run over UDP (transport udp); every other check runs over TCP.
 var UDPChecks = []string{CheckUDPQUIC, CheckH3}
+
+// words is a list of wire's typed words as the strings a row holds.
+func words[W ~string](ws []W) []string {
+	out := make([]string, len(ws))
+	for i, w := range ws {
+		out[i] = string(w)
+	}
+	return out
+}
 
 // DefaultHold is how long a hold check keeps its connection idle when the row names no hold:
 // the 1800 s idle timeout the Lync 2013 hardware load balancer guidance asks for.

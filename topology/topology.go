@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/mockdirector/mockdirector/internal/wire"
 	"github.com/mockdirector/mockdirector/internal/yamlsafe"
 )
 
@@ -112,8 +113,8 @@ const (
 	KnownPeersAny      = "any"
 )
 
-// TransportUDPQUIC is the Override.Transport of a generic QUIC responder.
-const TransportUDPQUIC = "udp-quic"
+// TransportUDPQUIC is the Override.Transport of a generic QUIC responder: wire's udp-quic.
+const TransportUDPQUIC = string(wire.ProtoUDPQUIC)
 
 // MaxQUICRange bounds the ports of one udp-quic entry: each port is a socket and a QUIC
 // transport, so a media range of thousands is sampled (a few entries), not served whole.

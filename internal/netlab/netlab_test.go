@@ -72,7 +72,7 @@ var _ = Describe("the namespace lab", Ordered, Serial, Label("netns"), func() {
 		Expect(base.Report.Summary.Skip).To(BeZero())
 		var allow, deny int
 		for _, r := range base.Report.Results {
-			if r.Expected == scenarios.ExpectAllow {
+			if r.Expected == wire.ExpectAllow {
 				allow++
 				Expect(r.Identity).NotTo(BeNil(), r.ID)
 			} else {
@@ -86,7 +86,7 @@ var _ = Describe("the namespace lab", Ordered, Serial, Label("netns"), func() {
 		Expect(allow).To(BeNumerically(">=", 17), "14 allow rows of the table and 3 certificate requirement (cdp) rows")
 		cdp := 0
 		for _, r := range base.Report.Results {
-			if r.Check == scenarios.CheckCDP {
+			if r.Check == wire.CheckCDP {
 				cdp++
 				Expect(r.Reason).To(ContainSubstring("http://pki.contoso.local/mockdirector/ca.crl (CRL of mockdirector root CA"), r.ID)
 				Expect(r.Identity.Role).To(Equal(scenarios.RolePKI), r.ID)

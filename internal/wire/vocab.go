@@ -79,6 +79,9 @@ const (
 	// CheckHold opens the row's connection, keeps it idle for the row's hold and proves it
 	// still carries the protocol (the HLB idle timeout test).
 	CheckHold Check = "hold"
+	// CheckCDP fetches, from the source, every CRL Distribution Point and AIA URL of the
+	// certificate chains the source checks on MTLS (the certificate requirement rows).
+	CheckCDP Check = "cdp"
 	// CheckDistribution opens new connections to a pool's VIP and says which member answered
 	// each: every member of the pool must answer, and only members of the pool.
 	CheckDistribution Check = "distribution"
@@ -96,7 +99,7 @@ func (c Check) HLB() bool {
 }
 
 // Checks lists the valid checks.
-var Checks = []Check{CheckTCP, CheckTLS, CheckMTLS, CheckHTTP, CheckHTTPS, CheckSIPOptions, CheckCLS, CheckUDPQUIC, CheckH3, CheckHold,
+var Checks = []Check{CheckTCP, CheckTLS, CheckMTLS, CheckHTTP, CheckHTTPS, CheckSIPOptions, CheckCLS, CheckUDPQUIC, CheckH3, CheckHold, CheckCDP,
 	CheckDistribution, CheckAffinitySource, CheckAffinityCookie}
 
 // UDP reports whether the check runs over UDP.
