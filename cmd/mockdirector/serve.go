@@ -40,6 +40,10 @@ type serveFlags struct {
 	portsFile                            string
 	adminFlags
 	hostFirewall hostFWMode
+	// certPassword opens a --cert .pfx/.p12: --cert-password, --cert-password-file or
+	// $MOCKDIRECTOR_CERT_PASSWORD (resolveCertPassword, at the start of runServe).
+	certPassword, certPasswordFile string
+	store                          storeFlags
 }
 
 func init() {
@@ -102,6 +106,11 @@ Examples:
 	fl.StringVar(&f.cert, "cert", "", "the site's own PEM certificate chain (with --key-file and --ca)")
 	fl.StringVar(&f.keyFile, "key-file", "", "the site's own PEM private key")
 	fl.StringVar(&f.ca, "ca", "", "PEM CA bundle that client certificates must chain to")
+	fl.StringVar(&f.certPassword, "cert-password", "",
+		"password of a --cert .pfx/.p12 (the key is inside: no --key-file; without --ca the PFX's root CAs are trusted for client certificates); visible to other users in ps: prefer --cert-password-file or $"+certPasswordEnv)
+	fl.StringVar(&f.certPasswordFile, "cert-password-file", "",
+		"file whose first line is the password of a --cert .pfx/.p12 (instead of --cert-password)")
+	addStoreFlags(fl, &f.store)
 	fl.StringVar(&f.journal, "journal", "mockdirector-journal.jsonl", "journal file (JSON Lines, appended)")
 	fl.StringVar(&f.journalMaxSize, "journal-max-size", "256MiB", "rotate the journal before it passes SIZE (FILE becomes FILE.1, FILE.2, ... oldest first; report reads them all); 0: never")
 	fl.IntVar(&f.journalKeep, "journal-keep", 8, "rotated journal files to keep (the oldest beyond are removed, and serve says so); 0: keep all")
@@ -120,6 +129,11 @@ Examples:
 }
 
 func runServe(cmd *cobra.Command, f serveFlags) error {
+	pw, err := resolveCertPassword(cmd.Flags().Changed("cert-password"), f.certPassword, f.certPasswordFile, os.Getenv(certPasswordEnv))
+	if err != nil {
+		return usageErr(err)
+	}
+	f.certPassword = pw
 	if !containsStr(scenarios.ServerRoles, f.role) {
 		return usageErr(fmt.Errorf("--role %q: serve stands in for %s", f.role, strings.Join(scenarios.ServerRoles, ", ")))
 	}
@@ -179,7 +193,7 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 	}
 	inst, err := server.Start(server.Options{
 		Scenario: scn, Topology: topo, PlanOptions: po, Profile: prof, WireProfile: f.profile,
-		CertDir: f.certDir, KeyType: kt, CertFile: f.cert, KeyFile: f.keyFile, CAFile: f.ca, CertPassword: serveCertPassword, Identity: storeID,
+		CertDir: f.certDir, KeyType: kt, CertFile: f.cert, KeyFile: f.keyFile, CAFile: f.ca, CertPassword: f.certPassword, Identity: storeID,
 		JournalPath: f.journal, Limits: f.limits, JournalOptions: journal.Options{MaxSize: int64(maxSize), Keep: f.journalKeep},
 		Log:       log,
 		Out:       out,
@@ -312,4 +326,32 @@ func containsStr(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// certPasswordEnv names the environment variable serve reads the PFX password from when no
+// flag gives it: unlike --cert-password it is not visible to other users in ps.
+const certPasswordEnv = "MOCKDIRECTOR_CERT_PASSWORD"
+
+// resolveCertPassword picks the PFX password: --cert-password (flagSet, flagValue), else the
+// first line of --cert-password-file, else the environment variable; both flags at once is
+// an error, as is an unreadable or empty password file.
+func resolveCertPassword(flagSet bool, flagValue, file, env string) (string, error) {
+	switch {
+	case flagSet && file != "":
+		return "", errors.New("--cert-password and --cert-password-file both give the PFX password: pass one")
+	case flagSet:
+		return flagValue, nil
+	case file != "":
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return "", fmt.Errorf("--cert-password-file: %w", err)
+		}
+		pw, _, _ := strings.Cut(string(b), "\n")
+		pw = strings.TrimSuffix(pw, "\r")
+		if pw == "" {
+			return "", fmt.Errorf("--cert-password-file %s: the first line is empty (write the PFX password there)", file)
+		}
+		return pw, nil
+	}
+	return env, nil
 }

@@ -12,11 +12,12 @@ import (
 	"github.com/mockdirector/mockdirector/internal/winstore"
 	"github.com/mockdirector/mockdirector/scenarios"
 	"github.com/mockdirector/mockdirector/topology"
+	"github.com/spf13/pflag"
 )
 
 // storeFlags are serve's --cert-store, --thumbprint and --cert-findings: the site's own
 // certificate served from the Windows machine store (serve_certstore_windows.go opens it).
-var storeFlags struct {
+type storeFlags struct {
 	store, thumbprint, findings string
 }
 
@@ -26,19 +27,13 @@ const (
 	findingsWarn   = "warn"
 )
 
-// init adds the store flags to serve; like serve_pfx.go it runs after serve.go's init
-// ("serve.go" sorts before "serve_certstore.go").
-func init() {
-	serve, _, err := rootCmd.Find([]string{"serve"})
-	if err != nil || serve == rootCmd {
-		panic("serve_certstore.go: the serve command is not registered yet")
-	}
-	fl := serve.Flags()
-	fl.StringVar(&storeFlags.store, "cert-store", "",
+// addStoreFlags registers the store flags on serve's flag set.
+func addStoreFlags(fl *pflag.FlagSet, f *storeFlags) {
+	fl.StringVar(&f.store, "cert-store", "",
 		`Windows: serve the certificate --thumbprint from the machine store LocalMachine\NAME (My: certlm.msc Personal, Cert:\LocalMachine\My) with its private key and the chain Windows builds; client certificates must chain to that chain's root, or to --ca`)
-	fl.StringVar(&storeFlags.thumbprint, "thumbprint", "",
+	fl.StringVar(&f.thumbprint, "thumbprint", "",
 		`with --cert-store: the certificate's thumbprint (SHA-1) as certlm.msc or Get-ChildItem Cert:\LocalMachine\My shows it; spaces, colons and case do not matter`)
-	fl.StringVar(&storeFlags.findings, "cert-findings", findingsRefuse,
+	fl.StringVar(&f.findings, "cert-findings", findingsRefuse,
 		"with --cert-store: refuse to start when the certificate fails a Lync certificate requirement (no CDP, RSASSA-PSS, a name of the role missing, ...), or warn and serve it anyway")
 }
 
@@ -51,7 +46,7 @@ type storeRequest struct {
 
 // parseStoreFlags checks the store flags against the rest of serve's: nil when none is given.
 func parseStoreFlags(f serveFlags, passwordGiven bool) (*storeRequest, error) {
-	s := storeFlags
+	s := f.store
 	if s.store == "" && s.thumbprint == "" {
 		return nil, nil
 	}

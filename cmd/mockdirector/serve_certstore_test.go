@@ -164,7 +164,6 @@ func writeCA(t *testing.T, c *x509.Certificate) string {
 // The store flags are checked against the rest before any store is opened.
 func TestParseStoreFlags(t *testing.T) {
 	const tp = "\u200ea9 09 50 2d d8 2a e4 14 33 e6 f8 38 86 b0 0d 42 77 a3 2a 7b"
-	defer func(saved any) { storeFlags = saved.(struct{ store, thumbprint, findings string }) }(storeFlags)
 	for _, c := range []struct {
 		name                        string
 		store, thumbprint, findings string
@@ -182,7 +181,7 @@ func TestParseStoreFlags(t *testing.T) {
 		{name: "bad findings", store: "My", thumbprint: tp, findings: "ignore", wantErr: `--cert-findings "ignore": refuse (default) or warn`},
 		{name: "bad thumbprint", store: "My", thumbprint: "a9 09", findings: findingsRefuse, wantErr: "--thumbprint: thumbprint \"a9 09\": 4 hex digits"},
 	} {
-		storeFlags.store, storeFlags.thumbprint, storeFlags.findings = c.store, c.thumbprint, c.findings
+		c.f.store = storeFlags{store: c.store, thumbprint: c.thumbprint, findings: c.findings}
 		req, err := parseStoreFlags(c.f, c.password)
 		switch {
 		case c.wantErr != "" && (err == nil || !strings.Contains(err.Error(), c.wantErr)):
