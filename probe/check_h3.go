@@ -7,8 +7,8 @@ import (
 	"net"
 	"time"
 
+	"github.com/mockdirector/mockdirector/internal/quicprobe"
 	"github.com/mockdirector/mockdirector/internal/wire"
-	"github.com/mockdirector/mockdirector/quicprobe"
 )
 
 // checkH3 GETs the row's path over HTTP/3 (QUIC on the UDP side of an HTTPS port, the way a

@@ -25,7 +25,7 @@ import (
 // answer is also held against the NAT mode: a member that saw the connection addressed to the VIP
 // itself got it by direct server return (DSR), which Lync does not support.
 
-// CookieName is the cookie of Lync's web services cookie affinity (listeners/affinity.go sets it).
+// CookieName is the cookie of Lync's web services cookie affinity (internal/listeners/affinity.go sets it).
 const CookieName = "MS-WSMAN"
 
 // HLBSeen is what an HLB check saw over its connections to a pool's VIP.

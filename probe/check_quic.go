@@ -8,8 +8,8 @@ import (
 
 	"github.com/quic-go/quic-go/http3"
 
+	"github.com/mockdirector/mockdirector/internal/quicprobe"
 	"github.com/mockdirector/mockdirector/internal/wire"
-	"github.com/mockdirector/mockdirector/quicprobe"
 	"github.com/mockdirector/mockdirector/scenarios"
 )
 

@@ -13,9 +13,9 @@ import (
 
 	"github.com/mockdirector/mockdirector/certs"
 	"github.com/mockdirector/mockdirector/internal/wire"
+	"github.com/mockdirector/mockdirector/internal/wireprofile"
 	"github.com/mockdirector/mockdirector/scenarios"
 	"github.com/mockdirector/mockdirector/topology"
-	"github.com/mockdirector/mockdirector/wireprofile"
 )
 
 // Defaults of a run.

@@ -15,7 +15,7 @@ import (
 
 	"github.com/mockdirector/mockdirector/certs"
 	"github.com/mockdirector/mockdirector/internal/wire"
-	"github.com/mockdirector/mockdirector/wireprofile"
+	"github.com/mockdirector/mockdirector/internal/wireprofile"
 )
 
 // suiteCurve is the suite and curve of a handshake, short enough for a table's reason:

@@ -5,12 +5,12 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/mockdirector/mockdirector/internal/listeners"
 	"github.com/mockdirector/mockdirector/internal/roleprofile"
 	"github.com/mockdirector/mockdirector/internal/wire"
-	"github.com/mockdirector/mockdirector/listeners"
+	"github.com/mockdirector/mockdirector/internal/wireprofile"
 	"github.com/mockdirector/mockdirector/scenarios"
 	"github.com/mockdirector/mockdirector/topology"
-	"github.com/mockdirector/mockdirector/wireprofile"
 )
 
 // ErrProfile is what Start returns (wrapped) for a wire profile it cannot serve as asked: an

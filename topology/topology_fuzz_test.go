@@ -15,7 +15,7 @@ import (
 // never a panic (the two-line "pools:\n  director:\n" used to panic in validate), and a
 // topology that loads must answer every lookup serve, probe and report make without panicking.
 func FuzzParse(f *testing.F) {
-	for _, p := range []string{"default.yaml", "lab.yaml", "../lab/topology.yaml", "../probe/testdata/topology.yaml", "../probe/testdata/topology-udp.yaml", "../report/testdata/lab50.yaml"} {
+	for _, p := range []string{"default.yaml", "lab.yaml", "../lab/topology.yaml", "../probe/testdata/topology.yaml", "../probe/testdata/topology-udp.yaml", "../internal/report/testdata/lab50.yaml"} {
 		if data, err := os.ReadFile(p); err == nil {
 			f.Add(data)
 		}

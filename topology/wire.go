@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/mockdirector/mockdirector/wireprofile"
+	"github.com/mockdirector/mockdirector/internal/wireprofile"
 )
 
 // validateWire checks the wire settings of listeners[i]: a known profile, a known_peers value,

@@ -21,7 +21,7 @@ GO=${GO:-go}
 #   internal/winstore runs here: its crypt32 specs import a PFX into the prefix's LocalMachine\My
 #                     and find it by thumbprint; the key and chain (CertFindChainInStore, CNG) are
 #                     Windows-only and say so when skipped
-WINE_TEST_PKGS=${WINE_TEST_PKGS:-"internal/testdir internal/service scenarios topology journal certs listeners server probe hostfw internal/winstore"}
+WINE_TEST_PKGS=${WINE_TEST_PKGS:-"internal/testdir internal/service scenarios topology journal certs internal/listeners server probe internal/hostfw internal/winstore"}
 
 # wine_filter PKG: the Ginkgo flags (one a line) that leave out, under Wine, the specs that need what Wine or
 # this Linux host does not give a Windows program. Each is named, with the reason:
@@ -32,7 +32,7 @@ wine_filter() {
     # openssl (a Linux binary), and a serve stopped with os.Interrupt (no signals on Windows).
     # curl (a Linux binary) fetches the CDP/AIA in the CRL and pki specs.
     echo "-ginkgo.skip=write 0600 keys|openssl|serves a PFX with serve|issues every leaf from the intermediate|re-signs a CRL past half its life|serve publishes the CRL and refuses a revoked Edge|the pki section of the topology" ;;
-  listeners)
+  internal/listeners)
     # guards and profiles bind QUIC (UDP guards, HTTP/3): quic-go's UDP sockets need WSAIoctl
     # options Wine 8 lacks (WSAEOPNOTSUPP 10045); peers: openssl, curl, nmap and testssl.sh are
     # Linux binaries a Windows program cannot start (with CI=true a missing tool fails, so

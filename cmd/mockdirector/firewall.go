@@ -7,7 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/mockdirector/mockdirector/firewall"
+	"github.com/mockdirector/mockdirector/internal/firewall"
 	"github.com/mockdirector/mockdirector/scenarios"
 	"github.com/mockdirector/mockdirector/topology"
 )

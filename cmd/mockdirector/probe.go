@@ -17,10 +17,10 @@ import (
 	"golang.org/x/term"
 
 	"github.com/mockdirector/mockdirector/internal/wire"
+	"github.com/mockdirector/mockdirector/internal/wireprofile"
 	"github.com/mockdirector/mockdirector/probe"
 	"github.com/mockdirector/mockdirector/scenarios"
 	"github.com/mockdirector/mockdirector/topology"
-	"github.com/mockdirector/mockdirector/wireprofile"
 )
 
 type probeFlags struct {

@@ -12,9 +12,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/mockdirector/mockdirector/firewall"
-	"github.com/mockdirector/mockdirector/report"
-	"github.com/mockdirector/mockdirector/report/pdf"
+	"github.com/mockdirector/mockdirector/internal/firewall"
+	"github.com/mockdirector/mockdirector/internal/report"
+	"github.com/mockdirector/mockdirector/internal/report/pdf"
 	"github.com/mockdirector/mockdirector/scenarios"
 	"github.com/mockdirector/mockdirector/topology"
 )

@@ -20,7 +20,7 @@ import (
 	"github.com/onsi/gomega/gbytes"
 	"github.com/onsi/gomega/gexec"
 
-	"github.com/mockdirector/mockdirector/hostfw"
+	"github.com/mockdirector/mockdirector/internal/hostfw"
 	"github.com/mockdirector/mockdirector/internal/netns"
 	"github.com/mockdirector/mockdirector/internal/wire"
 	"github.com/mockdirector/mockdirector/probe/probetest"

@@ -25,7 +25,7 @@ import (
 	"time"
 
 	"github.com/mockdirector/mockdirector/certs"
-	"github.com/mockdirector/mockdirector/firewall"
+	"github.com/mockdirector/mockdirector/internal/firewall"
 	"github.com/mockdirector/mockdirector/internal/wire"
 	"github.com/mockdirector/mockdirector/probe"
 	"github.com/mockdirector/mockdirector/scenarios"

@@ -7,8 +7,8 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/mockdirector/mockdirector/internal/listeners"
 	"github.com/mockdirector/mockdirector/internal/wire"
-	"github.com/mockdirector/mockdirector/listeners"
 	"github.com/mockdirector/mockdirector/scenarios"
 )
 

@@ -5,8 +5,8 @@ import (
 	"net"
 	"strconv"
 
+	"github.com/mockdirector/mockdirector/internal/listeners"
 	"github.com/mockdirector/mockdirector/internal/wire"
-	"github.com/mockdirector/mockdirector/listeners"
 	"github.com/mockdirector/mockdirector/topology"
 )
 
