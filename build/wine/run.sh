@@ -17,7 +17,7 @@ GO=${GO:-go}
 #   cmd/mockdirector  its specs run real Linux peers (openssl, curl, kamailio), and one does not
 #                     compile for Windows (serve_errors_test.go: syscall.Credential)
 #   admin, report     drive Chromium, openssl and curl (Linux binaries) for their traffic
-#   lab, mtlstest, quicprobe, bench   netns, real Linux peers, benchmarks
+#   lab, mtlsmatrix, internal/quicprobe, bench   netns, real Linux peers, benchmarks
 #   internal/winstore runs here: its crypt32 specs import a PFX into the prefix's LocalMachine\My
 #                     and find it by thumbprint; the key and chain (CertFindChainInStore, CNG) are
 #                     Windows-only and say so when skipped

@@ -1,4 +1,4 @@
-package mtlstest_test
+package mtlsmatrix_test
 
 import (
 	"bufio"
@@ -24,7 +24,7 @@ import (
 
 func TestMTLS(t *testing.T) {
 	RegisterFailHandler(Fail)
-	RunSpecs(t, "mtlstest")
+	RunSpecs(t, "mtlsmatrix")
 }
 
 // This suite binds only 127.0.40.0/24 (the block given to it), on ephemeral ports.
@@ -177,9 +177,9 @@ func exchange(p port, addr string, conf *tls.Config) (string, *tls.ConnectionSta
 	case scenarios.ProtoSIPMTLS:
 		host := strings.Split(local, ":")[0]
 		req := "OPTIONS sip:" + poolFQDN + ";transport=tls SIP/2.0\r\n" +
-			"Via: SIP/2.0/TLS " + local + ";branch=z9hG4bK-mtlstest-" + strings.ReplaceAll(local, ":", "-") + "\r\n" +
+			"Via: SIP/2.0/TLS " + local + ";branch=z9hG4bK-mtlsmatrix-" + strings.ReplaceAll(local, ":", "-") + "\r\n" +
 			"Max-Forwards: 70\r\nFrom: <sip:probe@" + host + ">;tag=1\r\nTo: <sip:" + poolFQDN + ">\r\n" +
-			"Call-ID: mtlstest-" + local + "\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"
+			"Call-ID: mtlsmatrix-" + local + "\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"
 		if _, err := c.Write([]byte(req)); err != nil {
 			return local, &st, err
 		}

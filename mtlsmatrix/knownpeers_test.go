@@ -1,4 +1,4 @@
-package mtlstest_test
+package mtlsmatrix_test
 
 import (
 	"fmt"
