@@ -4,6 +4,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/mockdirector/mockdirector/certs"
+	"github.com/mockdirector/mockdirector/scenarios"
+	"github.com/mockdirector/mockdirector/topology"
 )
 
 // keyTypeFlag registers --key-type, the key type of generated certificates, and --key, its old
@@ -13,4 +15,18 @@ func keyTypeFlag(fs *pflag.FlagSet, p *string) {
 	fs.StringVar(p, "key-type", string(certs.DefaultKeyType), "key type of generated certificates: rsa2048 (what Lync 2013 peers expect), rsa3072, rsa4096, ecdsa-p256")
 	fs.StringVar(p, "key", string(certs.DefaultKeyType), "")
 	fs.MarkDeprecated("key", "use --key-type (the site's own private key file is --key-file)")
+}
+
+// loadSite loads the port table (a built-in name or a YAML file) and the topology (empty: the
+// built-in contoso site) every command works from; an error is a usage error, with file:line.
+func loadSite(scenario, config string) (*scenarios.Scenario, *topology.Topology, error) {
+	scn, err := scenarios.Load(scenario)
+	if err != nil {
+		return nil, nil, usageErr(err)
+	}
+	topo, err := topology.Load(config)
+	if err != nil {
+		return nil, nil, usageErr(err)
+	}
+	return scn, topo, nil
 }

@@ -12,7 +12,6 @@ import (
 	"github.com/mockdirector/mockdirector/internal/hostfw"
 	"github.com/mockdirector/mockdirector/internal/roleprofile"
 	"github.com/mockdirector/mockdirector/scenarios"
-	"github.com/mockdirector/mockdirector/topology"
 )
 
 func init() {
@@ -88,13 +87,9 @@ func runHostFWShow(out io.Writer, f showFlags) error {
 	if !containsStr(scenarios.ServerRoles, f.role) {
 		return usageErr(fmt.Errorf("--role %q: serve stands in for %s", f.role, strings.Join(scenarios.ServerRoles, ", ")))
 	}
-	scn, err := scenarios.Load(f.scenario)
+	scn, topo, err := loadSite(f.scenario, f.config)
 	if err != nil {
-		return usageErr(err)
-	}
-	topo, err := topology.Load(f.config)
-	if err != nil {
-		return usageErr(err)
+		return err
 	}
 	prof, err := roleprofile.New(scn, topo, roleprofile.PlanOptions{Role: f.role, Member: f.member, Bind: f.bind,
 		PortOffset: f.portOffset, Guards: !f.noGuards && f.role != scenarios.RolePKI})

@@ -20,7 +20,6 @@ import (
 	"github.com/mockdirector/mockdirector/internal/wireprofile"
 	"github.com/mockdirector/mockdirector/probe"
 	"github.com/mockdirector/mockdirector/scenarios"
-	"github.com/mockdirector/mockdirector/topology"
 )
 
 type probeFlags struct {
@@ -169,13 +168,9 @@ func runProbe(cmd *cobra.Command, f probeFlags) error {
 	if f.retries < 0 || f.concurrency < 0 {
 		return usageErr(errors.New("--retries and --concurrency cannot be negative"))
 	}
-	scn, err := scenarios.Load(f.scenario)
+	scn, topo, err := loadSite(f.scenario, f.config)
 	if err != nil {
-		return usageErr(err)
-	}
-	topo, err := topology.Load(f.config)
-	if err != nil {
-		return usageErr(err)
+		return err
 	}
 	targets, book := map[string]string{}, probe.AddressBook{}
 	for _, t := range f.targets {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -83,7 +82,7 @@ func startPost(f postFlags, pf probeFlags, scenario string, started time.Time, e
 		default:
 			ca = filepath.Join(pf.certDir, certs.CACertFile)
 		}
-		pool, err := caPool(ca)
+		pool, err := certs.LoadPool(ca)
 		if err != nil {
 			return nil, usageErr(fmt.Errorf("--post-ca: %w", err))
 		}
@@ -94,18 +93,6 @@ func startPost(f postFlags, pf probeFlags, scenario string, started time.Time, e
 		return nil, usageErr(err)
 	}
 	return p, nil
-}
-
-func caPool(path string) (*x509.CertPool, error) {
-	cas, err := certs.ReadCerts(path)
-	if err != nil {
-		return nil, err
-	}
-	pool := x509.NewCertPool()
-	for _, c := range cas {
-		pool.AddCert(c)
-	}
-	return pool, nil
 }
 
 // finishPost posts what is left and says, on errOut, how many posts failed beyond the first

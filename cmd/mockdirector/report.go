@@ -16,7 +16,6 @@ import (
 	"github.com/mockdirector/mockdirector/internal/report"
 	"github.com/mockdirector/mockdirector/internal/report/pdf"
 	"github.com/mockdirector/mockdirector/scenarios"
-	"github.com/mockdirector/mockdirector/topology"
 )
 
 type reportFlags struct {
@@ -128,13 +127,9 @@ func runReport(cmd *cobra.Command, f reportFlags) error {
 			return usageErr(fmt.Errorf("--output %s exists: pass --force to replace it", f.output))
 		}
 	}
-	scn, err := scenarios.Load(f.scn)
+	scn, topo, err := loadSite(f.scn, topoFile)
 	if err != nil {
-		return usageErr(err)
-	}
-	topo, err := topology.Load(topoFile)
-	if err != nil {
-		return usageErr(err)
+		return err
 	}
 	opts := report.Options{Roles: f.roles}
 	if f.since > 0 {

@@ -24,7 +24,6 @@ import (
 	"github.com/mockdirector/mockdirector/journal"
 	"github.com/mockdirector/mockdirector/scenarios"
 	"github.com/mockdirector/mockdirector/server"
-	"github.com/mockdirector/mockdirector/topology"
 )
 
 type serveFlags struct {
@@ -147,13 +146,9 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 	if _, err := wireprofile.Get(f.profile); err != nil {
 		return usageErr(fmt.Errorf("--profile: %w", err))
 	}
-	scn, err := scenarios.Load(f.scenario)
+	scn, topo, err := loadSite(f.scenario, f.config)
 	if err != nil {
-		return usageErr(err)
-	}
-	topo, err := topology.Load(f.config)
-	if err != nil {
-		return usageErr(err)
+		return err
 	}
 	maxSize, err := humanize.ParseBytes(f.journalMaxSize)
 	if err != nil || maxSize > 1<<62 {
