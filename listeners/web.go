@@ -108,11 +108,7 @@ func (h *webHandler) verified(r *http.Request) bool {
 	if h.env.TLS == nil {
 		return false
 	}
-	var raw [][]byte
-	for _, c := range r.TLS.PeerCertificates {
-		raw = append(raw, c.Raw)
-	}
-	_, _, err := verifyClient(raw, h.env.TLS.Roots, h.env.limits().MinClientRSABits)
+	_, _, err := verifyChain(r.TLS.PeerCertificates, h.env.TLS.Roots, h.env.limits().MinClientRSABits)
 	return err == nil
 }
 
