@@ -54,6 +54,9 @@ type watchState struct {
 	// current request began.
 	tls                *trackedConn
 	baseRead, baseWrit int64
+	// local is the connection's local address, formatted once for the identity of each of its
+	// requests (net/http hands the handler a net.Addr, formatted anew on every call).
+	local string
 }
 
 // mark notes the raw counts a TLS connection has before its next request.
@@ -70,7 +73,7 @@ func newHTTPWatch(spec Spec, env Env) *httpWatch {
 
 // connContext is http.Server.ConnContext: it makes the connection's state (before StateNew).
 func (w *httpWatch) connContext(ctx context.Context, c net.Conn) context.Context {
-	ws := &watchState{}
+	ws := &watchState{local: c.LocalAddr().String()}
 	switch cc := c.(type) {
 	case *plainConn:
 		ws.plain = cc
