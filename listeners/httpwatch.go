@@ -40,6 +40,8 @@ type httpWatch struct {
 	env   Env
 	mu    sync.Mutex
 	conns map[net.Conn]*watchState
+	// h2 are the open HTTP/2 connections by client address (h2watch.go).
+	h2 map[string]net.Conn
 }
 
 // watchState is one connection between net/http's state changes.
@@ -68,7 +70,7 @@ func (ws *watchState) mark() {
 }
 
 func newHTTPWatch(spec Spec, env Env) *httpWatch {
-	return &httpWatch{spec: spec, env: env, conns: map[net.Conn]*watchState{}}
+	return &httpWatch{spec: spec, env: env, conns: map[net.Conn]*watchState{}, h2: map[string]net.Conn{}}
 }
 
 // connContext is http.Server.ConnContext: it makes the connection's state (before StateNew).
@@ -79,8 +81,10 @@ func (w *httpWatch) connContext(ctx context.Context, c net.Conn) context.Context
 		ws.plain = cc
 		cc.ws, cc.headerTimeout = ws, w.env.limits().HTTPHeaderTimeout
 	case *tls.Conn:
-		if tc, ok := cc.NetConn().(*trackedConn); ok && cc.ConnectionState().NegotiatedProtocol != "h2" {
-			ws.tls = tc // HTTP/2 answers its own errors in frames: only HTTP/1 is followed
+		if cc.ConnectionState().NegotiatedProtocol == "h2" {
+			w.trackH2(c) // HTTP/2 answers its own errors in frames; what it refuses, h2watch.go sees
+		} else if tc, ok := cc.NetConn().(*trackedConn); ok {
+			ws.tls = tc
 			ws.mark()
 		}
 	}
@@ -122,6 +126,11 @@ func (w *httpWatch) connState(c net.Conn, st http.ConnState) {
 		ws.mark()
 	case http.StateClosed, http.StateHijacked:
 		delete(w.conns, c)
+		if len(w.h2) > 0 {
+			if h, ok := w.h2[c.RemoteAddr().String()]; ok && h == c {
+				delete(w.h2, c.RemoteAddr().String())
+			}
+		}
 		gone = st == http.StateClosed
 	}
 	w.mu.Unlock()
