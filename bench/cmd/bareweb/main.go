@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"time"
 
 	"github.com/mockdirector/mockdirector/bench/cmd/internal/baretls"
 	"github.com/mockdirector/mockdirector/bench/cmd/internal/cpuprof"
@@ -23,19 +24,20 @@ func main() {
 	key := flag.String("key", "", "PEM private key")
 	like := flag.String("like", "", "URL whose answer (headers and body) is served to every request")
 	tf := baretls.Register(flag.CommandLine)
+	hardened := flag.Bool("timeouts", false, "net/http's timeouts as the mock sets them (ReadHeaderTimeout 30 s, IdleTimeout 1800 s): their per-request cost apart from the mock's own")
 	cpu := flag.String("cpuprofile", "", "CPU profile written from ready until SIGTERM (to set beside the mock's, bench/cmd/mockprof)")
 	flag.Parse()
 	if err := cpuprof.UntilSignal(*cpu); err != nil {
 		fmt.Fprintln(os.Stderr, "bareweb:", err)
 		os.Exit(1)
 	}
-	if err := run(*addr, *cert, *key, *like, tf); err != nil {
+	if err := run(*addr, *cert, *key, *like, tf, *hardened); err != nil {
 		fmt.Fprintln(os.Stderr, "bareweb:", err)
 		os.Exit(1)
 	}
 }
 
-func run(addr, certFile, keyFile, like string, tf baretls.Flags) error {
+func run(addr, certFile, keyFile, like string, tf baretls.Flags, timeouts bool) error {
 	pair, err := tls.LoadX509KeyPair(certFile, keyFile)
 	if err != nil {
 		return err
@@ -72,6 +74,9 @@ func run(addr, certFile, keyFile, like string, tf baretls.Flags) error {
 			w.Write(body)
 		}),
 		TLSConfig: conf,
+	}
+	if timeouts {
+		srv.ReadHeaderTimeout, srv.IdleTimeout = 30*time.Second, 1800*time.Second
 	}
 	if len(conf.CipherSuites) == 1 {
 		// Held to one TLS 1.2 suite (the mock's default profile, IIS 8.5, which has no
