@@ -149,7 +149,9 @@ func (a *tlsAcceptor) handshake(raw *trackedConn) {
 		}
 		return nil, nil
 	}
-	if !a.guard {
+	if !a.guard && conf.ClientAuth != tls.NoClientCert {
+		// (Only where a certificate is asked for: crypto/tls calls VerifyConnection on every
+		// handshake, a plain HTTPS one too.)
 		// VerifyConnection, not VerifyPeerCertificate: it sees the chain crypto/tls parsed (and
 		// keeps for the connection's life), so no second copy is parsed and kept. It runs as
 		// soon as the client's certificates are in, before the key exchange.
