@@ -33,9 +33,9 @@ build() {
 	PKEY=$WORK/certs/edge01-int.contoso.local.key
 }
 
-# wait_for FILE WORD: until FILE has a line with WORD (20 s at most).
+# wait_for FILE WORD [SECONDS]: until FILE has a line with WORD (20 s at most by default).
 wait_for() {
-	for _ in $(seq 200); do
+	for _ in $(seq $((${3:-20} * 10))); do
 		grep -q "$2" "$1" 2>/dev/null && return 0
 		sleep 0.1
 	done
