@@ -22,7 +22,8 @@ measure() {
 	"$BIN/idleconns" -addr "$addr" -cert "$PCERT" -key "$PKEY" -ca "$CA" -n "$N" -hold 120s <"$fifo" >"$WORK/idle.$pid.out" 2>"$WORK/idle.$pid.err" &
 	local cpid=$!
 	exec 9>"$fifo"
-	wait_for "$WORK/idle.$pid.out" '^open' >/dev/null
+	# 10,000 RSA handshakes take a minute or two on two shared cores.
+	wait_for "$WORK/idle.$pid.out" '^open' 600 >/dev/null
 	sleep 2
 	open=$(rss_kib "$pid")
 	exec 9>&-

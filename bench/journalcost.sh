@@ -10,26 +10,29 @@ build mockprof sipload
 
 # run NAME [mockprof flags]: starts mockprof, loads it (HTTPS then SIP), prints "https-rps sip-rps".
 run() {
-	local name=$1 pid h s
+	local name=$1 pid h s t0 t1 t2
 	shift
 	"$BIN/mockprof" -bind "$MOCK_IP" -port-offset "$OFF" -certs "$WORK/certs" -journal "$WORK/journal.jsonl" \
 		-cpuprofile "$WORK/$name.cpu" "$@" >"$WORK/mockprof.$name.out" 2>&1 &
 	pid=$!
 	PIDS+=("$pid")
 	wait_for "$WORK/mockprof.$name.out" ready
+	t0=$(cpu_ticks "$pid")
 	h=$(wrk -t2 -c64 -d"${DUR}s" "https://$MOCK_IP:$((443 + OFF))/.well-known/mockdirector" | awk '/^Requests\/sec:/ {print $2}')
+	t1=$(cpu_ticks "$pid")
 	s=$("$BIN/sipload" -addr "$MOCK_IP:$((5061 + OFF))" -cert "$PCERT" -key "$PKEY" -ca "$CA" -conns 32 -duration "${DUR}s" |
 		tr ' ' '\n' | awk -F= '$1 == "rps" {print $2}')
+	t2=$(cpu_ticks "$pid")
 	kill -TERM "$pid"
 	wait "$pid" || true
-	echo "$h $s"
+	echo "$h $s $(us_per "$h" "$DUR" $((t1 - t0))) $(us_per "$s" "$DUR" $((t2 - t1)))"
 }
 
 note_machine
-printf "%-12s %14s %14s %10s\n" "" "no journal" "journal" "journal/none"
+printf "%-12s %14s %14s %10s %26s\n" "" "no journal" "journal" "journal/none" "CPU us/req none|journal"
 for round in $(seq "$ROUNDS"); do
-	read -r nh ns < <(run "none-$round" -no-journal)
-	read -r jh js < <(run "file-$round")
-	printf "%-12s %14.0f %14.0f %10s\n" "HTTPS k-a" "$nh" "$jh" "$(ratio "$jh" "$nh")"
-	printf "%-12s %14.0f %14.0f %10s\n" "SIP OPTIONS" "$ns" "$js" "$(ratio "$js" "$ns")"
+	read -r nh ns nhc nsc < <(run "none-$round" -no-journal)
+	read -r jh js jhc jsc < <(run "file-$round")
+	printf "%-12s %14.0f %14.0f %10s %26s\n" "HTTPS k-a" "$nh" "$jh" "$(ratio "$jh" "$nh")" "$nhc|$jhc"
+	printf "%-12s %14.0f %14.0f %10s %26s\n" "SIP OPTIONS" "$ns" "$js" "$(ratio "$js" "$ns")" "$nsc|$jsc"
 done

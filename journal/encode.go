@@ -15,7 +15,7 @@ import (
 // written (a field added), it falls back to json.Marshal, so nothing is ever left out; the
 // journal tests fail until the encoder is brought up to date.
 func AppendJSON(b []byte, e *Event) ([]byte, error) {
-	if !fastEncoding || e.Time.Year() < 0 || e.Time.Year() > 9999 || !jsonw.Finite(e.DurationMS) {
+	if !fastEncoding || e.Time.Before(minTime) || !e.Time.Before(maxTime) || !jsonw.Finite(e.DurationMS) {
 		c := *e // a copy: only this path lets the event escape to the heap
 		j, err := json.Marshal(&c)
 		return append(b, j...), err
@@ -87,6 +87,15 @@ func AppendJSON(b []byte, e *Event) ([]byte, error) {
 	}
 	return append(b, '}'), nil
 }
+
+// minTime and maxTime bound the times the fast path writes: encoding/json refuses a year
+// outside 0-9999 in the time's own zone, and two days inside those bounds no zone offset can
+// take the year out of them. Times beyond go to encoding/json, which decides. (Two comparisons
+// instead of the calendar computation of Time.Year on every event.)
+var (
+	minTime = time.Date(0, 1, 3, 0, 0, 0, 0, time.UTC)
+	maxTime = time.Date(9999, 12, 30, 0, 0, 0, 0, time.UTC)
+)
 
 // encodedLayout is the layout of the event types AppendJSON was written for; fastEncoding is
 // whether they still have it.

@@ -26,20 +26,22 @@ var _ = Describe("group commit", func() {
 		Expect(err).NotTo(HaveOccurred())
 		defer w.Close()
 		const followers = 10
-		release := make(chan struct{})
-		var once sync.Once
+		release, inWrite := make(chan struct{}), make(chan struct{})
+		var once, released sync.Once
+		// A failed expectation must not leave the leader blocked (Close would wait for it).
+		defer released.Do(func() { close(release) })
 		// The first write waits until the followers have queued behind it.
-		journal.SetWriteHook(func(*journal.Writer) { once.Do(func() { <-release }) })
+		journal.SetWriteHook(func(*journal.Writer) { once.Do(func() { close(inWrite); <-release }) })
 		first := make(chan error, 1)
 		go func() { first <- w.Record(event("leader", 0)) }()
-		Eventually(func() int64 { return w.Lines() }).Should(BeZero())
+		Eventually(inWrite).Should(BeClosed(), "the leader is in its write(2)")
 		returned := make(chan error, followers)
 		for i := range followers {
 			go func() { returned <- w.Record(event("follower", i+1)) }()
 		}
 		Eventually(func() int { return journal.Queued(w) }, 10*time.Second, time.Millisecond).Should(Equal(followers))
 		Consistently(returned, 50*time.Millisecond).ShouldNot(Receive(), "no follower returns before its line is written")
-		close(release)
+		released.Do(func() { close(release) })
 		Expect(<-first).To(Succeed())
 		for range followers {
 			Expect(<-returned).To(Succeed())
@@ -132,21 +134,21 @@ var _ = Describe("group commit", func() {
 	It("refuses Records once Close has begun, but writes those already queued", func() {
 		w, err := journal.Open(path)
 		Expect(err).NotTo(HaveOccurred())
-		release := make(chan struct{})
-		var once sync.Once
-		journal.SetWriteHook(func(*journal.Writer) { once.Do(func() { <-release }) })
+		release, inWrite := make(chan struct{}), make(chan struct{})
+		var once, released sync.Once
+		defer released.Do(func() { close(release) }) // a failed expectation leaves nothing blocked
+		journal.SetWriteHook(func(*journal.Writer) { once.Do(func() { close(inWrite); <-release }) })
 		r1 := make(chan error, 1)
 		go func() { r1 <- w.Record(event("a", 0)) }()
 		r2 := make(chan error, 1)
-		Eventually(func() int64 { return w.Lines() }).Should(BeZero())
-		time.Sleep(10 * time.Millisecond) // let the first Record become the leader (not timed: order only)
+		Eventually(inWrite).Should(BeClosed(), "the first Record is the leader, in its write(2)")
 		go func() { r2 <- w.Record(event("b", 1)) }()
 		Eventually(func() int { return journal.Queued(w) }, 5*time.Second, time.Millisecond).Should(Equal(1))
 		closed := make(chan error, 1)
 		go func() { closed <- w.Close() }()
 		Eventually(func() bool { return journal.Closing(w) }, 5*time.Second, time.Millisecond).Should(BeTrue())
 		Expect(w.Record(event("c", 2))).To(MatchError(ContainSubstring("closed")))
-		close(release)
+		released.Do(func() { close(release) })
 		Expect(<-r1).To(Succeed())
 		Expect(<-r2).To(Succeed())
 		Expect(<-closed).To(Succeed())

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"time"
 )
@@ -211,11 +212,18 @@ func (w *Writer) Record(e Event) error {
 			return b.err
 		}
 	}
-	// Nobody writes: this Record writes its batch at once, so nobody else waits for it.
+	// Nobody writes: this Record leads its batch. It first yields the processor once, so the
+	// goroutines that are about to record (under load, the other requests of this moment) join
+	// this write(2) instead of each making their own; alone, it goes on at once.
 	w.writing = true
+	w.mu.Unlock()
+	runtime.Gosched()
+	w.mu.Lock()
 	w.lead()
 	err = b.err
-	batchPool.Put(b)
+	if b.done == nil {
+		batchPool.Put(b) // nobody joined it: nobody reads it any more
+	}
 	return err
 }
 

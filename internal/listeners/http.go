@@ -42,6 +42,7 @@ func newHTTP(spec Spec, env Env, useTLS bool) (Listener, error) {
 		// What net/http refuses without the handler is journaled too (httpwatch.go).
 		w := newHTTPWatch(spec, env)
 		handler = w.handler(handler)
+		l.srv.ErrorLog = newH2ErrorLog(w, l.srv.ErrorLog)
 		l.srv.ConnContext, l.srv.ConnState = w.connContext, w.connState
 		if !useTLS {
 			l.ln = plainListener{Listener: raw}

@@ -40,6 +40,8 @@ type httpWatch struct {
 	env   Env
 	mu    sync.Mutex
 	conns map[net.Conn]*watchState
+	// h2 are the open HTTP/2 connections by client address (h2watch.go).
+	h2 map[string]net.Conn
 }
 
 // watchState is one connection between net/http's state changes.
@@ -54,6 +56,9 @@ type watchState struct {
 	// current request began.
 	tls                *trackedConn
 	baseRead, baseWrit int64
+	// local is the connection's local address, formatted once for the identity of each of its
+	// requests (net/http hands the handler a net.Addr, formatted anew on every call).
+	local string
 }
 
 // mark notes the raw counts a TLS connection has before its next request.
@@ -65,19 +70,21 @@ func (ws *watchState) mark() {
 }
 
 func newHTTPWatch(spec Spec, env Env) *httpWatch {
-	return &httpWatch{spec: spec, env: env, conns: map[net.Conn]*watchState{}}
+	return &httpWatch{spec: spec, env: env, conns: map[net.Conn]*watchState{}, h2: map[string]net.Conn{}}
 }
 
 // connContext is http.Server.ConnContext: it makes the connection's state (before StateNew).
 func (w *httpWatch) connContext(ctx context.Context, c net.Conn) context.Context {
-	ws := &watchState{}
+	ws := &watchState{local: c.LocalAddr().String()}
 	switch cc := c.(type) {
 	case *plainConn:
 		ws.plain = cc
 		cc.ws, cc.headerTimeout = ws, w.env.limits().HTTPHeaderTimeout
 	case *tls.Conn:
-		if tc, ok := cc.NetConn().(*trackedConn); ok && cc.ConnectionState().NegotiatedProtocol != "h2" {
-			ws.tls = tc // HTTP/2 answers its own errors in frames: only HTTP/1 is followed
+		if cc.ConnectionState().NegotiatedProtocol == "h2" {
+			w.trackH2(c) // HTTP/2 answers its own errors in frames; what it refuses, h2watch.go sees
+		} else if tc, ok := cc.NetConn().(*trackedConn); ok {
+			ws.tls = tc
 			ws.mark()
 		}
 	}
@@ -119,6 +126,11 @@ func (w *httpWatch) connState(c net.Conn, st http.ConnState) {
 		ws.mark()
 	case http.StateClosed, http.StateHijacked:
 		delete(w.conns, c)
+		if len(w.h2) > 0 {
+			if h, ok := w.h2[c.RemoteAddr().String()]; ok && h == c {
+				delete(w.h2, c.RemoteAddr().String())
+			}
+		}
 		gone = st == http.StateClosed
 	}
 	w.mu.Unlock()

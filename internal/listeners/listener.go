@@ -82,11 +82,14 @@ func (e Env) limits() Limits {
 
 // journal is where the listeners record: Env.Journal, with its failures logged (once a
 // second, with a count) so that none is silent.
-func (e Env) journal() journal.Recorder {
+//
+// It is called on every request: it returns a concrete value (no interface to allocate) and
+// makes the logger only when a write fails.
+func (e Env) journal() loggedRecorder {
 	if e.Journal == nil {
-		return journal.Discard
+		return loggedRecorder{r: journal.Discard}
 	}
-	return loggedRecorder{r: e.Journal, log: e.log()}
+	return loggedRecorder{r: e.Journal, log: e.Log}
 }
 
 // certSHA256 is the SHA-256 fingerprint (hex) of the leaf certificate the listeners serve, so

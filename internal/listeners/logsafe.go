@@ -167,13 +167,13 @@ func (f *journalFailures) flush(log *slog.Logger) {
 // loggedRecorder logs the failures of the recorder it wraps (see journalFailures).
 type loggedRecorder struct {
 	r   journal.Recorder
-	log *slog.Logger
+	log *slog.Logger // Env.Log, made safe (Env.log) only when a write failed
 }
 
 func (l loggedRecorder) Record(e journal.Event) error {
 	err := l.r.Record(e)
 	if err != nil {
-		processJournalFailures.note(l.log, &e, err)
+		processJournalFailures.note(Env{Log: l.log}.log(), &e, err)
 	}
 	return err
 }

@@ -300,6 +300,9 @@ var _ = Describe("malformed input is answered and journaled", Label("malformed")
 			Consistently(jr.Events, 500*time.Millisecond).Should(HaveLen(3))
 			for _, e := range jr.Events() {
 				Expect(e.Outcome).To(Equal(journal.OutcomeOK))
+				// No client certificate is asked for on 4443: none missing is remarked.
+				Expect(e.Code).To(BeEmpty(), e.Reason)
+				Expect(e.Reason).To(BeEmpty())
 			}
 		})
 	})

@@ -53,6 +53,16 @@ func verifyClient(rawCerts [][]byte, roots *x509.CertPool, minRSA int) (*journal
 		}
 		chain = append(chain, c)
 	}
+	return verifyChain(chain, roots, minRSA)
+}
+
+// verifyChain is verifyClient for a chain crypto/tls parsed already (ConnectionState's
+// PeerCertificates): the handshake and the web handler check the certificates the connection
+// holds instead of parsing a second copy of them.
+func verifyChain(chain []*x509.Certificate, roots *x509.CertPool, minRSA int) (*journal.CertInfo, *x509.Certificate, error) {
+	if len(chain) == 0 {
+		return nil, nil, errNoClientCert
+	}
 	info := certInfo(chain[0])
 	inter := x509.NewCertPool()
 	for _, c := range chain[1:] {

@@ -247,6 +247,10 @@ type sipConn struct {
 
 	mu      sync.Mutex
 	started time.Time // first byte of a request not answered yet; zero between requests
+	// armed is the read deadline last set: an idle deadline that would move later by less than
+	// its slack is left as it is, so a busy connection re-arms its timer about once a second
+	// instead of twice a request.
+	armed time.Time
 
 	// frame follows the message boundaries (sipframe.go); only Read touches it.
 	frame sipFramer
@@ -258,20 +262,37 @@ type sipConn struct {
 	inRead atomic.Bool
 }
 
-func (c *sipConn) deadline() time.Time {
+// armDeadline sets the read deadline for the next Read: the request timeout from its first
+// byte while a request is partly in (the framer is inside a message), else the idle timeout
+// from now. (A request that arrived whole and waits for its answer is not partly in.)
+func (c *sipConn) armDeadline() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.started.IsZero() {
-		return time.Now().Add(c.ln.limits.SIPIdleTimeout)
+	partial := !c.started.IsZero() && (c.ln.spec.Guard || c.frame.state != frameIdle)
+	if partial {
+		c.arm(c.started.Add(c.ln.limits.SIPRequestTimeout), 0)
+		return
 	}
-	return c.started.Add(c.ln.limits.SIPRequestTimeout)
+	c.arm(time.Now().Add(c.ln.limits.SIPIdleTimeout), c.ln.limits.SIPIdleTimeout)
+}
+
+// arm sets the read deadline d, unless the one set is at most slack (1% of timeout, a second
+// at most) earlier: the connection then closes that much before the idle timeout, at most.
+// Called with mu held.
+func (c *sipConn) arm(d time.Time, timeout time.Duration) {
+	slack := min(time.Second, timeout/100)
+	if !c.armed.IsZero() && !d.Before(c.armed) && d.Sub(c.armed) <= slack {
+		return
+	}
+	c.armed = d
+	c.Conn.SetReadDeadline(d)
 }
 
 func (c *sipConn) Read(b []byte) (int, error) {
 	if c.refused.Load() {
 		return 0, io.EOF // the framer refused a message and answered it: the connection ends
 	}
-	c.Conn.SetReadDeadline(c.deadline())
+	c.armDeadline()
 	c.inRead.Store(true)
 	n, err := c.Conn.Read(b)
 	c.inRead.Store(false)
@@ -319,8 +340,8 @@ func (c *sipConn) SetReadDeadline(time.Time) error { return nil }
 func (c *sipConn) idle() {
 	c.mu.Lock()
 	c.started = time.Time{}
+	c.arm(time.Now().Add(c.ln.limits.SIPIdleTimeout), c.ln.limits.SIPIdleTimeout)
 	c.mu.Unlock()
-	c.Conn.SetReadDeadline(time.Now().Add(c.ln.limits.SIPIdleTimeout))
 }
 
 func (c *sipConn) Close() error {

@@ -124,9 +124,10 @@ func (a *tlsAcceptor) handOver(c *trackedConn) bool {
 // scanner), not as a failed handshake.
 func (a *tlsAcceptor) handshake(raw *trackedConn) {
 	start := time.Now()
-	var peer *journal.CertInfo
-	var leaf *x509.Certificate
-	var verifyErr error
+	// What the callbacks see. The connection keeps a config holding them for its life (the wire
+	// profile's per-client clone of conf): they reach it through one pointer, cleared after the
+	// handshake, so an idle connection holds no more than crypto/tls's own state.
+	seen := &handshakeSeen{}
 	conf := a.conf.Clone()
 	switch {
 	case a.guard:
@@ -139,25 +140,29 @@ func (a *tlsAcceptor) handshake(raw *trackedConn) {
 		conf.ClientAuth = tls.NoClientCert
 	}
 	roots := a.conf.ClientCAs
-	// The SNI and ALPN the client offered, for the journal line of a handshake that fails.
-	var sni string
-	var offered []string
 	prev := conf.GetConfigForClient
 	conf.GetConfigForClient = func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
-		sni, offered = hello.ServerName, hello.SupportedProtos
+		// The SNI and ALPN the client offered, for the journal line of a handshake that fails.
+		seen.sni, seen.offered = hello.ServerName, hello.SupportedProtos
 		if prev != nil {
 			return prev(hello)
 		}
 		return nil, nil
 	}
-	if !a.guard {
-		conf.VerifyPeerCertificate = func(rawCerts [][]byte, _ [][]*x509.Certificate) error {
-			peer, leaf, verifyErr = verifyClient(rawCerts, roots, a.env.limits().MinClientRSABits)
-			if verifyErr == nil && a.spec.Peers != nil && !a.spec.Peers.knows(leaf) {
-				verifyErr = &unknownServerError{cn: leaf.Subject.CommonName, roles: a.spec.Peers.Roles}
+	if !a.guard && conf.ClientAuth != tls.NoClientCert {
+		// (Only where a certificate is asked for: crypto/tls calls VerifyConnection on every
+		// handshake, a plain HTTPS one too.)
+		// VerifyConnection, not VerifyPeerCertificate: it sees the chain crypto/tls parsed (and
+		// keeps for the connection's life), so no second copy is parsed and kept. It runs as
+		// soon as the client's certificates are in, before the key exchange.
+		minRSA, peers, mtls := a.env.limits().MinClientRSABits, a.spec.Peers, a.mtls
+		conf.VerifyConnection = func(cs tls.ConnectionState) error {
+			seen.peer, seen.leaf, seen.verifyErr = verifyChain(cs.PeerCertificates, roots, minRSA)
+			if seen.verifyErr == nil && peers != nil && !peers.knows(seen.leaf) {
+				seen.verifyErr = &unknownServerError{cn: seen.leaf.Subject.CommonName, roles: peers.Roles}
 			}
-			if verifyErr != nil && a.mtls == "require" {
-				return verifyErr
+			if seen.verifyErr != nil && mtls == "require" {
+				return seen.verifyErr
 			}
 			return nil
 		}
@@ -168,9 +173,9 @@ func (a *tlsAcceptor) handshake(raw *trackedConn) {
 	ctx, cancel := context.WithTimeout(context.Background(), HandshakeTimeout)
 	err := tc.HandshakeContext(ctx)
 	cancel()
-	// The connection keeps conf for its life: drop the callbacks, which hold the chain
-	// verifyClient parsed (a second copy of the client certificate on every idle connection).
-	conf.GetConfigForClient, conf.VerifyPeerCertificate = nil, nil
+	got := *seen
+	*seen = handshakeSeen{}
+	peer, leaf, verifyErr := got.peer, got.leaf, got.verifyErr
 	if a.guard {
 		// The guard hit is journaled already; a handshake that fails ends the connection.
 		if err != nil {
@@ -195,7 +200,7 @@ func (a *tlsAcceptor) handshake(raw *trackedConn) {
 		default:
 		}
 		if ev.Kind == journal.KindHandshake {
-			ev.TLS = &journal.TLSInfo{SNI: sni, ALPN: strings.Join(offered, ","), ClientCert: peer}
+			ev.TLS = &journal.TLSInfo{SNI: got.sni, ALPN: strings.Join(got.offered, ","), ClientCert: peer}
 		}
 		_ = a.env.journal().Record(ev)
 		raw.Close()
@@ -209,6 +214,16 @@ func (a *tlsAcceptor) handshake(raw *trackedConn) {
 	}
 	_ = a.env.journal().Record(ev)
 	a.handOut(raw, tc)
+}
+
+// handshakeSeen is what one handshake's callbacks saw: the client certificate and why it was
+// refused, the SNI and ALPN offered.
+type handshakeSeen struct {
+	peer      *journal.CertInfo
+	leaf      *x509.Certificate
+	verifyErr error
+	sni       string
+	offered   []string
 }
 
 // handOut gives a finished connection to whoever accepts it (Close leaves it to them), or

@@ -88,7 +88,9 @@ func (h *webHandler) identity(r *http.Request) *wire.Identity {
 	id.Remote, id.RemoteIP, id.Host = r.RemoteAddr, wire.HostOnly(r.RemoteAddr), r.Host
 	id.XForwardedFor = strings.Join(r.Header.Values("X-Forwarded-For"), ", ")
 	id.Method, id.Path = r.Method, r.URL.RequestURI()
-	if la, ok := r.Context().Value(http.LocalAddrContextKey).(interface{ String() string }); ok {
+	if ws, ok := r.Context().Value(watchKey{}).(*watchState); ok && ws.local != "" {
+		id.Local = ws.local
+	} else if la, ok := r.Context().Value(http.LocalAddrContextKey).(interface{ String() string }); ok {
 		id.Local = la.String()
 	}
 	if r.TLS != nil {
@@ -108,11 +110,7 @@ func (h *webHandler) verified(r *http.Request) bool {
 	if h.env.TLS == nil {
 		return false
 	}
-	var raw [][]byte
-	for _, c := range r.TLS.PeerCertificates {
-		raw = append(raw, c.Raw)
-	}
-	_, _, err := verifyClient(raw, h.env.TLS.Roots, h.env.limits().MinClientRSABits)
+	_, _, err := verifyChain(r.TLS.PeerCertificates, h.env.TLS.Roots, h.env.limits().MinClientRSABits)
 	return err == nil
 }
 

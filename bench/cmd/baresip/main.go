@@ -15,6 +15,9 @@ import (
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
+
+	"github.com/mockdirector/mockdirector/bench/cmd/internal/baretls"
+	"github.com/mockdirector/mockdirector/bench/cmd/internal/cpuprof"
 )
 
 func main() {
@@ -22,13 +25,19 @@ func main() {
 	cert := flag.String("cert", "", "PEM certificate chain")
 	key := flag.String("key", "", "PEM private key")
 	ca := flag.String("ca", "", "PEM CA that client certificates must chain to")
+	tf := baretls.Register(flag.CommandLine)
+	cpu := flag.String("cpuprofile", "", "CPU profile written from ready until SIGTERM (to set beside the mock's, bench/cmd/mockprof)")
 	flag.Parse()
+	if err := cpuprof.UntilSignal(*cpu); err != nil {
+		fmt.Fprintln(os.Stderr, "baresip:", err)
+		os.Exit(1)
+	}
 	// run serves until it fails.
-	fmt.Fprintln(os.Stderr, "baresip:", run(*addr, *cert, *key, *ca))
+	fmt.Fprintln(os.Stderr, "baresip:", run(*addr, *cert, *key, *ca, tf))
 	os.Exit(1)
 }
 
-func run(addr, certFile, keyFile, caFile string) error {
+func run(addr, certFile, keyFile, caFile string, tf baretls.Flags) error {
 	pair, err := tls.LoadX509KeyPair(certFile, keyFile)
 	if err != nil {
 		return err
@@ -43,6 +52,10 @@ func run(addr, certFile, keyFile, caFile string) error {
 	}
 	conf := &tls.Config{Certificates: []tls.Certificate{pair}, ClientCAs: pool,
 		ClientAuth: tls.RequireAndVerifyClientCert, MinVersion: tls.VersionTLS12}
+	if err := tf.Apply(conf); err != nil {
+		return err
+	}
+	fmt.Fprintln(os.Stderr, "baresip:", baretls.Describe(conf))
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	ua, err := sipgo.NewUA(sipgo.WithUserAgent("RTC/5.0 baresip"),
 		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(quiet)),

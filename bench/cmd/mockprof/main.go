@@ -9,6 +9,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
+	_ "net/http/pprof"
 	"os"
 	"os/signal"
 	"runtime"
@@ -29,8 +32,15 @@ func main() {
 	jpath := flag.String("journal", "", "journal file")
 	cpu := flag.String("cpuprofile", "", "CPU profile written from ready until SIGTERM")
 	mem := flag.String("memprofile", "", "heap profile written on SIGTERM")
+	pprofAddr := flag.String("pprof", "", "serve net/http/pprof on this loopback address (heap, goroutine, mutex and block profiles of the live mock)")
 	discard := flag.Bool("no-journal", false, "journal nothing (shows what the journal costs; serve cannot do this)")
 	flag.Parse()
+	if *pprofAddr != "" {
+		if err := servePprof(*pprofAddr); err != nil {
+			fmt.Fprintln(os.Stderr, "mockprof:", err)
+			os.Exit(1)
+		}
+	}
 	if *discard {
 		*jpath = ""
 	}
@@ -38,6 +48,25 @@ func main() {
 		fmt.Fprintln(os.Stderr, "mockprof:", err)
 		os.Exit(1)
 	}
+}
+
+// servePprof serves net/http/pprof on addr (loopback only), with mutex and block profiling on.
+func servePprof(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return err
+	}
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("-pprof %s: a loopback address only", addr)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	runtime.SetMutexProfileFraction(5)
+	runtime.SetBlockProfileRate(10000) // a sample per 10 µs blocked
+	go http.Serve(ln, nil)             // the default mux, which net/http/pprof registers on
+	return nil
 }
 
 func run(bind string, offset int, certDir, jpath, cpu, mem string) error {

@@ -50,6 +50,10 @@ func run(addr, certFile, keyFile, caFile, name string, conns int, dur time.Durat
 	errs := make([]error, conns)
 	var start time.Time
 	ready := make(chan struct{})
+	// negotiated is what the first connection's handshake chose, so the script can check that
+	// the mock and the bare peer are compared on the same TLS.
+	var negotiated sync.Once
+	tlsName := "none"
 	for i := range conns {
 		wg.Add(1)
 		go func() {
@@ -60,6 +64,10 @@ func run(addr, certFile, keyFile, caFile, name string, conns int, dur time.Durat
 				return
 			}
 			defer c.Close()
+			negotiated.Do(func() {
+				st := c.ConnectionState()
+				tlsName = strings.ReplaceAll(tls.VersionName(st.Version), " ", "") + "/" + tls.CipherSuiteName(st.CipherSuite)
+			})
 			<-ready
 			r := textproto.NewReader(bufio.NewReader(c))
 			local := c.LocalAddr().String()
@@ -112,8 +120,8 @@ func run(addr, certFile, keyFile, caFile, name string, conns int, dur time.Durat
 		return fmt.Errorf("no answer from %s", addr)
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
-	fmt.Printf("requests=%d rps=%.0f p50_ms=%.3f p99_ms=%.3f failed_conns=%d\n", len(all),
-		float64(len(all))/elapsed.Seconds(), ms(all[len(all)/2]), ms(all[len(all)*99/100]), failed)
+	fmt.Printf("requests=%d rps=%.0f p50_ms=%.3f p99_ms=%.3f failed_conns=%d tls=%s\n", len(all),
+		float64(len(all))/elapsed.Seconds(), ms(all[len(all)/2]), ms(all[len(all)*99/100]), failed, tlsName)
 	return nil
 }
 
