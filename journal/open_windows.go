@@ -27,6 +27,22 @@ func openAppend(path string) (*os.File, error) {
 	return os.NewFile(uintptr(h), path), nil
 }
 
+// openRead opens a journal file for reading, sharing it for deletion too (os.Open does not): a
+// reader holds a rotated set open while the writer renames the live file and prunes the oldest.
+func openRead(path string) (*os.File, error) {
+	p, err := windows.UTF16PtrFromString(path)
+	if err != nil {
+		return nil, err
+	}
+	h, err := windows.CreateFile(p, windows.GENERIC_READ,
+		windows.FILE_SHARE_READ|windows.FILE_SHARE_WRITE|windows.FILE_SHARE_DELETE, nil,
+		windows.OPEN_EXISTING, windows.FILE_ATTRIBUTE_NORMAL, 0)
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: path, Err: err}
+	}
+	return os.NewFile(uintptr(h), path), nil
+}
+
 // syncDir is nothing on Windows: a directory cannot be flushed there (FlushFileBuffers on a
 // directory handle is refused with access denied), and NTFS journals its own metadata, the
 // renames of rotation included.

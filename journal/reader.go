@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -113,6 +114,66 @@ func SetFiles(path string) ([]string, error) {
 		return nil, fmt.Errorf("journal: %w", err)
 	}
 	return files, nil
+}
+
+// openSet opens every file of a journal set (SetFiles) at once. Scan reads a set for as long
+// as it takes (serve's admin folds its history while serve goes on writing), and rotation
+// renames the live file and prunes the oldest meanwhile: under handles opened together the
+// files stay readable whatever they are renamed to or removed. The set is listed again once
+// the files are open; if it changed in between (a rotation between the listing and the
+// opening), the handles are dropped and the set opened again, a few times at most.
+func openSet(path string) ([]string, []*os.File, error) {
+	const attempts = 10
+	for try := 1; ; try++ {
+		names, err := SetFiles(path)
+		if err != nil {
+			return nil, nil, err
+		}
+		files := make([]*os.File, 0, len(names))
+		var oerr error
+		for _, n := range names {
+			f, err := openRead(n)
+			if err != nil {
+				oerr = err
+				break
+			}
+			files = append(files, f)
+		}
+		if oerr == nil && sameSet(path, names, files) {
+			return names, files, nil
+		}
+		closeFiles(files)
+		if try == attempts {
+			if oerr != nil {
+				return nil, nil, fmt.Errorf("journal: %w", oerr)
+			}
+			return nil, nil, fmt.Errorf("journal %s: its files changed under each of %d attempts to open them as one set (rotating that fast?)", path, attempts)
+		}
+	}
+}
+
+// sameSet reports whether the set at path is still names, each name still the file opened.
+func sameSet(path string, names []string, files []*os.File) bool {
+	again, err := SetFiles(path)
+	if err != nil || !slices.Equal(again, names) {
+		return false
+	}
+	for i, f := range files {
+		a, err1 := f.Stat()
+		b, err2 := os.Stat(names[i])
+		if err1 != nil || err2 != nil || !os.SameFile(a, b) {
+			return false
+		}
+	}
+	return true
+}
+
+func closeFiles(fs []*os.File) {
+	for _, f := range fs {
+		if f != nil {
+			f.Close()
+		}
+	}
 }
 
 // lineReader streams the events of one file. Memory is bounded by MaxLine whatever the size of
@@ -262,21 +323,21 @@ func Scan(paths []string, fn func(Event) error) (Stats, error) {
 	// (the callback's error) would leave every file open.
 	defer func() { h.close() }()
 	for _, p := range paths {
-		files, err := SetFiles(p)
+		files, handles, err := openSet(p)
 		if err != nil {
 			return st, err
 		}
 		st.Files = append(st.Files, files...)
-		s := &stream{order: len(h), files: files, stats: &st}
+		s := &stream{order: len(h), files: files, handles: handles, stats: &st}
 		ok, err := s.advance()
 		if err != nil {
-			s.close()
+			s.closeAll()
 			return st, err
 		}
 		if ok {
 			h = append(h, s)
 		} else {
-			s.close()
+			s.closeAll()
 		}
 	}
 	heap.Init(&h)
@@ -301,13 +362,14 @@ func Scan(paths []string, fn func(Event) error) (Stats, error) {
 
 // stream is one journal (its rotated files, then the file) read event by event.
 type stream struct {
-	order int // which journal of Scan's paths
-	files []string
-	i     int
-	f     *os.File
-	lr    *lineReader
-	head  Event
-	stats *Stats
+	order   int // which journal of Scan's paths
+	files   []string
+	handles []*os.File // files, opened together (openSet); nil once read
+	i       int
+	f       *os.File
+	lr      *lineReader
+	head    Event
+	stats   *Stats
 }
 
 // advance reads the next event into head; false at the end of the last file.
@@ -317,11 +379,8 @@ func (s *stream) advance() (bool, error) {
 			if s.i == len(s.files) {
 				return false, nil
 			}
-			name := s.files[s.i]
-			f, err := os.Open(name)
-			if err != nil {
-				return false, fmt.Errorf("journal: %w", err)
-			}
+			name, f := s.files[s.i], s.handles[s.i]
+			s.handles[s.i] = nil
 			s.f = f
 			s.lr = newLineReader(f, name, s.i == len(s.files)-1, s.stats)
 			s.i++
@@ -342,11 +401,17 @@ func (s *stream) advance() (bool, error) {
 	}
 }
 
+// close closes the file being read; closeAll also the ones not reached yet.
 func (s *stream) close() {
 	if s.f != nil {
 		s.f.Close()
 		s.f, s.lr = nil, nil
 	}
+}
+
+func (s *stream) closeAll() {
+	s.close()
+	closeFiles(s.handles)
 }
 
 // streamHeap orders streams by the time of their next event (the earlier journal first on a tie).
@@ -369,7 +434,7 @@ func (h *streamHeap) Pop() any {
 }
 func (h streamHeap) close() {
 	for _, s := range h {
-		s.close()
+		s.closeAll()
 	}
 }
 

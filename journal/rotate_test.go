@@ -109,3 +109,54 @@ var _ = Describe("rotation", func() {
 		Expect(evs).To(HaveLen(3))
 	})
 })
+
+// serve's admin folds the history with Scan while serve goes on writing: a rotation (the live
+// file renamed) and a prune (the oldest removed) in the middle of a Scan must lose nothing of
+// what was there when it began, and must not end it with a file gone.
+var _ = Describe("Scan while the writer rotates and prunes", func() {
+	It("reads the set as it was when the Scan began, nothing lost", func() {
+		path := filepath.Join(testdir.New(), "j.jsonl")
+		const max = 4 << 10
+		w, err := journal.OpenWith(path, journal.Options{MaxSize: max, Keep: 2})
+		Expect(err).NotTo(HaveOccurred())
+		defer w.Close()
+		t0 := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+		n := 0
+		write := func(k int) {
+			for range k {
+				e := event("l", n)
+				e.Time = t0.Add(time.Duration(n) * time.Millisecond)
+				Expect(w.Record(e)).To(Succeed())
+				n++
+			}
+		}
+		write(40) // two rotated files and the live one
+		rotated, err := journal.RotatedFiles(path)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(len(rotated)).To(BeNumerically(">=", 2))
+		before := n
+		first, err := os.Stat(rotated[0].Path)
+		Expect(err).NotTo(HaveOccurred())
+
+		var seen []string
+		_, err = journal.Scan([]string{path}, func(e journal.Event) error {
+			if len(seen) == 0 {
+				write(100) // rotates several times: every file of the set above is renamed or removed
+				Eventually(func() bool { // the writer prunes in the background, after its next sync
+					now, err := os.Stat(rotated[0].Path)
+					return err != nil || !os.SameFile(first, now)
+				}, 10*time.Second, 10*time.Millisecond).Should(BeTrue(), "the oldest file of the set being read is still there: nothing was pruned")
+			}
+			seen = append(seen, e.HTTP.Path)
+			return nil
+		})
+		Expect(err).NotTo(HaveOccurred())
+		// Everything there when it began, in order, with no gap; the live file's handle may also
+		// hold lines appended to it before it was rotated away.
+		Expect(len(seen)).To(BeNumerically(">=", before))
+		Expect(len(seen)).To(BeNumerically("<=", n))
+		for i, p := range seen {
+			Expect(p).To(Equal(fmt.Sprintf("/meet/%d", i)))
+		}
+	})
+})
