@@ -170,6 +170,12 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 	if err != nil {
 		return usageErr(err)
 	}
+	// The store certificate is checked before anything is written (the admin token, the
+	// journal), and at service install too.
+	storeID, err := certStoreIdentity(f, cmd.Flags().Changed("cert-password") || cmd.Flags().Changed("cert-password-file"), topo, prof.Member.Name, out)
+	if err != nil {
+		return err
+	}
 	if serveCheckOnly(cmd.Context()) {
 		return nil // service install: the flags hold; nothing is bound or written
 	}
@@ -178,11 +184,6 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 		return err
 	}
 	if err := ensureJournalMode(f.journal, out); err != nil {
-		adm.close()
-		return err
-	}
-	storeID, err := certStoreIdentity(f, cmd.Flags().Changed("cert-password") || cmd.Flags().Changed("cert-password-file"), topo, prof.Member.Name, out)
-	if err != nil {
 		adm.close()
 		return err
 	}
