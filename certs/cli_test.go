@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -20,6 +21,27 @@ func md(args ...string) *gexec.Session {
 	Expect(err).NotTo(HaveOccurred())
 	Eventually(s, 60*time.Second).Should(gexec.Exit())
 	return s
+}
+
+// serveEphemeral starts `mockdirector serve ARGS` on ports the kernel picks (--ephemeral-ports),
+// waits until it is ready and returns it with where it bound each table port, read from its
+// --ports-file (in dir): "ROLE/PORT" (TCP) or "ROLE/udp/PORT" -> HOST:PORT. Runs of the suite
+// on one host never collide. The process is interrupted when the spec ends.
+func serveEphemeral(dir string, args ...string) (*gexec.Session, map[string]string) {
+	portsFile := filepath.Join(dir, "ports")
+	srv, err := gexec.Start(exec.Command(mdBin, append(args, "--ephemeral-ports", "--ports-file", portsFile)...), GinkgoWriter, GinkgoWriter)
+	Expect(err).NotTo(HaveOccurred())
+	DeferCleanup(func() { srv.Interrupt(); Eventually(srv, 15*time.Second).Should(gexec.Exit()) })
+	Eventually(srv.Out, 15*time.Second).Should(gbytes.Say("ready"), "serve did not get ready: %s", srv.Err.Contents())
+	data, err := os.ReadFile(portsFile)
+	Expect(err).NotTo(HaveOccurred())
+	ports := map[string]string{}
+	for _, line := range strings.Fields(string(data)) {
+		key, addr, ok := strings.Cut(line, "=")
+		Expect(ok).To(BeTrue(), "a --ports-file line is ROLE/PORT=HOST:PORT: %q", line)
+		ports[key] = addr
+	}
+	return srv, ports
 }
 
 func mode(path string) os.FileMode {
@@ -90,7 +112,7 @@ var _ = Describe("the certs command group", func() {
 		Expect(md("certs", "faults", "--dir", f)).To(gexec.Exit(2))
 	})
 
-	It("serves a PFX with serve --cert --cert-password, and inspect HOST:PORT lints what it serves", Serial, func() {
+	It("serves a PFX with serve --cert --cert-password, and inspect HOST:PORT lints what it serves", func() {
 		c := filepath.Join(dir, "c")
 		Expect(md("certs", "init", "--dir", c, "--intermediate")).To(gexec.Exit(0))
 		pw := filepath.Join(dir, "pw")
@@ -98,25 +120,24 @@ var _ = Describe("the certs command group", func() {
 		Expect(md("certs", "export", "--dir", c, "--name", "dir01.contoso.local", "--password-file", pw, "--include-root")).To(gexec.Exit(0))
 		pfx := filepath.Join(c, "dir01.contoso.local.pfx")
 
-		// This suite's block is 127.0.40.0/24; .5 with offset 10000 is used by this spec only.
-		serveArgs := []string{"serve", "--role", "director", "--bind", "127.0.40.5", "--port-offset", "10000",
+		// This suite's block is 127.0.40.0/24, on ports the kernel picks.
+		serveArgs := []string{"serve", "--role", "director", "--bind", "127.0.40.5",
 			"--journal", filepath.Join(dir, "j.jsonl"), "--cert", pfx}
-		bad := md(append(serveArgs, "--cert-password", "wrong")...)
+		bad := md(append(serveArgs, "--ephemeral-ports", "--cert-password", "wrong")...)
 		Expect(bad).To(gexec.Exit(2))
 		Expect(bad.Err).To(gbytes.Say(`dir01.contoso.local.pfx: wrong PFX password`))
 
-		srv, err := gexec.Start(exec.Command(mdBin, append(serveArgs, "--cert-password", "s3cret")...), GinkgoWriter, GinkgoWriter)
-		Expect(err).NotTo(HaveOccurred())
-		DeferCleanup(func() { srv.Interrupt(); Eventually(srv, 15*time.Second).Should(gexec.Exit()) })
-		Eventually(srv.Out, 15*time.Second).Should(gbytes.Say("ready"))
+		_, ports := serveEphemeral(dir, append(serveArgs, "--cert-password", "s3cret")...)
+		sip := ports["director/5061"]
+		Expect(sip).To(HavePrefix("127.0.40.5:"))
 
-		s := md("certs", "inspect", "127.0.40.5:15061", "--role", "director", "--member", "dir01", "--ca", filepath.Join(c, "ca.crt"),
+		s := md("certs", "inspect", sip, "--role", "director", "--member", "dir01", "--ca", filepath.Join(c, "ca.crt"),
 			// 5061 takes only a known Edge server's certificate (the probe's names none).
 			"--client-cert", filepath.Join(c, "edge01-int.contoso.local.crt"), "--client-key", filepath.Join(c, "edge01-int.contoso.local.key"))
 		Expect(s).To(gexec.Exit(0))
 		Expect(s.Out).To(gbytes.Say(`2 certificate\(s\), TLS 1.2`), "the default wire profile is Windows Server 2012 R2's: no TLS 1.3")
 		Expect(s.Out).To(gbytes.Say("lint: no findings"))
-		s = md("certs", "inspect", "127.0.40.5:15061", "--role", "edge-internal", "--ca", filepath.Join(c, "ca.crt"))
+		s = md("certs", "inspect", sip, "--role", "edge-internal", "--ca", filepath.Join(c, "ca.crt"))
 		Expect(s).To(gexec.Exit(1), "the Director's certificate is not the Edge's")
 		Expect(s.Out).To(gbytes.Say("SUBJECT_NOT_POOL"))
 	})

@@ -331,35 +331,32 @@ pools:
 	})
 })
 
-var _ = Describe("serve publishes the CRL and refuses a revoked Edge", Serial, func() {
+var _ = Describe("serve publishes the CRL and refuses a revoked Edge", func() {
 	It("answers the CDP on its HTTP listener, and after certs revoke refuses the Edge on 5061, journaled with the reason", func() {
 		dir := testdir.New()
 		c := filepath.Join(dir, "c")
 		Expect(md("certs", "init", "--dir", c)).To(gexec.Exit(0))
 		journalFile := filepath.Join(dir, "j.jsonl")
-		// This suite's block is 127.0.40.0/24; .6 with offset 10000 is used by this spec only.
-		srv, err := gexec.Start(exec.Command(mdBin, "serve", "--role", "director", "--bind", "127.0.40.6", "--port-offset", "10000",
-			"--journal", journalFile, "--certs", c), GinkgoWriter, GinkgoWriter)
-		Expect(err).NotTo(HaveOccurred())
-		DeferCleanup(func() { srv.Interrupt(); Eventually(srv, 15*time.Second).Should(gexec.Exit()) })
-		Eventually(srv.Out, 15*time.Second).Should(gbytes.Say("ready"))
+		// This suite's block is 127.0.40.0/24, on ports the kernel picks.
+		_, ports := serveEphemeral(dir, "serve", "--role", "director", "--bind", "127.0.40.6", "--journal", journalFile, "--certs", c)
 
 		crl := filepath.Join(dir, "ca.crl")
-		Expect(curlCRL("http://pki.contoso.com/mockdirector/ca.crl", "127.0.40.6:18080", crl)).To(Equal("application/pkix-crl"))
+		Expect(curlCRL("http://pki.contoso.com/mockdirector/ca.crl", ports["director/8080"], crl)).To(Equal("application/pkix-crl"))
 		out, err := openssl("crl", "-inform", "DER", "-in", crl, "-noout", "-issuer")
 		Expect(err).NotTo(HaveOccurred(), out)
 
 		// -ign_eof: under TLS 1.3 the server's refusal comes after the client's Finished, so the
 		// client must stay to hear it. The CLS listener answers QUIT with BYE and closes.
 		sClient := func(port, input string) (string, error) {
-			cmd := exec.Command("openssl", "s_client", "-ign_eof", "-connect", "127.0.40.6:"+port, "-servername", "dir-pool.contoso.local",
+			Expect(ports).To(HaveKey(port))
+			cmd := exec.Command("openssl", "s_client", "-ign_eof", "-connect", ports[port], "-servername", "dir-pool.contoso.local",
 				"-CAfile", filepath.Join(c, certs.CACertFile), "-cert", certs.CertPath(c, edgeLeaf), "-key", certs.KeyPath(c, edgeLeaf))
 			cmd.Stdin = strings.NewReader(input)
 			cmd.WaitDelay = 5 * time.Second
 			out, err := cmd.CombinedOutput()
 			return string(out), err
 		}
-		out, err = sClient("60001", "QUIT\n")
+		out, err = sClient("director/50001", "QUIT\n")
 		Expect(err).NotTo(HaveOccurred(), out)
 		Expect(out).To(ContainSubstring("MOCKDIRECTOR-CLS/1 role=director"), "before the revocation the Edge is accepted")
 		Expect(out).To(ContainSubstring("BYE"))
@@ -367,7 +364,7 @@ var _ = Describe("serve publishes the CRL and refuses a revoked Edge", Serial, f
 		Expect(md("certs", "revoke", "edge01", "--dir", c)).To(gexec.Exit(0))
 		edge, err := certs.ReadCerts(certs.CertPath(c, edgeLeaf))
 		Expect(err).NotTo(HaveOccurred())
-		for _, port := range []string{"60001", "15061"} {
+		for _, port := range []string{"director/50001", "director/5061"} {
 			out, _ = sClient(port, "QUIT\n")
 			Expect(out).To(ContainSubstring("alert bad certificate"), "the mock refuses the revoked Edge on %s: %s", port, out)
 			Expect(out).NotTo(ContainSubstring("MOCKDIRECTOR-CLS"))

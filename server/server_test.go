@@ -26,7 +26,7 @@ import (
 )
 
 // Two Director pool members on one host, on two loopback addresses of this suite's block
-// (127.0.10.0/24), the same port numbers (table port + offset), as an HLB pool stands in.
+// (127.0.10.0/24), as an HLB pool stands in.
 const poolYAML = `
 domain: contoso.com
 pools:
@@ -40,10 +40,6 @@ pools:
     members:
       - {name: edge01-int.contoso.local}
 `
-
-// portOffset keeps every director port (80 .. 50003) outside the kernel's ephemeral range
-// (32768-60999), so no client socket of a concurrent test can hold one.
-const portOffset = 13000
 
 func get(url, host string) (wire.Identity, *http.Response) {
 	cl := &http.Client{Timeout: 10 * time.Second}
@@ -63,13 +59,16 @@ var _ = Describe("server.Start", func() {
 	BeforeEach(func() { dir = testdir.New() })
 
 	It("runs several members of one pool on one host, on different addresses and the same ports", Serial, func() {
+		// The same port numbers are the point: table port + leasedOffset, on leased addresses.
+		leaseAddr("127.0.10.2")
+		leaseAddr("127.0.10.3")
 		topo, err := topology.Parse("pool.yaml", []byte(poolYAML))
 		Expect(err).NotTo(HaveOccurred())
 		var out bytes.Buffer
 		start := func(member string) *server.Instance {
 			inst, err := server.Start(server.Options{
 				Scenario: scenarios.Default(), Topology: topo,
-				PlanOptions: roleprofile.PlanOptions{Role: scenarios.RoleDirector, Member: member, PortOffset: portOffset},
+				PlanOptions: roleprofile.PlanOptions{Role: scenarios.RoleDirector, Member: member, PortOffset: leasedOffset},
 				CertDir:     filepath.Join(dir, "certs"),
 				JournalPath: filepath.Join(dir, member+".jsonl"),
 				Out:         &out,
@@ -93,10 +92,10 @@ var _ = Describe("server.Start", func() {
 			Expect(two.Addrs()[name].String()).To(Equal("127.0.10.3:"+strconv.Itoa(addr.(*net.TCPAddr).Port)), name)
 		}
 		for _, m := range []struct{ ip, member string }{{"127.0.10.2", "dir01.contoso.local"}, {"127.0.10.3", "dir02.contoso.local"}} {
-			id, res := get("http://"+m.ip+":"+strconv.Itoa(8080+portOffset)+wire.WellKnownPath, "dir-pool.contoso.local")
+			id, res := get("http://"+m.ip+":"+strconv.Itoa(8080+leasedOffset)+wire.WellKnownPath, "dir-pool.contoso.local")
 			Expect(res.StatusCode).To(Equal(200))
 			Expect(id.Member).To(Equal(m.member))
-			Expect(id.Local).To(Equal(m.ip + ":" + strconv.Itoa(8080+portOffset)))
+			Expect(id.Local).To(Equal(m.ip + ":" + strconv.Itoa(8080+leasedOffset)))
 		}
 
 		// Each member serves with its own certificate, which names the pool and the member (the
@@ -104,7 +103,7 @@ var _ = Describe("server.Start", func() {
 		edge, err := certs.LoadFromDir(filepath.Join(dir, "certs"), "edge01-int.contoso.local")
 		Expect(err).NotTo(HaveOccurred())
 		for _, m := range []struct{ ip, member string }{{"127.0.10.2", "dir01.contoso.local"}, {"127.0.10.3", "dir02.contoso.local"}} {
-			c, err := tls.Dial("tcp", m.ip+":"+strconv.Itoa(5061+portOffset), edge.ClientConfig(m.member))
+			c, err := tls.Dial("tcp", m.ip+":"+strconv.Itoa(5061+leasedOffset), edge.ClientConfig(m.member))
 			Expect(err).NotTo(HaveOccurred())
 			Expect(c.ConnectionState().PeerCertificates[0].DNSNames).To(ContainElements("dir-pool.contoso.local", m.member))
 			c.Close()
@@ -137,7 +136,7 @@ var _ = Describe("server.Start", func() {
 		jpath := filepath.Join(dir, "j.jsonl")
 		inst, err := server.Start(server.Options{
 			Scenario: scenarios.Default(), Topology: topology.Default(),
-			PlanOptions: roleprofile.PlanOptions{Role: scenarios.RoleEdgeInternal, Bind: "127.0.10.4", PortOffset: -5061},
+			PlanOptions: roleprofile.PlanOptions{Role: scenarios.RoleEdgeInternal, Bind: "127.0.10.4", Ephemeral: true},
 			CertFile:    certs.CertPath(certDir, "edge01-int.contoso.local"), KeyFile: certs.KeyPath(certDir, "edge01-int.contoso.local"),
 			CAFile:      filepath.Join(certDir, certs.CACertFile),
 			JournalPath: jpath,
@@ -182,14 +181,17 @@ var _ = Describe("server.Start", func() {
 var _ = Describe("server.Start with guards", func() {
 	It("binds a guard on every denied port, and reports and skips one something else holds", func() {
 		dir := testdir.New()
+		// A guard port held by another process is the point: table port + leasedOffset, on a
+		// leased address.
 		const bind = "127.0.10.6"
-		busy, err := net.Listen("tcp", net.JoinHostPort(bind, strconv.Itoa(444+portOffset)))
+		leaseAddr(bind)
+		busy, err := net.Listen("tcp", net.JoinHostPort(bind, strconv.Itoa(444+leasedOffset)))
 		Expect(err).NotTo(HaveOccurred())
 		defer busy.Close()
 		rec := &events{}
 		inst, err := server.Start(server.Options{
 			Scenario: scenarios.Default(), Topology: topology.Default(),
-			PlanOptions: roleprofile.PlanOptions{Role: scenarios.RoleDirector, Bind: bind, PortOffset: portOffset, Guards: true},
+			PlanOptions: roleprofile.PlanOptions{Role: scenarios.RoleDirector, Bind: bind, PortOffset: leasedOffset, Guards: true},
 			CertDir:     filepath.Join(dir, "certs"), Journal: rec,
 		})
 		Expect(err).NotTo(HaveOccurred(), "a busy guard port is not fatal")

@@ -21,14 +21,14 @@ import (
 	"github.com/mockdirector/mockdirector/internal/testdir"
 )
 
-// startDirector serves the Director of topo on bind (ports + portOffset) and returns it with its
-// journal and certificate directory.
+// startDirector serves the Director of topo on bind, on ports the kernel picks, and returns it
+// with its journal and certificate directory.
 func startDirector(topo *topology.Topology, bind, profile string) (*server.Instance, *events, string) {
 	dir := testdir.New()
 	rec := &events{}
 	inst, err := server.Start(server.Options{
 		Scenario: scenarios.Default(), Topology: topo, WireProfile: profile,
-		PlanOptions: roleprofile.PlanOptions{Role: scenarios.RoleDirector, Bind: bind, PortOffset: portOffset},
+		PlanOptions: roleprofile.PlanOptions{Role: scenarios.RoleDirector, Bind: bind, Ephemeral: true},
 		CertDir:     filepath.Join(dir, "certs"), Journal: rec,
 	})
 	Expect(err).NotTo(HaveOccurred())
@@ -55,7 +55,7 @@ func sipHandshake(certDir, name, addr string) error {
 	return err
 }
 
-var _ = Describe("known servers on SIP over MTLS", Serial, func() {
+var _ = Describe("known servers on SIP over MTLS", func() {
 	It("refuses a chained certificate that names no Edge server of the topology, and takes the Edge's", func() {
 		topo, err := topology.Parse("pool.yaml", []byte(poolYAML))
 		Expect(err).NotTo(HaveOccurred())
@@ -85,13 +85,13 @@ var _ = Describe("known servers on SIP over MTLS", Serial, func() {
 	})
 })
 
-var _ = Describe("wire profiles of serve", Serial, func() {
+var _ = Describe("wire profiles of serve", func() {
 	It("refuses http3 under a Windows profile, naming the topology line and the fix", func() {
 		topo, err := topology.Parse("h3.yaml", []byte(poolYAML+"listeners:\n  - {role: director, port: 443, http3: true}\n"))
 		Expect(err).NotTo(HaveOccurred())
 		_, err = server.Start(server.Options{
 			Scenario: scenarios.Default(), Topology: topo,
-			PlanOptions: roleprofile.PlanOptions{Role: scenarios.RoleDirector, Bind: "127.0.10.9", PortOffset: portOffset},
+			PlanOptions: roleprofile.PlanOptions{Role: scenarios.RoleDirector, Bind: "127.0.10.9", Ephemeral: true},
 			CertDir:     filepath.Join(testdir.New(), "certs"), Journal: &events{},
 		})
 		Expect(err).To(MatchError(server.ErrProfile))

@@ -311,7 +311,7 @@ var _ = Describe("admin listener safety", func() {
 	It("serve refuses it too, with exit 2, before binding any table port", func() {
 		dir := testdir.New()
 		cmd := exec.Command(binary, "serve", "--role", "director", "--config", reporttest.TopologyFile(), "--bind", bindAddr,
-			"--port-offset", "15000", "--journal", filepath.Join(dir, "j.jsonl"), "--certs", filepath.Join(dir, "certs"), "--admin", "0.0.0.0:9180")
+			"--ephemeral-ports", "--journal", filepath.Join(dir, "j.jsonl"), "--certs", filepath.Join(dir, "certs"), "--admin", "0.0.0.0:0")
 		s, err := gexec.Start(cmd, GinkgoWriter, GinkgoWriter)
 		Expect(err).NotTo(HaveOccurred())
 		Eventually(s, 10*time.Second).Should(gexec.Exit(2))
@@ -325,7 +325,7 @@ var _ = Describe("admin listener safety", func() {
 		defer busy.Close()
 		dir := testdir.New()
 		cmd := exec.Command(binary, "serve", "--role", "director", "--config", reporttest.TopologyFile(), "--bind", bindAddr,
-			"--port-offset", "15000", "--journal", filepath.Join(dir, "j.jsonl"), "--certs", filepath.Join(dir, "certs"), "--admin", busy.Addr().String())
+			"--ephemeral-ports", "--journal", filepath.Join(dir, "j.jsonl"), "--certs", filepath.Join(dir, "certs"), "--admin", busy.Addr().String())
 		s, err := gexec.Start(cmd, GinkgoWriter, GinkgoWriter)
 		Expect(err).NotTo(HaveOccurred())
 		Eventually(s, 10*time.Second).Should(gexec.Exit(2))

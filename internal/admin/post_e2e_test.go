@@ -7,13 +7,11 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"io"
-	"math/rand/v2"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
+	"regexp"
 	"strings"
 	"time"
 
@@ -34,39 +32,47 @@ type servedMock struct {
 	s                     *gexec.Session
 	dir, journal, certDir string
 	adminAddr             string
-	offset                int
+	// targets are where serve bound the table's ports, its --ports-file lines: one probe
+	// --target value each.
+	targets []string
 }
 
-// startServe runs serve --role director on bindAddr with --admin on bindAddr, trying another
-// port offset when a table port is taken by someone else.
+// startServe runs serve --role director --member dir01 on bindAddr with --admin on bindAddr.
 func startServe(extra ...string) *servedMock {
 	m := &servedMock{dir: testdir.New()}
 	m.journal, m.certDir = filepath.Join(m.dir, "j.jsonl"), filepath.Join(m.dir, "certs")
-	for range 5 {
-		l, err := net.Listen("tcp", bindAddr+":0")
-		Expect(err).NotTo(HaveOccurred())
-		m.adminAddr = l.Addr().String()
-		l.Close()
-		m.offset = 1000 + rand.IntN(14500)
-		args := append([]string{"serve", "--role", "director", "--member", "dir01.contoso.local", "--config", reporttest.TopologyFile(), "--bind", bindAddr,
-			"--port-offset", strconv.Itoa(m.offset), "--journal", m.journal, "--certs", m.certDir, "--admin", m.adminAddr}, extra...)
-		s, err := gexec.Start(exec.Command(binary, args...), GinkgoWriter, GinkgoWriter)
-		Expect(err).NotTo(HaveOccurred())
-		m.s = s
-		Eventually(func() bool {
-			return s.ExitCode() != -1 || bytes.Contains(s.Out.Contents(), []byte("live matrix "))
-		}, 20*time.Second).Should(BeTrue())
-		if s.ExitCode() == -1 {
-			break
-		}
-		Expect(s.Err).To(gbytes.Say("address already in use"))
-	}
-	Expect(m.s.ExitCode()).To(Equal(-1), "serve did not start")
-	DeferCleanup(func() {
-		m.s.Terminate()
-		Eventually(m.s, 10*time.Second).Should(gexec.Exit(0))
-	})
+	m.launch(append([]string{"--member", "dir01.contoso.local"}, extra...)...)
 	return m
+}
+
+// liveMatrix is the admin address in serve's "live matrix URL" line.
+var liveMatrix = regexp.MustCompile(`live matrix https?://([^/\s]+)/`)
+
+// launch runs serve --role director on bindAddr with m's journal and certificates, every table
+// port and the admin (--admin bindAddr:0) on ports the kernel picks, so runs on one host never
+// collide; it waits until serve is ready and reads where it bound them: the table's ports
+// from --ports-file, the admin from the address serve prints. serve is stopped (exit 0) when
+// the spec ends.
+func (m *servedMock) launch(extra ...string) {
+	ports := filepath.Join(m.dir, "ports")
+	args := append([]string{"serve", "--role", "director", "--config", reporttest.TopologyFile(), "--bind", bindAddr,
+		"--ephemeral-ports", "--ports-file", ports, "--journal", m.journal, "--certs", m.certDir, "--admin", bindAddr + ":0"}, extra...)
+	s, err := gexec.Start(exec.Command(binary, args...), GinkgoWriter, GinkgoWriter)
+	Expect(err).NotTo(HaveOccurred())
+	m.s = s
+	DeferCleanup(func() {
+		s.Terminate()
+		Eventually(s, 10*time.Second).Should(gexec.Exit(0))
+	})
+	Eventually(s.Out, 20*time.Second).Should(gbytes.Say("ready;"), "serve did not get ready: %s", s.Err.Contents())
+	found := liveMatrix.FindSubmatch(s.Out.Contents())
+	Expect(found).NotTo(BeNil(), "serve printed no live matrix address: %s", s.Out.Contents())
+	m.adminAddr = string(found[1])
+	Expect(m.adminAddr).To(HavePrefix(bindAddr+":"), "the admin is on the address --admin names")
+	data, err := os.ReadFile(ports)
+	Expect(err).NotTo(HaveOccurred())
+	m.targets = strings.Fields(string(data))
+	Expect(m.targets).NotTo(BeEmpty(), "serve's --ports-file is empty")
 }
 
 func (m *servedMock) tokenFile() string { return filepath.Join(m.dir, "mockdirector-admin.token") }
@@ -77,10 +83,15 @@ func (m *servedMock) token() string {
 	return strings.TrimSpace(string(b))
 }
 
-// probeRun runs the probe binary as the reverse proxy against m's Director rows.
+// probeRun runs the probe binary as the reverse proxy against m's Director rows, at the
+// addresses serve bound them.
 func (m *servedMock) probeRun(extra ...string) *gexec.Session {
-	args := append([]string{"probe", "--as", "reverse-proxy-internal", "--config", reporttest.TopologyFile(), "--target", "director=" + bindAddr,
-		"--port-offset", strconv.Itoa(m.offset), "--certs", m.certDir, "--only", "reverse-proxy-internal->director", "--skip-deny", "--timeout", "3s", "--no-color"}, extra...)
+	args := []string{"probe", "--as", "reverse-proxy-internal", "--config", reporttest.TopologyFile(),
+		"--certs", m.certDir, "--only", "reverse-proxy-internal->director", "--skip-deny", "--timeout", "3s", "--no-color"}
+	for _, t := range m.targets {
+		args = append(args, "--target", t)
+	}
+	args = append(args, extra...)
 	s, err := gexec.Start(exec.Command(binary, args...), GinkgoWriter, GinkgoWriter)
 	Expect(err).NotTo(HaveOccurred())
 	Eventually(s, 60*time.Second).Should(gexec.Exit())

@@ -1,24 +1,16 @@
 package admin_test
 
 import (
-	"bytes"
 	"encoding/json"
-	"math/rand/v2"
-	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-	"github.com/onsi/gomega/gbytes"
-	"github.com/onsi/gomega/gexec"
 
 	"github.com/mockdirector/mockdirector/internal/report"
-	"github.com/mockdirector/mockdirector/internal/report/reporttest"
 	"github.com/mockdirector/mockdirector/internal/testdir"
 )
 
@@ -29,31 +21,9 @@ var _ = Describe("serve --admin", func() {
 		// A line from an earlier run: the Edge was seen yesterday.
 		Expect(os.WriteFile(jpath, []byte(`{"time":"2026-11-24T10:00:00Z","kind":"sip","role":"director","member":"dir01.contoso.local","listener":"sip-mtls-5061","protocol":"sip-mtls","port":5061,"transport":"tcp","remote":"127.0.50.11:5555","outcome":"ok","sip":{"method":"OPTIONS","status":200}}`+"\n"), 0o644)).To(Succeed())
 
-		var s *gexec.Session
-		var adminAddr string
-		for range 5 {
-			l, err := net.Listen("tcp", bindAddr+":0")
-			Expect(err).NotTo(HaveOccurred())
-			adminAddr = l.Addr().String()
-			l.Close()
-			off := 1000 + rand.IntN(14500)
-			cmd := exec.Command(binary, "serve", "--role", "director", "--config", reporttest.TopologyFile(), "--bind", bindAddr,
-				"--port-offset", strconv.Itoa(off), "--journal", jpath, "--certs", filepath.Join(dir, "certs"), "--admin", adminAddr)
-			s, err = gexec.Start(cmd, GinkgoWriter, GinkgoWriter)
-			Expect(err).NotTo(HaveOccurred())
-			// Either it runs and names the page, or a table port was taken by someone else: try another offset.
-			Eventually(func() bool {
-				return s.ExitCode() != -1 || bytes.Contains(s.Out.Contents(), []byte("live matrix http://"+adminAddr+"/"))
-			}, 10*time.Second).Should(BeTrue())
-			if s.ExitCode() == -1 {
-				break
-			}
-			Expect(s.Err).To(gbytes.Say("address already in use"))
-		}
-		DeferCleanup(func() {
-			s.Terminate()
-			Eventually(s, 10*time.Second).Should(gexec.Exit(0))
-		})
+		m := &servedMock{dir: dir, journal: jpath, certDir: filepath.Join(dir, "certs")}
+		m.launch()
+		s, adminAddr := m.s, m.adminAddr
 		base := "http://" + adminAddr
 
 		By("a loopback admin given no token makes one, 0600 next to the journal, and prints it once")
