@@ -282,6 +282,7 @@ var _ = Describe("serve --host-firewall without the rights to read or change it"
 		if os.Geteuid() != 0 {
 			Skip("needs root to start the binary as another user")
 		}
+		leaseAddr("127.0.10.44") // port 17443 is the point: a second run of the suite waits
 		home, err := os.MkdirTemp("", "mdhf-nobody-")
 		Expect(err).NotTo(HaveOccurred())
 		DeferCleanup(os.RemoveAll, home)

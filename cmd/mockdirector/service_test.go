@@ -340,6 +340,7 @@ var _ = Describe("mockdirector service run, as the service manager starts it", L
 	}
 
 	It("serves from its data directory, journals, and on SIGTERM stops cleanly with the journal intact", func() {
+		leaseAddr("127.0.86.5") // the ports are table + serviceOffset: a second run of the suite waits
 		state := GinkgoT().TempDir()
 		s := runService(state, "127.0.86.5", "--no-guards")
 		Eventually(s.Out, 20*time.Second).Should(gbytes.Say("ready"), "service run did not get ready: %s", s.Err.Contents())
@@ -371,6 +372,7 @@ var _ = Describe("mockdirector service run, as the service manager starts it", L
 	})
 
 	It("exits with serve's code, instead of hanging as active, when serve cannot start", func() {
+		leaseAddr("127.0.86.6")
 		hold, err := net.Listen("tcp", net.JoinHostPort("127.0.86.6", strconv.Itoa(443+serviceOffset)))
 		Expect(err).NotTo(HaveOccurred())
 		DeferCleanup(hold.Close)
