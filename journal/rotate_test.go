@@ -141,7 +141,7 @@ var _ = Describe("Scan while the writer rotates and prunes", func() {
 		var seen []string
 		_, err = journal.Scan([]string{path}, func(e journal.Event) error {
 			if len(seen) == 0 {
-				write(100) // rotates several times: every file of the set above is renamed or removed
+				write(100)               // rotates several times: every file of the set above is renamed or removed
 				Eventually(func() bool { // the writer prunes in the background, after its next sync
 					now, err := os.Stat(rotated[0].Path)
 					return err != nil || !os.SameFile(first, now)
