@@ -155,7 +155,10 @@ func (a *tlsAcceptor) handshake(raw *trackedConn) {
 		// VerifyConnection, not VerifyPeerCertificate: it sees the chain crypto/tls parsed (and
 		// keeps for the connection's life), so no second copy is parsed and kept. It runs as
 		// soon as the client's certificates are in, before the key exchange.
-		minRSA, peers, mtls := a.env.limits().MinClientRSABits, a.spec.Peers, a.mtls
+		// The certificate directory's revocation check (certs.RevocationCheck) is the config's own
+		// VerifyConnection: it still runs, after these checks, and refuses a revoked client
+		// whatever the listener's client certificate mode.
+		minRSA, peers, mtls, revocation := a.env.limits().MinClientRSABits, a.spec.Peers, a.mtls, conf.VerifyConnection
 		conf.VerifyConnection = func(cs tls.ConnectionState) error {
 			seen.peer, seen.leaf, seen.verifyErr = verifyChain(cs.PeerCertificates, roots, minRSA)
 			if seen.verifyErr == nil && peers != nil && !peers.knows(seen.leaf) {
@@ -163,6 +166,9 @@ func (a *tlsAcceptor) handshake(raw *trackedConn) {
 			}
 			if seen.verifyErr != nil && mtls == "require" {
 				return seen.verifyErr
+			}
+			if revocation != nil {
+				return revocation(cs) // journaled from the handshake's error, as before
 			}
 			return nil
 		}
