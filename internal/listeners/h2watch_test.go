@@ -11,7 +11,7 @@ import (
 
 	"github.com/mockdirector/mockdirector/internal/wire"
 	"github.com/mockdirector/mockdirector/journal"
-	"github.com/mockdirector/mockdirector/wireprofile"
+	"github.com/mockdirector/mockdirector/internal/wireprofile"
 )
 
 var _ = Describe("HTTP/2 that net/http refuses is journaled", Label("malformed"), func() {
