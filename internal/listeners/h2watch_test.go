@@ -10,8 +10,8 @@ import (
 	"github.com/onsi/gomega/types"
 
 	"github.com/mockdirector/mockdirector/internal/wire"
-	"github.com/mockdirector/mockdirector/journal"
 	"github.com/mockdirector/mockdirector/internal/wireprofile"
+	"github.com/mockdirector/mockdirector/journal"
 )
 
 var _ = Describe("HTTP/2 that net/http refuses is journaled", Label("malformed"), func() {
