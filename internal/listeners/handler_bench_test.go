@@ -3,9 +3,13 @@ package listeners
 import (
 	"context"
 	"crypto/tls"
+	"net"
 	"net/http"
 	"path/filepath"
 	"testing"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
 
 	"github.com/mockdirector/mockdirector/internal/wire"
 	"github.com/mockdirector/mockdirector/journal"
@@ -71,3 +75,81 @@ func benchHandler(b *testing.B, rec journal.Recorder) {
 		b.Fatalf("answered %d with %d bytes", w.status, w.n)
 	}
 }
+
+// benchTx is a server transaction whose Respond renders the answer as sipgo's transport would
+// (String) and drops it.
+type benchTx struct {
+	sip.ServerTransaction
+	n int
+}
+
+func (t *benchTx) Respond(res *sip.Response) error { t.n += len(res.String()); return nil }
+
+// BenchmarkSIPAnswer is one OPTIONS answered by the SIP listener's handler (the response, its
+// identity header, the journal event), journal discarded.
+func BenchmarkSIPAnswer(b *testing.B) {
+	benchSIP(b, journal.Discard)
+}
+
+// BenchmarkSIPAnswerJournal is BenchmarkSIPAnswer with a real journal file.
+func BenchmarkSIPAnswerJournal(b *testing.B) {
+	w, err := journal.Open(filepath.Join(b.TempDir(), "j.jsonl"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer w.Close()
+	benchSIP(b, w)
+}
+
+const benchOptions = "OPTIONS sip:dir01.contoso.com:5061;transport=tls SIP/2.0\r\n" +
+	"Via: SIP/2.0/TLS 127.0.0.1:51234;branch=z9hG4bK776asdhds;rport\r\n" +
+	"Max-Forwards: 70\r\n" +
+	"To: <sip:dir01.contoso.com>\r\n" +
+	"From: <sip:edge01-int.contoso.com>;tag=1928301774\r\n" +
+	"Call-ID: a84b4c76e66710@edge01-int.contoso.com\r\n" +
+	"CSeq: 63104 OPTIONS\r\n" +
+	"Content-Length: 0\r\n\r\n"
+
+func benchSIP(b *testing.B, rec journal.Recorder) {
+	spec := benchSpec()
+	spec.Name, spec.Protocol, spec.Port = ListenerName(wire.ProtoSIPMTLS, 5061), wire.ProtoSIPMTLS, 5061
+	l := &sipListener{spec: spec, env: Env{Journal: rec}, ln: &sipConnListener{server: "RTC/5.0"}, server: "RTC/5.0",
+		certSHA256: "4f2a9c1e0b7d3a5f6e8c9b0a1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f6a7b8c9d0e"}
+	l.ln.conns.Store("127.0.0.1:51234", &sipConnInfo{local: "127.0.0.1:5061", tls: &journal.TLSInfo{Version: "TLS 1.2", Cipher: "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA"},
+		conn: &sipConn{Conn: nopConn{}, ln: l.ln}})
+	l.prepare()
+	answer := l.answer(200, "OK")
+	p := sip.NewParser()
+	tx := &benchTx{}
+	b.ReportAllocs()
+	for b.Loop() {
+		m, err := p.ParseSIP([]byte(benchOptions))
+		if err != nil {
+			b.Fatal(err)
+		}
+		req := m.(*sip.Request)
+		req.SetSource("127.0.0.1:51234")
+		answer(req, tx)
+	}
+	if tx.n == 0 {
+		b.Fatal("nothing answered")
+	}
+}
+
+// BenchmarkSIPParse is the parse of the request alone, to subtract from BenchmarkSIPAnswer.
+func BenchmarkSIPParse(b *testing.B) {
+	p := sip.NewParser()
+	b.ReportAllocs()
+	for b.Loop() {
+		m, err := p.ParseSIP([]byte(benchOptions))
+		if err != nil {
+			b.Fatal(err)
+		}
+		m.(*sip.Request).SetSource("127.0.0.1:51234")
+	}
+}
+
+// nopConn is a connection that is never read or written (the deadline the answer re-arms).
+type nopConn struct{ net.Conn }
+
+func (nopConn) SetReadDeadline(time.Time) error { return nil }

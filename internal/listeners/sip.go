@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -52,6 +53,41 @@ type sipListener struct {
 	certSHA256 string
 	// server is the Server header value of the wire profile ("RTC/5.0").
 	server string
+	// hdr are the answer headers that are the same on every answer, made once (sipgo only
+	// reads a response's headers); idHead and idTail are the identity header's value before and
+	// after the source address, the only part of it a request changes.
+	hdr            sipHeaders
+	idHead, idTail string
+}
+
+// sipHeaders are the fixed headers of the listener's answers.
+type sipHeaders struct {
+	server, allow, supported, accept sip.Header
+	challenges                       []sip.Header
+}
+
+// prepare makes the headers and the identity header's parts every answer carries.
+func (l *sipListener) prepare() {
+	l.hdr = sipHeaders{server: sip.NewHeader("Server", l.server), allow: sip.NewHeader("Allow", sipAllow),
+		supported: sip.NewHeader("Supported", sipSupported), accept: sip.NewHeader("Accept", "application/sdp")}
+	for _, h := range sipChallenges(l.spec) {
+		l.hdr.challenges = append(l.hdr.challenges, sip.NewHeader("WWW-Authenticate", h))
+	}
+	// The value wire writes, cut where the source goes (a NUL no address has).
+	id := l.spec.identity(l.certSHA256)
+	id.Remote = "\x00"
+	l.idHead, l.idTail, _ = strings.Cut(id.SIPValue(), "\x00")
+}
+
+// identityValue is the X-MockDirector value of an answer to a request from remote, as wire's
+// Identity.SIPValue writes it.
+func (l *sipListener) identityValue(remote string) string {
+	if remote == "" || strings.IndexByte(remote, 0) >= 0 {
+		id := l.spec.identity(l.certSHA256)
+		id.Remote = remote
+		return id.SIPValue()
+	}
+	return l.idHead + remote + l.idTail
 }
 
 func newSIP(spec Spec, env Env) (Listener, error) {
@@ -81,6 +117,7 @@ func newSIP(spec Spec, env Env) (Listener, error) {
 		return nil, fmt.Errorf("%s listener %s: %w", spec.Role, spec.Name, err)
 	}
 	l := &sipListener{spec: spec, env: env, acc: acc, ln: &sipConnListener{tlsAcceptor: acc, limits: env.limits(), server: prof.SIPServer}, ua: ua, srv: srv, certSHA256: env.certSHA256(), server: prof.SIPServer}
+	l.prepare()
 	if spec.Guard {
 		// A guard forbids everything, saying why (the hit is journaled on accept).
 		forbid := l.answer(403, "Forbidden (mockdirector guard: the table denies this port)")
@@ -133,21 +170,19 @@ func (l *sipListener) Close() error {
 func (l *sipListener) answer(code int, reason string) sipgo.RequestHandler {
 	return func(req *sip.Request, tx sip.ServerTransaction) {
 		res := sip.NewResponseFromRequest(req, code, reason, nil)
-		res.AppendHeader(sip.NewHeader("Server", l.server))
-		id := l.spec.identity(l.certSHA256)
-		id.Remote = req.Source()
-		res.AppendHeader(sip.NewHeader(wire.HeaderSIP, id.SIPValue()))
+		res.AppendHeader(l.hdr.server)
+		res.AppendHeader(sip.NewHeader(wire.HeaderSIP, l.identityValue(req.Source())))
 		switch code {
 		case 200:
-			res.AppendHeader(sip.NewHeader("Allow", sipAllow))
-			res.AppendHeader(sip.NewHeader("Supported", sipSupported))
-			res.AppendHeader(sip.NewHeader("Accept", "application/sdp"))
+			res.AppendHeader(l.hdr.allow)
+			res.AppendHeader(l.hdr.supported)
+			res.AppendHeader(l.hdr.accept)
 		case 401:
-			for _, h := range sipChallenges(l.spec) {
-				res.AppendHeader(sip.NewHeader("WWW-Authenticate", h))
+			for _, h := range l.hdr.challenges {
+				res.AppendHeader(h)
 			}
 		case 405:
-			res.AppendHeader(sip.NewHeader("Allow", sipAllow))
+			res.AppendHeader(l.hdr.allow)
 		}
 		if l.spec.Guard {
 			// The hit is journaled already.
