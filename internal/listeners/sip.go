@@ -58,6 +58,8 @@ type sipListener struct {
 	// after the source address, the only part of it a request changes.
 	hdr            sipHeaders
 	idHead, idTail string
+	// work answers requests on goroutines with grown stacks (sipwork.go).
+	work *sipWorkers
 }
 
 // sipHeaders are the fixed headers of the listener's answers.
@@ -118,6 +120,7 @@ func newSIP(spec Spec, env Env) (Listener, error) {
 	}
 	l := &sipListener{spec: spec, env: env, acc: acc, ln: &sipConnListener{tlsAcceptor: acc, limits: env.limits(), server: prof.SIPServer}, ua: ua, srv: srv, certSHA256: env.certSHA256(), server: prof.SIPServer}
 	l.prepare()
+	l.work = newSIPWorkers(SIPWorkers)
 	if spec.Guard {
 		// A guard forbids everything, saying why (the hit is journaled on accept).
 		forbid := l.answer(403, "Forbidden (mockdirector guard: the table denies this port)")
@@ -163,11 +166,19 @@ func (l *sipListener) Close() error {
 		err = l.acc.Close()
 		l.ua.Close() // closes the transport layer and its connections
 		l.acc.CloseConns()
+		l.work.close()
 	})
 	return err
 }
 
 func (l *sipListener) answer(code int, reason string) sipgo.RequestHandler {
+	if l.work != nil {
+		return l.work.run(l.answerNow(code, reason))
+	}
+	return l.answerNow(code, reason)
+}
+
+func (l *sipListener) answerNow(code int, reason string) sipgo.RequestHandler {
 	return func(req *sip.Request, tx sip.ServerTransaction) {
 		res := sip.NewResponseFromRequest(req, code, reason, nil)
 		res.AppendHeader(l.hdr.server)
