@@ -153,3 +153,14 @@ func BenchmarkSIPParse(b *testing.B) {
 type nopConn struct{ net.Conn }
 
 func (nopConn) SetReadDeadline(time.Time) error { return nil }
+
+// BenchmarkSIPFramer is the mock's framing of one OPTIONS (before sipgo parses it).
+func BenchmarkSIPFramer(b *testing.B) {
+	f, data := &sipFramer{}, []byte(benchOptions)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, bad := f.feed(data); bad != nil {
+			b.Fatal(bad.reason)
+		}
+	}
+}
