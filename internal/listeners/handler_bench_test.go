@@ -115,9 +115,9 @@ func benchSIP(b *testing.B, rec journal.Recorder) {
 	spec.Name, spec.Protocol, spec.Port = ListenerName(wire.ProtoSIPMTLS, 5061), wire.ProtoSIPMTLS, 5061
 	l := &sipListener{spec: spec, env: Env{Journal: rec}, ln: &sipConnListener{server: "RTC/5.0"}, server: "RTC/5.0",
 		certSHA256: "4f2a9c1e0b7d3a5f6e8c9b0a1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f6a7b8c9d0e"}
-	l.ln.conns.Store("127.0.0.1:51234", &sipConnInfo{local: "127.0.0.1:5061", tls: &journal.TLSInfo{Version: "TLS 1.2", Cipher: "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA"},
-		conn: &sipConn{Conn: nopConn{}, ln: l.ln}})
 	l.prepare()
+	l.ln.conns.Store("127.0.0.1:51234", &sipConnInfo{local: "127.0.0.1:5061", tls: &journal.TLSInfo{Version: "TLS 1.2", Cipher: "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA"},
+		conn: &sipConn{Conn: nopConn{}, ln: l.ln}, idHeader: sip.NewHeader(wire.HeaderSIP, l.identityValue("127.0.0.1:51234"))})
 	answer := l.answer(200, "OK")
 	p := sip.NewParser()
 	tx := &benchTx{}

@@ -120,6 +120,7 @@ func newSIP(spec Spec, env Env) (Listener, error) {
 	}
 	l := &sipListener{spec: spec, env: env, acc: acc, ln: &sipConnListener{tlsAcceptor: acc, limits: env.limits(), server: prof.SIPServer}, ua: ua, srv: srv, certSHA256: env.certSHA256(), server: prof.SIPServer}
 	l.prepare()
+	l.ln.idValue = l.identityValue
 	l.work = newSIPWorkers(SIPWorkers)
 	if spec.Guard {
 		// A guard forbids everything, saying why (the hit is journaled on accept).
@@ -182,7 +183,13 @@ func (l *sipListener) answerNow(code int, reason string) sipgo.RequestHandler {
 	return func(req *sip.Request, tx sip.ServerTransaction) {
 		res := sip.NewResponseFromRequest(req, code, reason, nil)
 		res.AppendHeader(l.hdr.server)
-		res.AppendHeader(sip.NewHeader(wire.HeaderSIP, l.identityValue(req.Source())))
+		remote := req.Source()
+		info := l.ln.info(remote)
+		if info != nil && info.idHeader != nil {
+			res.AppendHeader(info.idHeader) // the connection's: its source does not change
+		} else {
+			res.AppendHeader(sip.NewHeader(wire.HeaderSIP, l.identityValue(remote)))
+		}
 		switch code {
 		case 200:
 			res.AppendHeader(l.hdr.allow)
@@ -197,22 +204,29 @@ func (l *sipListener) answerNow(code int, reason string) sipgo.RequestHandler {
 		}
 		if l.spec.Guard {
 			// The hit is journaled already.
-		} else if err := l.record(req, code); err != nil {
+		} else if err := l.recordConn(req, code, remote, info); err != nil {
 			// Not answered as asked without a journal line (the recorder logs the failure).
 			res = sip.NewResponseFromRequest(req, 503, "Service Unavailable (journal write failed)", nil)
 		}
 		if err := tx.Respond(res); err != nil {
 			l.env.log().Debug("SIP respond failed", "listener", l.spec.Name, "err", err)
 		}
-		l.ln.answered(req.Source())
+		if info != nil {
+			info.conn.idle()
+		}
 	}
 }
 
 func (l *sipListener) record(req *sip.Request, status int) error {
+	remote := req.Source()
+	return l.recordConn(req, status, remote, l.ln.info(remote))
+}
+
+// recordConn journals a request from remote, on the connection info (nil: not known).
+func (l *sipListener) recordConn(req *sip.Request, status int, remote string, info *sipConnInfo) error {
 	ev := baseEvent(l.spec, journal.KindSIP, nil, nil)
-	ev.Remote = req.Source()
-	if c, ok := l.ln.conns.Load(ev.Remote); ok {
-		info := c.(*sipConnInfo)
+	ev.Remote = remote
+	if info != nil {
 		ev.Local, ev.TLS = info.local, info.tls
 	}
 	ev.Outcome = journal.OutcomeOK
@@ -236,12 +250,25 @@ type sipConnListener struct {
 	conns  sync.Map // remote addr -> *sipConnInfo
 	limits Limits   // the process's, defaults filled in
 	server string   // the wire profile's SIP Server value, for the answers the framer writes
+	// idValue is the listener's identity header value for a source (sipListener.identityValue).
+	idValue func(remote string) string
 }
 
 type sipConnInfo struct {
 	local string
 	tls   *journal.TLSInfo
 	conn  *sipConn
+	// idHeader is the identity header of the connection's answers (made once: it names the
+	// connection's source); nil when the listener prepared none.
+	idHeader sip.Header
+}
+
+// info is what the listener knows of the connection from remote (nil: nothing).
+func (s *sipConnListener) info(remote string) *sipConnInfo {
+	if c, ok := s.conns.Load(remote); ok {
+		return c.(*sipConnInfo)
+	}
+	return nil
 }
 
 // stopping reports whether the acceptor is closed (the listener stops).
@@ -268,7 +295,11 @@ func (s *sipConnListener) Accept() (net.Conn, error) {
 	}
 	remote := c.RemoteAddr().String()
 	sc := &sipConn{Conn: c, ln: s, remote: remote}
-	s.conns.Store(remote, &sipConnInfo{local: c.LocalAddr().String(), tls: tlsInfo(st, peer), conn: sc})
+	info := &sipConnInfo{local: c.LocalAddr().String(), tls: tlsInfo(st, peer), conn: sc}
+	if s.idValue != nil {
+		info.idHeader = sip.NewHeader(wire.HeaderSIP, s.idValue(remote))
+	}
+	s.conns.Store(remote, info)
 	return sc, nil
 }
 
