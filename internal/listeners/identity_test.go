@@ -180,7 +180,7 @@ func expectSIPIdentity(r *role, name, addr string) {
 	Expect(res.GetHeader("Server").Value()).To(Equal("RTC/5.0"), "exactly, as Lync 2013 says: who the mock is goes in the identity header")
 	Expect(res.GetHeader(wire.HeaderSIP).Value()).To(SatisfyAll(
 		ContainSubstring("role="+r.name), ContainSubstring("member="+r.member),
-		ContainSubstring("listener="+name)))
+		ContainSubstring("listener="+name), ContainSubstring(";source="+clientIP+":")))
 
 	// A registrar challenges an unauthenticated REGISTER.
 	res, err = sipRequest(keys.probe, r.pool, addr, sip.REGISTER)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -52,6 +53,43 @@ type sipListener struct {
 	certSHA256 string
 	// server is the Server header value of the wire profile ("RTC/5.0").
 	server string
+	// hdr are the answer headers that are the same on every answer, made once (sipgo only
+	// reads a response's headers); idHead and idTail are the identity header's value before and
+	// after the source address, the only part of it a request changes.
+	hdr            sipHeaders
+	idHead, idTail string
+	// work answers requests on goroutines with grown stacks (sipwork.go).
+	work *sipWorkers
+}
+
+// sipHeaders are the fixed headers of the listener's answers.
+type sipHeaders struct {
+	server, allow, supported, accept sip.Header
+	challenges                       []sip.Header
+}
+
+// prepare makes the headers and the identity header's parts every answer carries.
+func (l *sipListener) prepare() {
+	l.hdr = sipHeaders{server: sip.NewHeader("Server", l.server), allow: sip.NewHeader("Allow", sipAllow),
+		supported: sip.NewHeader("Supported", sipSupported), accept: sip.NewHeader("Accept", "application/sdp")}
+	for _, h := range sipChallenges(l.spec) {
+		l.hdr.challenges = append(l.hdr.challenges, sip.NewHeader("WWW-Authenticate", h))
+	}
+	// The value wire writes, cut where the source goes (a NUL no address has).
+	id := l.spec.identity(l.certSHA256)
+	id.Remote = "\x00"
+	l.idHead, l.idTail, _ = strings.Cut(id.SIPValue(), "\x00")
+}
+
+// identityValue is the X-MockDirector value of an answer to a request from remote, as wire's
+// Identity.SIPValue writes it.
+func (l *sipListener) identityValue(remote string) string {
+	if remote == "" || strings.IndexByte(remote, 0) >= 0 {
+		id := l.spec.identity(l.certSHA256)
+		id.Remote = remote
+		return id.SIPValue()
+	}
+	return l.idHead + remote + l.idTail
 }
 
 func newSIP(spec Spec, env Env) (Listener, error) {
@@ -81,6 +119,9 @@ func newSIP(spec Spec, env Env) (Listener, error) {
 		return nil, fmt.Errorf("%s listener %s: %w", spec.Role, spec.Name, err)
 	}
 	l := &sipListener{spec: spec, env: env, acc: acc, ln: &sipConnListener{tlsAcceptor: acc, limits: env.limits(), server: prof.SIPServer}, ua: ua, srv: srv, certSHA256: env.certSHA256(), server: prof.SIPServer}
+	l.prepare()
+	l.ln.idValue = l.identityValue
+	l.work = newSIPWorkers(SIPWorkers)
 	if spec.Guard {
 		// A guard forbids everything, saying why (the hit is journaled on accept).
 		forbid := l.answer(403, "Forbidden (mockdirector guard: the table denies this port)")
@@ -126,47 +167,66 @@ func (l *sipListener) Close() error {
 		err = l.acc.Close()
 		l.ua.Close() // closes the transport layer and its connections
 		l.acc.CloseConns()
+		l.work.close()
 	})
 	return err
 }
 
 func (l *sipListener) answer(code int, reason string) sipgo.RequestHandler {
+	if l.work != nil {
+		return l.work.run(l.answerNow(code, reason))
+	}
+	return l.answerNow(code, reason)
+}
+
+func (l *sipListener) answerNow(code int, reason string) sipgo.RequestHandler {
 	return func(req *sip.Request, tx sip.ServerTransaction) {
 		res := sip.NewResponseFromRequest(req, code, reason, nil)
-		res.AppendHeader(sip.NewHeader("Server", l.server))
-		id := l.spec.identity(l.certSHA256)
-		id.Remote = req.Source()
-		res.AppendHeader(sip.NewHeader(wire.HeaderSIP, id.SIPValue()))
+		res.AppendHeader(l.hdr.server)
+		remote := req.Source()
+		info := l.ln.info(remote)
+		if info != nil && info.idHeader != nil {
+			res.AppendHeader(info.idHeader) // the connection's: its source does not change
+		} else {
+			res.AppendHeader(sip.NewHeader(wire.HeaderSIP, l.identityValue(remote)))
+		}
 		switch code {
 		case 200:
-			res.AppendHeader(sip.NewHeader("Allow", sipAllow))
-			res.AppendHeader(sip.NewHeader("Supported", sipSupported))
-			res.AppendHeader(sip.NewHeader("Accept", "application/sdp"))
+			res.AppendHeader(l.hdr.allow)
+			res.AppendHeader(l.hdr.supported)
+			res.AppendHeader(l.hdr.accept)
 		case 401:
-			for _, h := range sipChallenges(l.spec) {
-				res.AppendHeader(sip.NewHeader("WWW-Authenticate", h))
+			for _, h := range l.hdr.challenges {
+				res.AppendHeader(h)
 			}
 		case 405:
-			res.AppendHeader(sip.NewHeader("Allow", sipAllow))
+			res.AppendHeader(l.hdr.allow)
 		}
 		if l.spec.Guard {
 			// The hit is journaled already.
-		} else if err := l.record(req, code); err != nil {
+		} else if err := l.recordConn(req, code, remote, info); err != nil {
 			// Not answered as asked without a journal line (the recorder logs the failure).
 			res = sip.NewResponseFromRequest(req, 503, "Service Unavailable (journal write failed)", nil)
 		}
 		if err := tx.Respond(res); err != nil {
 			l.env.log().Debug("SIP respond failed", "listener", l.spec.Name, "err", err)
 		}
-		l.ln.answered(req.Source())
+		if info != nil {
+			info.conn.idle()
+		}
 	}
 }
 
 func (l *sipListener) record(req *sip.Request, status int) error {
+	remote := req.Source()
+	return l.recordConn(req, status, remote, l.ln.info(remote))
+}
+
+// recordConn journals a request from remote, on the connection info (nil: not known).
+func (l *sipListener) recordConn(req *sip.Request, status int, remote string, info *sipConnInfo) error {
 	ev := baseEvent(l.spec, journal.KindSIP, nil, nil)
-	ev.Remote = req.Source()
-	if c, ok := l.ln.conns.Load(ev.Remote); ok {
-		info := c.(*sipConnInfo)
+	ev.Remote = remote
+	if info != nil {
 		ev.Local, ev.TLS = info.local, info.tls
 	}
 	ev.Outcome = journal.OutcomeOK
@@ -190,12 +250,25 @@ type sipConnListener struct {
 	conns  sync.Map // remote addr -> *sipConnInfo
 	limits Limits   // the process's, defaults filled in
 	server string   // the wire profile's SIP Server value, for the answers the framer writes
+	// idValue is the listener's identity header value for a source (sipListener.identityValue).
+	idValue func(remote string) string
 }
 
 type sipConnInfo struct {
 	local string
 	tls   *journal.TLSInfo
 	conn  *sipConn
+	// idHeader is the identity header of the connection's answers (made once: it names the
+	// connection's source); nil when the listener prepared none.
+	idHeader sip.Header
+}
+
+// info is what the listener knows of the connection from remote (nil: nothing).
+func (s *sipConnListener) info(remote string) *sipConnInfo {
+	if c, ok := s.conns.Load(remote); ok {
+		return c.(*sipConnInfo)
+	}
+	return nil
 }
 
 // stopping reports whether the acceptor is closed (the listener stops).
@@ -222,7 +295,11 @@ func (s *sipConnListener) Accept() (net.Conn, error) {
 	}
 	remote := c.RemoteAddr().String()
 	sc := &sipConn{Conn: c, ln: s, remote: remote}
-	s.conns.Store(remote, &sipConnInfo{local: c.LocalAddr().String(), tls: tlsInfo(st, peer), conn: sc})
+	info := &sipConnInfo{local: c.LocalAddr().String(), tls: tlsInfo(st, peer), conn: sc}
+	if s.idValue != nil {
+		info.idHeader = sip.NewHeader(wire.HeaderSIP, s.idValue(remote))
+	}
+	s.conns.Store(remote, info)
 	return sc, nil
 }
 

@@ -99,8 +99,8 @@ func (f *sipFramer) feed(data []byte) (start int, bad *sipMalformed) {
 				continue // the line goes on in the next read
 			}
 			f.hdrBytes += f.lineLen
-			long := f.lineLen > sipKeepLine // only its length matters: a long header is not read
-			line := strings.TrimRight(string(f.line), "\r\n")
+			long := f.lineLen > sipKeepLine         // only its length matters: a long header is not read
+			line := bytes.TrimRight(f.line, "\r\n") // read before the next line overwrites it
 			f.line, f.lineLen = f.line[:0], 0
 			if bad := f.endLine(line, long); bad != nil {
 				return msgStart, bad
@@ -122,19 +122,21 @@ func (f *sipFramer) refuse(reason string) *sipMalformed {
 }
 
 // endLine takes one whole line of the start line or the headers, without its CRLF (long: it
-// was longer than sipKeepLine, and line holds only its start).
-func (f *sipFramer) endLine(line string, long bool) *sipMalformed {
+// was longer than sipKeepLine, and line holds only its start). line is the framer's buffer:
+// only the start line and the headers kept for a 400 become strings (a request's other header
+// lines cost no allocation).
+func (f *sipFramer) endLine(line []byte, long bool) *sipMalformed {
 	f.lineNo++
 	if f.lineNo == 1 {
 		if long {
-			return f.refuse(fmt.Sprintf("start line over %d bytes: %s", sipKeepLine, escapePrefix(line, 40)))
+			return f.refuse(fmt.Sprintf("start line over %d bytes: %s", sipKeepLine, escapePrefix(string(line), 40)))
 		}
-		if why := checkStartLine(line, f); why != "" {
+		if why := checkStartLine(string(line), f); why != "" {
 			return f.refuse(why)
 		}
 		return nil
 	}
-	if line == "" {
+	if len(line) == 0 {
 		return f.endHeaders()
 	}
 	if f.hdrCount++; f.hdrCount > SIPMaxHeaders {
@@ -146,26 +148,44 @@ func (f *sipFramer) endLine(line string, long bool) *sipMalformed {
 	if line[0] == ' ' || line[0] == '\t' {
 		return nil // a folded continuation of the previous header
 	}
-	name, value, ok := strings.Cut(line, ":")
+	name, value, ok := bytes.Cut(line, []byte(":"))
 	if !ok {
-		return f.refuse("header line without a colon: " + escapePrefix(line, 40))
+		return f.refuse("header line without a colon: " + escapePrefix(string(line), 40))
 	}
-	name = strings.ToLower(strings.TrimSpace(name))
-	value = strings.TrimSpace(value)
+	var buf [16]byte
+	key := lowerName(buf[:0], bytes.TrimSpace(name))
 	switch {
-	case name == "content-length" || name == "l":
-		n, err := strconv.Atoi(value)
+	case string(key) == "content-length" || string(key) == "l":
+		v := string(bytes.TrimSpace(value))
+		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {
-			return f.refuse("Content-Length " + escapePrefix(value, 20) + " is not a number")
+			return f.refuse("Content-Length " + escapePrefix(v, 20) + " is not a number")
 		}
 		if f.clSeen && n != f.cl {
 			return f.refuse("two different Content-Length values")
 		}
 		f.clSeen, f.cl = true, n
-	case echoHeaders[name] && len(f.echo) < 16:
-		f.echo = append(f.echo, line)
+	case echoHeaders[string(key)] && len(f.echo) < 16:
+		f.echo = append(f.echo, string(line))
 	}
 	return nil
+}
+
+// lowerName is a header name in lower case, as strings.ToLower writes it, appended to b (a
+// short stack buffer: an ASCII name costs no allocation).
+func lowerName(b, name []byte) []byte {
+	for _, c := range name {
+		if c >= 0x80 {
+			return []byte(strings.ToLower(string(name))) // Unicode case mapping, rare
+		}
+	}
+	for _, c := range name {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b = append(b, c)
+	}
+	return b
 }
 
 // endHeaders takes the empty line that ends the headers.

@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mockdirector/mockdirector/internal/wire"
@@ -24,6 +25,26 @@ type webHandler struct {
 	// server is the Server header of the wire profile ("Microsoft-IIS/8.5"); fqdn the
 	// X-MS-Server-Fqdn a Lync web server sends (the member's FQDN).
 	server, fqdn []string
+	// ident is what every answer says about this listener, prepared once.
+	ident *listenerIdentity
+}
+
+// Content-Type values, set directly on the hot path (shared: nothing appends to them).
+var ctJSON = []string{"application/json"}
+
+// webReq is the state of one request that does not outlive it: its identity and the buffer of
+// the identity document (pooled: the handler returns it once the answer is written).
+type webReq struct {
+	id   wire.Identity
+	body []byte
+}
+
+var webReqPool = sync.Pool{New: func() any { return &webReq{body: make([]byte, 0, 1024)} }}
+
+// reqInfo holds the TLS and HTTP parts of a request's journal event in one allocation.
+type reqInfo struct {
+	tls  journal.TLSInfo
+	http journal.HTTPInfo
 }
 
 func newWebHandler(spec Spec, env Env) *webHandler {
@@ -41,14 +62,17 @@ func newWebHandler(spec Spec, env Env) *webHandler {
 		// proxy that bridges external 443 to 8080 presents its own, legitimately).
 		h.certSHA256 = env.certSHA256()
 	}
+	h.ident = newListenerIdentity(spec, h.certSHA256)
 	return h
 }
 
 func (h *webHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	id := h.identity(r)
+	rq := webReqPool.Get().(*webReq)
+	defer h.done(rq)
+	id := h.identity(r, &rq.id)
 	hd := w.Header()
-	id.SetHeaders(hd)
+	h.ident.setHeaders(hd, id)
 	hd["Server"] = h.server
 	if h.fqdn != nil {
 		hd[headerServerFQDN] = h.fqdn
@@ -56,19 +80,21 @@ func (h *webHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	setAffinityCookie(hd, r, id.Member)
 	if h.spec.Guard {
 		// The hit is journaled already (on accept); the answer says it is a guard.
-		_, write := h.guard(w, r, id)
+		_, write := h.guard(w, r, rq)
 		write()
 		return
 	}
-	status, write := h.route(w, r, id)
+	status, write := h.route(w, r, rq)
 
 	ev := baseEvent(h.spec, journal.KindHTTP, nil, nil)
 	ev.Local, ev.Remote = id.Local, id.Remote
 	ev.Outcome = journal.OutcomeOK
+	ri := &reqInfo{http: journal.HTTPInfo{Method: r.Method, Path: id.Path, Host: r.Host, XForwardedFor: id.XForwardedFor, UserAgent: r.UserAgent(), Status: status}}
 	if r.TLS != nil {
-		ev.TLS = &journal.TLSInfo{Version: id.TLSVersion, Cipher: cipherName(r.TLS.CipherSuite), SNI: id.SNI, ALPN: id.ALPN, ClientCert: id.ClientCert}
+		ri.tls = journal.TLSInfo{Version: id.TLSVersion, Cipher: cipherName(r.TLS.CipherSuite), SNI: id.SNI, ALPN: id.ALPN, ClientCert: id.ClientCert}
+		ev.TLS = &ri.tls
 	}
-	ev.HTTP = &journal.HTTPInfo{Method: r.Method, Path: r.URL.RequestURI(), Host: r.Host, XForwardedFor: id.XForwardedFor, UserAgent: r.UserAgent(), Status: status}
+	ev.HTTP = &ri.http
 	ev.DurationMS = float64(time.Since(start).Microseconds()) / 1000
 	if err := h.env.journal().Record(ev); err != nil {
 		// An answer we cannot journal would be an observation lost: refuse it instead.
@@ -83,10 +109,26 @@ func (h *webHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // (canonical form, set directly on the hot path).
 const headerServerFQDN = "X-Ms-Server-Fqdn"
 
-func (h *webHandler) identity(r *http.Request) *wire.Identity {
-	id := h.spec.identity(h.certSHA256)
+// done gives a request's state back once its answer is written (nothing keeps it: the journal
+// event copied what it needs).
+func (h *webHandler) done(rq *webReq) {
+	if cap(rq.body) > 64<<10 {
+		return
+	}
+	rq.id = wire.Identity{}
+	rq.body = rq.body[:0]
+	webReqPool.Put(rq)
+}
+
+// identity fills id with what the listener says and what it saw of r.
+func (h *webHandler) identity(r *http.Request, id *wire.Identity) *wire.Identity {
+	*id = wire.Identity{
+		Service: wire.ServiceName, Role: h.spec.Role, Member: h.spec.Member, Pool: h.spec.Pool,
+		Listener: h.spec.Name, Protocol: string(h.spec.Protocol), Port: h.spec.Port,
+		CertSHA256: h.certSHA256, Guard: h.spec.Guard,
+	}
 	id.Remote, id.RemoteIP, id.Host = r.RemoteAddr, wire.HostOnly(r.RemoteAddr), r.Host
-	id.XForwardedFor = strings.Join(r.Header.Values("X-Forwarded-For"), ", ")
+	id.XForwardedFor = strings.Join(r.Header["X-Forwarded-For"], ", ")
 	id.Method, id.Path = r.Method, r.URL.RequestURI()
 	if ws, ok := r.Context().Value(watchKey{}).(*watchState); ok && ws.local != "" {
 		id.Local = ws.local
@@ -116,7 +158,8 @@ func (h *webHandler) verified(r *http.Request) bool {
 
 // route picks the answer; it returns the status and a function that writes it, so the journal
 // line is written before the client sees anything.
-func (h *webHandler) route(w http.ResponseWriter, r *http.Request, id *wire.Identity) (int, func()) {
+func (h *webHandler) route(w http.ResponseWriter, r *http.Request, rq *webReq) (int, func()) {
+	id := &rq.id
 	if h.env.TLS != nil && h.env.TLS.PKI != nil { // the CDP and AIA URLs of the certificates, for any Host
 		if status, write, ok := h.env.TLS.PKI.Prepare(w, r); ok {
 			return status, write
@@ -125,7 +168,7 @@ func (h *webHandler) route(w http.ResponseWriter, r *http.Request, id *wire.Iden
 	p := strings.ToLower(r.URL.Path) // IIS paths are case-insensitive
 	switch {
 	case p == wire.WellKnownPath:
-		return h.wellKnown(w, id)
+		return h.wellKnown(w, rq)
 	case strings.HasPrefix(p, "/autodiscover/autodiscoverservice.svc/root"):
 		return h.autodiscover(w, r, id) // autodiscover.go: XML or JSON, as the Accept header asks
 	case strings.HasPrefix(p, "/ucwa"), strings.HasPrefix(p, "/mcx"):
@@ -148,20 +191,20 @@ func (h *webHandler) route(w http.ResponseWriter, r *http.Request, id *wire.Iden
 
 // guard answers every request of a guard listener: the identity document on the well-known
 // path, a 403 that says why everywhere else (both carry the identity headers, guard: true).
-func (h *webHandler) guard(w http.ResponseWriter, r *http.Request, id *wire.Identity) (int, func()) {
+func (h *webHandler) guard(w http.ResponseWriter, r *http.Request, rq *webReq) (int, func()) {
 	if strings.ToLower(r.URL.Path) == wire.WellKnownPath {
-		return h.wellKnown(w, id)
+		return h.wellKnown(w, rq)
 	}
-	return h.text(w, http.StatusForbidden, id, guardReason(h.spec))
+	return h.text(w, http.StatusForbidden, &rq.id, guardReason(h.spec))
 }
 
 // wellKnown answers the identity document.
-func (h *webHandler) wellKnown(w http.ResponseWriter, id *wire.Identity) (int, func()) {
-	w.Header().Set("Content-Type", "application/json")
-	b := append(id.AppendJSON(make([]byte, 0, 1024)), '\n')
+func (h *webHandler) wellKnown(w http.ResponseWriter, rq *webReq) (int, func()) {
+	w.Header()["Content-Type"] = ctJSON
+	rq.body = append(h.ident.appendJSON(rq.body[:0], &rq.id), '\n')
 	return http.StatusOK, func() {
 		w.WriteHeader(http.StatusOK)
-		w.Write(b)
+		w.Write(rq.body)
 	}
 }
 
