@@ -4,10 +4,8 @@ import (
 	"bytes"
 	"net/http"
 	"net/textproto"
-	"reflect"
 	"strconv"
 
-	"github.com/mockdirector/mockdirector/internal/jsonw"
 	"github.com/mockdirector/mockdirector/internal/wire"
 )
 
@@ -60,32 +58,18 @@ func newListenerIdentity(spec Spec, certSHA256 string) *listenerIdentity {
 	if t.Guard {
 		li.guard = []string{"true"}
 	}
-	b := append([]byte(`{"service":`), jsonw.AppendString(nil, t.Service)...)
-	b = jsonw.AppendField(b, "role", t.Role)
-	b = jsonw.AppendField(b, "member", t.Member)
-	b = jsonw.AppendField(b, "pool", t.Pool)
-	b = jsonw.AppendField(b, "listener", t.Listener)
-	b = jsonw.AppendField(b, "protocol", t.Protocol)
-	b = strconv.AppendInt(append(b, `,"port":`...), int64(t.Port), 10)
-	li.jsonHead = b
-	b = jsonw.AppendOmit(nil, "cert_sha256", t.CertSHA256)
-	if t.Guard {
-		b = append(b, `,"guard":true`...)
-	}
-	li.jsonTail = append(b, '}')
+	li.jsonHead = t.AppendJSONHead(nil)
+	t.Listening = nil // a document with listening ports is encoded whole (appendJSON)
+	li.jsonTail = t.AppendJSONTail(nil)
 	// The split is used only when it encodes what wire does, for an identity with every field a
 	// request fills in (an Identity field added since would show here).
 	s := spec.identity(certSHA256)
 	s.Local, s.Remote, s.RemoteIP, s.Host, s.SNI, s.XForwardedFor = "192.0.2.1:443", "198.51.100.7:5123", "198.51.100.7", "h<", "sni", "203.0.113.1"
 	s.TLSVersion, s.ALPN, s.Method, s.Path = "TLS 1.2", "http/1.1", "GET", "/p?q=\"1\""
 	s.ClientCert = &wire.CertInfo{Subject: "CN=a", Issuer: "CN=b", Serial: "1f", Verified: true}
-	li.fast = reflect.TypeFor[wire.Identity]().NumField() == identityFields
-	li.fast = li.fast && bytes.Equal(li.appendJSON(nil, s), s.AppendJSON(nil))
+	li.fast = wire.IdentityFastJSON() && bytes.Equal(li.appendJSON(nil, s), s.AppendJSON(nil))
 	return li
 }
-
-// identityFields is how many fields wire.Identity had when appendJSON was written.
-const identityFields = 21
 
 // setHeaders sets the X-MockDirector-* headers of an answer as wire's Identity.SetHeaders does,
 // for an identity of this listener.
@@ -119,18 +103,6 @@ func (li *listenerIdentity) appendJSON(b []byte, id *wire.Identity) []byte {
 		return id.AppendJSON(b)
 	}
 	b = append(b, li.jsonHead...)
-	b = jsonw.AppendField(b, "local", id.Local)
-	b = jsonw.AppendField(b, "remote", id.Remote)
-	b = jsonw.AppendField(b, "remote_ip", id.RemoteIP)
-	b = jsonw.AppendOmit(b, "host", id.Host)
-	b = jsonw.AppendOmit(b, "sni", id.SNI)
-	b = jsonw.AppendOmit(b, "x_forwarded_for", id.XForwardedFor)
-	b = jsonw.AppendOmit(b, "tls_version", id.TLSVersion)
-	b = jsonw.AppendOmit(b, "alpn", id.ALPN)
-	if c := id.ClientCert; c != nil {
-		b = c.AppendJSON(append(b, `,"client_cert":`...))
-	}
-	b = jsonw.AppendOmit(b, "method", id.Method)
-	b = jsonw.AppendOmit(b, "path", id.Path)
+	b = id.AppendJSONRequest(b)
 	return append(b, li.jsonTail...)
 }

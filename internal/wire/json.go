@@ -17,6 +17,19 @@ func (id *Identity) AppendJSON(b []byte) []byte {
 		j, _ := json.Marshal(id)
 		return append(b, j...)
 	}
+	return id.AppendJSONTail(id.AppendJSONRequest(id.AppendJSONHead(b)))
+}
+
+// The identity document in three parts, for a listener that encodes the parts that do not change
+// per request once: AppendJSON is AppendJSONHead, AppendJSONRequest, AppendJSONTail. Only valid
+// where AppendJSON does not fall back to encoding/json (IdentityFastJSON).
+
+// IdentityFastJSON reports whether AppendJSON encodes the parts itself (the Identity type is
+// the one its encoder was written for).
+func IdentityFastJSON() bool { return identityFast }
+
+// AppendJSONHead appends `{"service":...,"port":N`: what names the listener.
+func (id *Identity) AppendJSONHead(b []byte) []byte {
 	b = append(b, `{"service":`...)
 	b = jsonw.AppendString(b, id.Service)
 	b = jsonw.AppendField(b, "role", id.Role)
@@ -25,7 +38,12 @@ func (id *Identity) AppendJSON(b []byte) []byte {
 	b = jsonw.AppendField(b, "listener", id.Listener)
 	b = jsonw.AppendField(b, "protocol", id.Protocol)
 	b = append(b, `,"port":`...)
-	b = strconv.AppendInt(b, int64(id.Port), 10)
+	return strconv.AppendInt(b, int64(id.Port), 10)
+}
+
+// AppendJSONRequest appends the fields a connection and a request fill in: addresses, Host,
+// SNI, X-Forwarded-For, TLS, the client certificate, method and path.
+func (id *Identity) AppendJSONRequest(b []byte) []byte {
 	b = jsonw.AppendField(b, "local", id.Local)
 	b = jsonw.AppendField(b, "remote", id.Remote)
 	b = jsonw.AppendField(b, "remote_ip", id.RemoteIP)
@@ -38,7 +56,12 @@ func (id *Identity) AppendJSON(b []byte) []byte {
 		b = c.AppendJSON(append(b, `,"client_cert":`...))
 	}
 	b = jsonw.AppendOmit(b, "method", id.Method)
-	b = jsonw.AppendOmit(b, "path", id.Path)
+	return jsonw.AppendOmit(b, "path", id.Path)
+}
+
+// AppendJSONTail appends the served certificate, the guard mark, the listening ports and the
+// closing brace.
+func (id *Identity) AppendJSONTail(b []byte) []byte {
 	b = jsonw.AppendOmit(b, "cert_sha256", id.CertSHA256)
 	if id.Guard {
 		b = append(b, `,"guard":true`...)
