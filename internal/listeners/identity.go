@@ -3,8 +3,6 @@ package listeners
 import (
 	"bytes"
 	"net/http"
-	"net/textproto"
-	"strconv"
 
 	"github.com/mockdirector/mockdirector/internal/wire"
 )
@@ -25,39 +23,16 @@ func (s Spec) identity(certSHA256 string) *wire.Identity {
 // and after what a request changes, already encoded. Only the source, Host, SNI, TLS and the
 // path are encoded per request.
 type listenerIdentity struct {
-	role, member, listener, port, cert, guard []string
+	headers *wire.ListenerHeaders
 	// jsonHead is `{"service":...,"port":N` and jsonTail `,"cert_sha256":...}`; fast says the
 	// split encoding was checked against wire's AppendJSON (else every document is encoded whole).
 	jsonHead, jsonTail []byte
 	fast               bool
 }
 
-// Canonical header keys of the identity headers, so the hot path fills the map directly.
-var (
-	hdrRole       = textproto.CanonicalMIMEHeaderKey(wire.HeaderRole)
-	hdrMember     = textproto.CanonicalMIMEHeaderKey(wire.HeaderMember)
-	hdrListener   = textproto.CanonicalMIMEHeaderKey(wire.HeaderListener)
-	hdrSource     = textproto.CanonicalMIMEHeaderKey(wire.HeaderSource)
-	hdrHost       = textproto.CanonicalMIMEHeaderKey(wire.HeaderHost)
-	hdrSNI        = textproto.CanonicalMIMEHeaderKey(wire.HeaderSNI)
-	hdrXFF        = textproto.CanonicalMIMEHeaderKey(wire.HeaderXFF)
-	hdrPort       = textproto.CanonicalMIMEHeaderKey(wire.HeaderPort)
-	hdrCertSHA256 = textproto.CanonicalMIMEHeaderKey(wire.HeaderCertSHA256)
-	hdrGuard      = textproto.CanonicalMIMEHeaderKey(wire.HeaderGuard)
-)
-
 func newListenerIdentity(spec Spec, certSHA256 string) *listenerIdentity {
 	t := spec.identity(certSHA256)
-	li := &listenerIdentity{role: []string{t.Role}, member: []string{t.Member}, listener: []string{t.Listener}}
-	if t.Port != 0 {
-		li.port = []string{strconv.Itoa(t.Port)}
-	}
-	if t.CertSHA256 != "" {
-		li.cert = []string{t.CertSHA256}
-	}
-	if t.Guard {
-		li.guard = []string{"true"}
-	}
+	li := &listenerIdentity{headers: t.PrepareHeaders()}
 	li.jsonHead = t.AppendJSONHead(nil)
 	t.Listening = nil // a document with listening ports is encoded whole (appendJSON)
 	li.jsonTail = t.AppendJSONTail(nil)
@@ -73,28 +48,7 @@ func newListenerIdentity(spec Spec, certSHA256 string) *listenerIdentity {
 
 // setHeaders sets the X-MockDirector-* headers of an answer as wire's Identity.SetHeaders does,
 // for an identity of this listener.
-func (li *listenerIdentity) setHeaders(hd http.Header, id *wire.Identity) {
-	v := make([]string, 4)
-	v[0], v[1], v[2], v[3] = id.Remote, id.Host, id.SNI, id.XForwardedFor
-	hd[hdrRole], hd[hdrMember], hd[hdrListener] = li.role, li.member, li.listener
-	hd[hdrSource] = v[0:1:1]
-	hd[hdrHost] = v[1:2:2]
-	if id.SNI != "" {
-		hd[hdrSNI] = v[2:3:3]
-	}
-	if id.XForwardedFor != "" {
-		hd[hdrXFF] = v[3:4:4]
-	}
-	if li.port != nil {
-		hd[hdrPort] = li.port
-	}
-	if li.cert != nil {
-		hd[hdrCertSHA256] = li.cert
-	}
-	if li.guard != nil {
-		hd[hdrGuard] = li.guard
-	}
-}
+func (li *listenerIdentity) setHeaders(hd http.Header, id *wire.Identity) { li.headers.Set(hd, id) }
 
 // appendJSON appends the identity document of id, an identity of this listener, as wire's
 // Identity.AppendJSON does.

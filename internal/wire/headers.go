@@ -64,6 +64,53 @@ func (id *Identity) SetHeaders(hd http.Header) {
 	}
 }
 
+// ListenerHeaders are the identity headers of one listener, prepared once: the values that do
+// not change per request (role, member, listener, port, certificate, guard) as ready header
+// slices. Set fills an answer's headers as SetHeaders does, for an identity of that listener.
+type ListenerHeaders struct {
+	role, member, listener, port, cert, guard []string
+}
+
+// PrepareHeaders prepares the listener's part of the identity headers.
+func (id *Identity) PrepareHeaders() *ListenerHeaders {
+	p := &ListenerHeaders{role: []string{id.Role}, member: []string{id.Member}, listener: []string{id.Listener}}
+	if id.Port != 0 {
+		p.port = []string{strconv.Itoa(id.Port)}
+	}
+	if id.CertSHA256 != "" {
+		p.cert = []string{id.CertSHA256}
+	}
+	if id.Guard {
+		p.guard = []string{"true"}
+	}
+	return p
+}
+
+// Set sets the X-MockDirector-* headers of an answer for id, an identity of the listener p was
+// prepared for: only the source, Host, SNI and X-Forwarded-For are copied (one allocation).
+func (p *ListenerHeaders) Set(hd http.Header, id *Identity) {
+	v := make([]string, 4)
+	v[0], v[1], v[2], v[3] = id.Remote, id.Host, id.SNI, id.XForwardedFor
+	hd[hdrRole], hd[hdrMember], hd[hdrListener] = p.role, p.member, p.listener
+	hd[hdrSource] = v[0:1:1]
+	hd[hdrHost] = v[1:2:2]
+	if id.SNI != "" {
+		hd[hdrSNI] = v[2:3:3]
+	}
+	if id.XForwardedFor != "" {
+		hd[hdrXFF] = v[3:4:4]
+	}
+	if p.port != nil {
+		hd[hdrPort] = p.port
+	}
+	if p.cert != nil {
+		hd[hdrCertSHA256] = p.cert
+	}
+	if p.guard != nil {
+		hd[hdrGuard] = p.guard
+	}
+}
+
 // FromHeaders reads the identity an answer's X-MockDirector-* headers carry (a shorter form of
 // the JSON document: no pool, client certificate or TLS details). ok is false when the answer
 // has no identity headers: not a mock.
