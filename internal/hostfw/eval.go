@@ -20,6 +20,17 @@ const (
 
 func (a tri) and(b tri) tri { return min(a, b) }
 
+// allOf is a rule's match: every one of its conditions (a rule without any matches all).
+func allOf(conds []func(packet) tri) func(packet) tri {
+	return func(p packet) tri {
+		t := yes
+		for _, c := range conds {
+			t = t.and(c(p))
+		}
+		return t
+	}
+}
+
 // packet is a new inbound connection to one bound port, as an input chain sees it.
 type packet struct {
 	v6   bool

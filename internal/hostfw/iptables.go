@@ -203,13 +203,7 @@ func iptablesRule(f []string, chains map[string]*chain) rule {
 			}
 		}
 	}
-	r.match = func(p packet) tri {
-		t := yes
-		for _, c := range conds {
-			t = t.and(c(p))
-		}
-		return t
-	}
+	r.match = allOf(conds)
 	return r
 }
 

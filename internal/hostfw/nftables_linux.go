@@ -254,13 +254,7 @@ func nftRule(fam nftables.TableFamily, r *nftables.Rule, sets *setReader) rule {
 			conds = append(conds, func(packet) tri { return maybe })
 		}
 	}
-	out.match = func(p packet) tri {
-		t := yes
-		for _, c := range conds {
-			t = t.and(c(p))
-		}
-		return t
-	}
+	out.match = allOf(conds)
 	return out
 }
 
