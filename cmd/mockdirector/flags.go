@@ -1,6 +1,10 @@
 package main
 
 import (
+	"fmt"
+	"os"
+	"strings"
+
 	"github.com/spf13/pflag"
 
 	"github.com/mockdirector/mockdirector/certs"
@@ -29,4 +33,23 @@ func loadSite(scenario, config string) (*scenarios.Scenario, *topology.Topology,
 		return nil, nil, usageErr(err)
 	}
 	return scn, topo, nil
+}
+
+// readSecretFile reads the secret on the first line of the file flag names (a CRLF line end is
+// dropped). trim also drops the spaces around it (a token; a password keeps them); ifEmpty is
+// the advice when the line is empty.
+func readSecretFile(flag, path string, trim bool, ifEmpty string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", flag, err)
+	}
+	v, _, _ := strings.Cut(string(b), "\n")
+	v = strings.TrimSuffix(v, "\r")
+	if trim {
+		v = strings.TrimSpace(v)
+	}
+	if v == "" {
+		return "", fmt.Errorf("%s %s: %s", flag, path, ifEmpty)
+	}
+	return v, nil
 }

@@ -35,15 +35,7 @@ func (f postFlags) token() (string, error) {
 	if f.tokenFile == "" {
 		return strings.TrimSpace(os.Getenv(postTokenEnv)), nil
 	}
-	b, err := os.ReadFile(f.tokenFile)
-	if err != nil {
-		return "", fmt.Errorf("--post-token-file: %w", err)
-	}
-	t, _, _ := strings.Cut(string(b), "\n")
-	if t = strings.TrimSpace(t); t == "" {
-		return "", fmt.Errorf("--post-token-file %s: the file is empty (put the admin's token on its first line)", f.tokenFile)
-	}
-	return t, nil
+	return readSecretFile("--post-token-file", f.tokenFile, true, "the file is empty (put the admin's token on its first line)")
 }
 
 // startPost starts posting, or returns nil without --post. The CA of an https admin is --post-ca,

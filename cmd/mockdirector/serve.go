@@ -338,16 +338,7 @@ func resolveCertPassword(flagSet bool, flagValue, file, env string) (string, err
 	case flagSet:
 		return flagValue, nil
 	case file != "":
-		b, err := os.ReadFile(file)
-		if err != nil {
-			return "", fmt.Errorf("--cert-password-file: %w", err)
-		}
-		pw, _, _ := strings.Cut(string(b), "\n")
-		pw = strings.TrimSuffix(pw, "\r")
-		if pw == "" {
-			return "", fmt.Errorf("--cert-password-file %s: the first line is empty (write the PFX password there)", file)
-		}
-		return pw, nil
+		return readSecretFile("--cert-password-file", file, false, "the first line is empty (write the PFX password there)")
 	}
 	return env, nil
 }

@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/spf13/pflag"
 
@@ -66,15 +65,7 @@ func (f adminFlags) token() (token, from string, err error) {
 
 // readTokenFile reads a token file: its first line, which must not be empty.
 func readTokenFile(path string) (string, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return "", fmt.Errorf("--admin-token-file: %w", err)
-	}
-	t, _, _ := strings.Cut(string(b), "\n")
-	if t = strings.TrimSpace(t); t == "" {
-		return "", fmt.Errorf("--admin-token-file %s: the file is empty (put the token on its first line)", path)
-	}
-	return t, nil
+	return readSecretFile("--admin-token-file", path, true, "the file is empty (put the token on its first line)")
 }
 
 // defaultAdminToken is the token of a loopback admin given none: read from the token file next
