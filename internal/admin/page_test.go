@@ -2,6 +2,7 @@ package admin_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -79,11 +80,7 @@ var _ = Describe("the live page in headless Chromium", Label("chromium"), func()
 		})).To(Succeed())
 
 		By("opening the page: rows seen, not seen, failed with the reason, and the unexpected source")
-		text := func(sel string) string {
-			v, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-			Expect(err).NotTo(HaveOccurred(), sel)
-			return strings.TrimSpace(v)
-		}
+		text := func(sel string) string { return pageText(ctx, sel) }
 		Expect(chromedp.Do(ctx,
 			chromedp.Navigate(base),
 			chromedp.WaitVisible(chromedp.CSS(rowSel("seen-ok", rowEdgeSIP))),
@@ -226,3 +223,19 @@ var _ = Describe("the live page with a token, in headless Chromium", Label("chro
 		}
 	})
 })
+
+// pageText is the visible text of the element sel names (waiting for it), read in one evaluation: the page
+// re-renders rows as events arrive, so a node found by one call may be gone by the next ("No
+// node with given id found").
+func pageText(ctx context.Context, sel string) string {
+	GinkgoHelper()
+	q, _ := json.Marshal(sel)
+	var v *string
+	// As chromedp.Text, it waits for the element to be there.
+	Eventually(func() (*string, error) {
+		var err error
+		v, err = chromedp.Run(ctx, chromedp.Evaluate[*string](`(() => { const e = document.querySelector(`+string(q)+`); return e ? e.innerText : null })()`))
+		return v, err
+	}, 10*time.Second, 50*time.Millisecond).ShouldNot(BeNil(), "no element %s", sel)
+	return strings.TrimSpace(*v)
+}

@@ -119,11 +119,7 @@ var _ = Describe("probe --post to a running mock's admin, watched in headless Ch
 		Expect(chromedp.Do(ctx)).To(Succeed())
 		ctx, cancelT := context.WithTimeout(ctx, 90*time.Second)
 		defer cancelT()
-		text := func(sel string) string {
-			v, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-			Expect(err).NotTo(HaveOccurred(), sel)
-			return strings.TrimSpace(v)
-		}
+		text := func(sel string) string { return pageText(ctx, sel) }
 
 		By("the page open before any traffic: nothing seen, no probe column")
 		Expect(chromedp.Do(ctx,
