@@ -307,7 +307,7 @@ var _ = Describe("netns firewall lab", Ordered, Serial, Label("e2e"), func() {
 					GinkgoWriter.Printf("report during the mutation:\n%s\n", rep)
 					Expect(monitorFindings(rep)).To(ContainElement(ContainSubstring(m.Monitors)), "the report calls out the monitors")
 				} else {
-					Expect(monitorFindings(rep)).To(BeEmpty(), "no monitor callout without a monitor fault")
+					Expect(monitorFindings(rep)).To(BeEmpty(), "no monitor callout without a monitor fault; the report during the mutation:\n%s", rep)
 				}
 				var want []string
 				for id := range m.Flips {

@@ -100,9 +100,11 @@ func (m *monitorAcc) add(e journal.Event) {
 	case e.Kind == journal.KindHandshake:
 		// Ok or not: a monitor that resets right after its handshake (HAProxy's check-ssl)
 		// fails the server's last write of it (TLS 1.3 session tickets).
+		// The monitor's schedule is when it connected: the event's time is the end of the
+		// handshake, late by however long a loaded server took over it.
 		if !m.requested[e.Remote] {
 			key.kind = MonitorTLSOnly
-			m.handshakes[e.Remote] = monHandshake{key, e.Time}
+			m.handshakes[e.Remote] = monHandshake{key, e.Time.Add(-time.Duration(e.DurationMS * float64(time.Millisecond)))}
 		}
 	case e.Kind == journal.KindHTTP || e.Kind == journal.KindSIP || e.Kind == journal.KindCLS:
 		m.requested[e.Remote] = true

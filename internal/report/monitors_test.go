@@ -71,6 +71,19 @@ var _ = Describe("HLB health monitors seen from the destination", func() {
 		Expect(b.String()).To(ContainSubstring("! no HLB monitor reaches dir03"))
 	})
 
+	It("times a TLS monitor by when it connected, not by when a loaded server finished the handshake", func() {
+		var evs []journal.Event
+		for i, took := range []time.Duration{20, 900, 30, 20, 850, 40, 20} {
+			e := ev(time.Duration(i)*time.Second+took*time.Millisecond, "dir01", 5061, fmt.Sprintf("203.0.113.10:%d", 43000+i), journal.KindHandshake, journal.OutcomeOK)
+			e.DurationMS = float64(took)
+			evs = append(evs, e)
+		}
+		res := report.Matrix(evs, scenarios.Default(), topo())
+		Expect(res.Monitors.Seen).To(ContainElement(SatisfyAll(HaveField("Member", "dir01"), HaveField("Kind", report.MonitorTLSOnly),
+			HaveField("IntervalS", 1.0), HaveField("Count", 7))))
+		Expect(res.Monitors.Findings).NotTo(ContainElement(ContainSubstring("no HLB monitor reaches dir01")))
+	})
+
 	It("counts a handshake followed by a request as a client, and OPTIONS from a source that also registers as a client's", func() {
 		var evs []journal.Event
 		for i := range 4 {
