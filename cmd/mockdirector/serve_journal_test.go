@@ -106,7 +106,7 @@ var _ = Describe("the journal of mockdirector serve", Label("journal", "process"
 		Expect(strings.HasSuffix(string(data), "\n")).To(BeTrue(), "the last line is whole")
 	})
 
-	It("loses no answered request when killed -9 under concurrent load (SIP and HTTPS, group commit, rotation on)", func() {
+	It("loses no answered request when killed -9 under concurrent load (SIP and HTTPS, concurrent writers, rotation on)", func() {
 		m := startServe("director", "127.0.10.41", "--journal-max-size", "32KiB", "--journal-keep", "0")
 		var mu sync.Mutex
 		answered := map[string]bool{}

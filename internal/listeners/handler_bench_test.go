@@ -51,7 +51,7 @@ func BenchmarkWebHandler(b *testing.B) {
 	benchHandler(b, journal.Discard)
 }
 
-// BenchmarkWebHandlerJournal is BenchmarkWebHandler with a real journal file (group commit).
+// BenchmarkWebHandlerJournal is BenchmarkWebHandler with a real journal file.
 func BenchmarkWebHandlerJournal(b *testing.B) {
 	w, err := journal.Open(filepath.Join(b.TempDir(), "j.jsonl"))
 	if err != nil {
