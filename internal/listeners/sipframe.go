@@ -53,7 +53,10 @@ type sipFramer struct {
 	cl       int
 	// method, callID ... are the current (or last) message's, for the journal and the 400.
 	method string
-	echo   []string // Via, From, To, Call-ID, CSeq lines as they came
+	// echoBuf holds the Via, From, To, Call-ID and CSeq lines as they came, one after the
+	// other, echoEnd where each ends: no string is made of them unless a 400 needs them.
+	echoBuf []byte
+	echoEnd []int
 }
 
 // echoHeaders are the headers a response copies from the request (RFC 3261 8.2.6.2), long
@@ -113,7 +116,7 @@ func (f *sipFramer) feed(data []byte) (start int, bad *sipMalformed) {
 // begin starts a message.
 func (f *sipFramer) begin() {
 	f.state, f.hdrBytes, f.hdrCount, f.lineNo = frameHeaders, 0, 0, 0
-	f.clSeen, f.cl, f.method, f.echo = false, 0, "", f.echo[:0]
+	f.clSeen, f.cl, f.method, f.echoBuf, f.echoEnd = false, 0, "", f.echoBuf[:0], f.echoEnd[:0]
 }
 
 func (f *sipFramer) refuse(reason string) *sipMalformed {
@@ -165,8 +168,8 @@ func (f *sipFramer) endLine(line []byte, long bool) *sipMalformed {
 			return f.refuse("two different Content-Length values")
 		}
 		f.clSeen, f.cl = true, n
-	case echoHeaders[string(key)] && len(f.echo) < 16:
-		f.echo = append(f.echo, string(line))
+	case echoHeaders[string(key)]:
+		f.addEcho(line)
 	}
 	return nil
 }
@@ -211,12 +214,15 @@ func (f *sipFramer) idle() {
 	if cap(f.line) > 128 {
 		f.line = nil
 	}
+	if cap(f.echoBuf) > 1024 {
+		f.echoBuf = nil
+	}
 }
 
 // checkStartLine says what is wrong with a request or status line ("" when nothing is).
 func checkStartLine(line string, f *sipFramer) string {
-	parts := strings.SplitN(line, " ", 3)
-	if len(parts) == 3 && strings.EqualFold(parts[2], "SIP/2.0") {
+	parts, n := splitStart(line)
+	if n == 3 && strings.EqualFold(parts[2], "SIP/2.0") {
 		if !isToken(parts[0]) {
 			return "not a SIP method: " + escapePrefix(parts[0], 40)
 		}
@@ -227,12 +233,25 @@ func checkStartLine(line string, f *sipFramer) string {
 		f.method = strings.ToUpper(parts[0])
 		return ""
 	}
-	if len(parts) >= 2 && strings.HasPrefix(strings.ToUpper(parts[0]), "SIP/") {
+	if n >= 2 && len(parts[0]) >= 4 && strings.EqualFold(parts[0][:4], "SIP/") {
 		if _, err := strconv.ParseUint(parts[1], 10, 16); err == nil && len(parts[1]) == 3 {
 			return ""
 		}
 	}
 	return "not a SIP request line: " + escapePrefix(line, 60)
+}
+
+// splitStart is strings.SplitN(line, " ", 3) without the slice: the parts and how many.
+func splitStart(line string) (parts [3]string, n int) {
+	a, rest, ok := strings.Cut(line, " ")
+	if !ok {
+		return [3]string{a}, 1
+	}
+	b, c, ok := strings.Cut(rest, " ")
+	if !ok {
+		return [3]string{a, rest}, 2
+	}
+	return [3]string{a, b, c}, 3
 }
 
 // isToken reports whether s is an RFC 3261 token (a method name).
@@ -250,9 +269,27 @@ func isToken(s string) bool {
 	return true
 }
 
+// addEcho keeps a line to echo (16 at most, each at most sipKeepLine bytes).
+func (f *sipFramer) addEcho(line []byte) {
+	if len(f.echoEnd) < 16 {
+		f.echoBuf = append(f.echoBuf, line...)
+		f.echoEnd = append(f.echoEnd, len(f.echoBuf))
+	}
+}
+
+// echo is the lines kept to echo, as strings.
+func (f *sipFramer) echo() []string {
+	out := make([]string, len(f.echoEnd))
+	from := 0
+	for i, end := range f.echoEnd {
+		out[i], from = string(f.echoBuf[from:end]), end
+	}
+	return out
+}
+
 // header is the first echoed header of the given names, its value only.
 func (f *sipFramer) header(names ...string) string {
-	for _, l := range f.echo {
+	for _, l := range f.echo() {
 		name, value, _ := strings.Cut(l, ":")
 		name = strings.ToLower(strings.TrimSpace(name))
 		for _, n := range names {
@@ -271,7 +308,7 @@ func (f *sipFramer) badRequest(reason, server string) []byte {
 	b.WriteString("SIP/2.0 400 Bad Request (mockdirector: ")
 	b.WriteString(strings.Map(printableASCII, reason))
 	b.WriteString(")\r\n")
-	for _, l := range f.echo {
+	for _, l := range f.echo() {
 		b.WriteString(strings.Map(printableASCII, l))
 		b.WriteString("\r\n")
 	}

@@ -32,8 +32,8 @@ func FuzzSIPFramer(f *testing.F) {
 			t.Fatalf("the framing state depends on where the read fell (cut at %d): whole %+v, split %+v", k, whole, split)
 		}
 		for _, fr := range []*sipFramer{whole, split} {
-			if len(fr.line) > sipKeepLine || len(fr.echo) > 16 {
-				t.Fatalf("the framer keeps %d bytes of a line and %d echo headers (limits %d and 16)", len(fr.line), len(fr.echo), sipKeepLine)
+			if len(fr.line) > sipKeepLine || len(fr.echoEnd) > 16 {
+				t.Fatalf("the framer keeps %d bytes of a line and %d echo headers (limits %d and 16)", len(fr.line), len(fr.echoEnd), sipKeepLine)
 			}
 		}
 	})

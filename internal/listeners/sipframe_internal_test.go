@@ -49,7 +49,7 @@ func TestSIPFramerMatchesStringFramer(t *testing.T) {
 			so, badOld = ol.feedOld(data[cut:])
 		}
 		if sw != so || fmt.Sprint(badNew) != fmt.Sprint(badOld) || nw.state != ol.state || nw.method != ol.method || nw.cl != ol.cl ||
-			nw.clSeen != ol.clSeen || nw.hdrCount != ol.hdrCount || nw.bodyLeft != ol.bodyLeft || !reflect.DeepEqual(nw.echo, ol.echo) {
+			nw.clSeen != ol.clSeen || nw.hdrCount != ol.hdrCount || nw.bodyLeft != ol.bodyLeft || !reflect.DeepEqual(nw.echo(), ol.echo()) {
 			t.Fatalf("stream %q cut at %d:\n new %d %v %+v\n old %d %v %+v", data, cut, sw, badNew, nw, so, badOld, ol)
 		}
 	}
@@ -141,8 +141,8 @@ func (f *sipFramer) endLineOld(line string, long bool) *sipMalformed {
 			return f.refuse("two different Content-Length values")
 		}
 		f.clSeen, f.cl = true, n
-	case echoHeaders[name] && len(f.echo) < 16:
-		f.echo = append(f.echo, line)
+	case echoHeaders[name]:
+		f.addEcho([]byte(line))
 	}
 	return nil
 }
