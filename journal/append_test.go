@@ -2,7 +2,6 @@ package journal_test
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
@@ -62,17 +61,7 @@ var _ = Describe("appending", func() {
 		w, err := journal.OpenWith(path, journal.Options{MaxSize: 64 << 10, SyncInterval: time.Millisecond})
 		Expect(err).NotTo(HaveOccurred())
 		const writers, each = 64, 100
-		var wg sync.WaitGroup
-		for g := range writers {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for i := range each {
-					Expect(w.Record(event(fmt.Sprintf("l%d", g), i))).To(Succeed())
-				}
-			}()
-		}
-		wg.Wait()
+		recordConcurrently(w, writers, each)
 		Expect(w.Close()).To(Succeed())
 		evs, err := journal.ReadFile(path)
 		Expect(err).NotTo(HaveOccurred())

@@ -201,6 +201,10 @@ func (w *Writer) append(line []byte) error {
 			}
 		}
 	}
+	// A background failure noticed before this write fails this Record (taken now, not after the
+	// write: a failure the syncer finds meanwhile goes to the next Record, not to one that
+	// started before it).
+	pending := w.pending.Swap(nil)
 	torn := w.torn.Load()
 	if torn {
 		line = append([]byte{'\n'}, line...)
@@ -225,8 +229,8 @@ func (w *Writer) append(line []byte) error {
 		w.lines.Add(1)
 		w.dirty.Store(true)
 	}
-	if p := w.pending.Swap(nil); p != nil {
-		err = errors.Join(err, *p)
+	if pending != nil {
+		err = errors.Join(err, *pending)
 	}
 	return err
 }

@@ -29,17 +29,7 @@ var _ = Describe("the journal writer", func() {
 		w, err := journal.Open(path)
 		Expect(err).NotTo(HaveOccurred())
 		const writers, each = 8, 250
-		var wg sync.WaitGroup
-		for g := range writers {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for i := range each {
-					Expect(w.Record(event(fmt.Sprintf("l%d", g), i))).To(Succeed())
-				}
-			}()
-		}
-		wg.Wait()
+		recordConcurrently(w, writers, each)
 		Expect(w.Lines()).To(BeEquivalentTo(writers * each))
 		Expect(w.Close()).To(Succeed())
 
@@ -137,3 +127,19 @@ var _ = Describe("the journal writer", func() {
 		Expect(paths).To(Equal([]string{"/meet/0", "/meet/1", "/meet/2", "/meet/3"}))
 	})
 })
+
+// recordConcurrently records each events from each of writers goroutines at once.
+func recordConcurrently(w *journal.Writer, writers, each int) {
+	var wg sync.WaitGroup
+	for g := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer GinkgoRecover()
+			for i := range each {
+				Expect(w.Record(event(fmt.Sprintf("l%d", g), i))).To(Succeed())
+			}
+		}()
+	}
+	wg.Wait()
+}
