@@ -282,8 +282,8 @@ func (w *Writer) rotateFailed(err error) {
 }
 
 // background records a failure off the writers' path: Close returns the first one, OnError
-// hears of it, and with failNext (an fsync failed: lines may not be on disk) the Records of the
-// next batch fail with it too.
+// hears of it, and with failNext (an fsync failed: lines may not be on disk) the next Record
+// fails with it too.
 func (w *Writer) background(err error, failNext bool) {
 	if failNext {
 		p := fmt.Errorf("%w (events journaled before it may not be on disk)", err)
