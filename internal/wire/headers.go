@@ -38,31 +38,9 @@ var (
 	hdrGuard      = textproto.CanonicalMIMEHeaderKey(HeaderGuard)
 )
 
-// SetHeaders sets the X-MockDirector-* headers of an answer, every value in one allocation: it
-// runs on every request.
-func (id *Identity) SetHeaders(hd http.Header) {
-	v := []string{id.Role, id.Member, id.Listener, id.Remote, id.Host, id.SNI, id.XForwardedFor, strconv.Itoa(id.Port), id.CertSHA256, "true"}
-	hd[hdrRole] = v[0:1:1]
-	hd[hdrMember] = v[1:2:2]
-	hd[hdrListener] = v[2:3:3]
-	hd[hdrSource] = v[3:4:4]
-	hd[hdrHost] = v[4:5:5]
-	if id.SNI != "" {
-		hd[hdrSNI] = v[5:6:6]
-	}
-	if id.XForwardedFor != "" {
-		hd[hdrXFF] = v[6:7:7]
-	}
-	if id.Port != 0 {
-		hd[hdrPort] = v[7:8:8]
-	}
-	if id.CertSHA256 != "" {
-		hd[hdrCertSHA256] = v[8:9:9]
-	}
-	if id.Guard {
-		hd[hdrGuard] = v[9:10:10]
-	}
-}
+// SetHeaders sets the X-MockDirector-* headers of an answer. A listener prepares its part once
+// (PrepareHeaders) and calls Set on every request; this is both in one call.
+func (id *Identity) SetHeaders(hd http.Header) { id.PrepareHeaders().Set(hd, id) }
 
 // ListenerHeaders are the identity headers of one listener, prepared once: the values that do
 // not change per request (role, member, listener, port, certificate, guard) as ready header
