@@ -51,24 +51,3 @@ func TestListenerIdentityMatchesWire(t *testing.T) {
 		}
 	}
 }
-
-// The SIP identity header prepared per listener is wire's Identity.SIPValue, for any source.
-func TestSIPIdentityValueMatchesWire(t *testing.T) {
-	for _, spec := range []Spec{
-		{Role: "director", Member: "dir01.contoso.com", Name: "sip-mtls-5061", Protocol: wire.ProtoSIPMTLS, Port: 5061},
-		{Role: "edge-int", Member: "edge01", Name: "guard-sip-mtls-5062", Protocol: wire.ProtoSIPMTLS, Port: 5062, Guard: true},
-		{Role: "fe", Name: "x", Protocol: wire.ProtoSIPMTLS},
-	} {
-		for _, cert := range []string{"", "4f2a9c"} {
-			l := &sipListener{spec: spec, certSHA256: cert, server: "RTC/5.0"}
-			l.prepare()
-			for _, remote := range []string{"127.0.0.1:5000", "[::1]:5000", "", "a\x00b"} {
-				id := spec.identity(cert)
-				id.Remote = remote
-				if got, want := l.identityValue(remote), id.SIPValue(); got != want {
-					t.Errorf("%s cert %q source %q: got %q, want %q", spec.Name, cert, remote, got, want)
-				}
-			}
-		}
-	}
-}

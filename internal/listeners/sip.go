@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -54,10 +53,8 @@ type sipListener struct {
 	// server is the Server header value of the wire profile ("RTC/5.0").
 	server string
 	// hdr are the answer headers that are the same on every answer, made once (sipgo only
-	// reads a response's headers); idHead and idTail are the identity header's value before and
-	// after the source address, the only part of it a request changes.
-	hdr            sipHeaders
-	idHead, idTail string
+	// reads a response's headers).
+	hdr sipHeaders
 	// work answers requests on goroutines with grown stacks (sipwork.go).
 	work *sipWorkers
 }
@@ -68,28 +65,21 @@ type sipHeaders struct {
 	challenges                       []sip.Header
 }
 
-// prepare makes the headers and the identity header's parts every answer carries.
+// prepare makes the headers every answer carries.
 func (l *sipListener) prepare() {
 	l.hdr = sipHeaders{server: sip.NewHeader("Server", l.server), allow: sip.NewHeader("Allow", sipAllow),
 		supported: sip.NewHeader("Supported", sipSupported), accept: sip.NewHeader("Accept", "application/sdp")}
 	for _, h := range sipChallenges(l.spec) {
 		l.hdr.challenges = append(l.hdr.challenges, sip.NewHeader("WWW-Authenticate", h))
 	}
-	// The value wire writes, cut where the source goes (a NUL no address has).
-	id := l.spec.identity(l.certSHA256)
-	id.Remote = "\x00"
-	l.idHead, l.idTail, _ = strings.Cut(id.SIPValue(), "\x00")
 }
 
-// identityValue is the X-MockDirector value of an answer to a request from remote, as wire's
-// Identity.SIPValue writes it.
+// identityValue is the X-MockDirector value of an answer to a request from remote. It is made
+// once per connection (sipConnInfo.idHeader), so wire encodes it whole.
 func (l *sipListener) identityValue(remote string) string {
-	if remote == "" || strings.IndexByte(remote, 0) >= 0 {
-		id := l.spec.identity(l.certSHA256)
-		id.Remote = remote
-		return id.SIPValue()
-	}
-	return l.idHead + remote + l.idTail
+	id := l.spec.identity(l.certSHA256)
+	id.Remote = remote
+	return id.SIPValue()
 }
 
 func newSIP(spec Spec, env Env) (Listener, error) {
