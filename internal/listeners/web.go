@@ -122,11 +122,7 @@ func (h *webHandler) done(rq *webReq) {
 
 // identity fills id with what the listener says and what it saw of r.
 func (h *webHandler) identity(r *http.Request, id *wire.Identity) *wire.Identity {
-	*id = wire.Identity{
-		Service: wire.ServiceName, Role: h.spec.Role, Member: h.spec.Member, Pool: h.spec.Pool,
-		Listener: h.spec.Name, Protocol: string(h.spec.Protocol), Port: h.spec.Port,
-		CertSHA256: h.certSHA256, Guard: h.spec.Guard,
-	}
+	*id = *h.spec.identity(h.certSHA256)
 	id.Remote, id.RemoteIP, id.Host = r.RemoteAddr, wire.HostOnly(r.RemoteAddr), r.Host
 	id.XForwardedFor = strings.Join(r.Header["X-Forwarded-For"], ", ")
 	id.Method, id.Path = r.Method, r.URL.RequestURI()
