@@ -30,17 +30,17 @@ type Writer struct {
 
 	// file is shared by the writers (each appends under the read lock) and swapped by rotation
 	// and Close, which take the write lock: no write(2) ever goes to a closed descriptor.
-	file    sync.RWMutex
-	f       *os.File
-	out     appender  // f's raw append (append_*.go)
-	seq     int       // the suffix of the newest rotated file
-	noRot   time.Time // no rotation attempt before this (after a failed one)
-	closed  bool
-	closing atomic.Bool // Close has begun: new Records are refused at once
+	file  sync.RWMutex
+	f     *os.File
+	out   appender  // f's raw append (append_*.go)
+	seq   int       // the suffix of the newest rotated file
+	noRot time.Time // no rotation attempt before this (after a failed one)
+	// closing is set when Close begins, before it takes the write lock: a Record that gets the
+	// read lock after that sees it, so none writes once Close holds the lock.
+	closing atomic.Bool
 
 	size    atomic.Int64          // bytes in f
 	lines   atomic.Int64          // lines written since Open
-	writes  atomic.Int64          // write(2) calls since Open
 	dirty   atomic.Bool           // written since the last fsync
 	torn    atomic.Bool           // a write failed part-way: the next line starts on a new line
 	pending atomic.Pointer[error] // a background failure the next Record reports
@@ -186,7 +186,7 @@ func (w *Writer) Record(e Event) error {
 // append puts one line into the file, rotating first when it would pass MaxSize.
 func (w *Writer) append(line []byte) error {
 	w.file.RLock()
-	if w.closed {
+	if w.closing.Load() {
 		w.file.RUnlock()
 		return fmt.Errorf("journal %s: closed", w.path)
 	}
@@ -195,7 +195,7 @@ func (w *Writer) append(line []byte) error {
 			w.file.RUnlock()
 			w.rotateFor(int64(len(line)))
 			w.file.RLock()
-			if w.closed {
+			if w.closing.Load() {
 				w.file.RUnlock()
 				return fmt.Errorf("journal %s: closed", w.path)
 			}
@@ -225,7 +225,6 @@ func (w *Writer) append(line []byte) error {
 		if torn {
 			w.torn.CompareAndSwap(true, false)
 		}
-		w.writes.Add(1)
 		w.lines.Add(1)
 		w.dirty.Store(true)
 	}
@@ -239,7 +238,7 @@ func (w *Writer) append(line []byte) error {
 func (w *Writer) rotateFor(n int64) {
 	w.file.Lock()
 	defer w.file.Unlock()
-	if !w.closed && w.size.Load() > 0 && w.size.Load()+n > w.opts.MaxSize {
+	if !w.closing.Load() && w.size.Load() > 0 && w.size.Load()+n > w.opts.MaxSize {
 		w.rotate()
 	}
 }
@@ -306,7 +305,7 @@ func (w *Writer) poke() {
 }
 
 // Writes is the number of write(2) calls since Open (one a line).
-func (w *Writer) Writes() int64 { return w.writes.Load() }
+func (w *Writer) Writes() int64 { return w.lines.Load() }
 
 // Lines is the number of events written since Open.
 func (w *Writer) Lines() int64 { return w.lines.Load() }
@@ -415,8 +414,7 @@ func (w *Writer) Close() error {
 	if w.closing.Swap(true) {
 		return nil
 	}
-	w.file.Lock()
-	w.closed = true
+	w.file.Lock() // waits for the writes under way; later Records see closing
 	w.file.Unlock()
 	close(w.done)
 	w.wg.Wait()
