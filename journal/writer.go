@@ -414,11 +414,11 @@ func (w *Writer) Close() error {
 	if w.closing.Swap(true) {
 		return nil
 	}
-	// Taking the write lock waits for the writes under way; later Records see closing.
-	//lint:ignore SA2001 the lock is a barrier: nothing is done while it is held
+	// The write lock waits for the writes under way (later Records see closing); then the
+	// syncer is told to stop.
 	w.file.Lock()
-	w.file.Unlock()
 	close(w.done)
+	w.file.Unlock()
 	w.wg.Wait()
 
 	w.mu.Lock()
