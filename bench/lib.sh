@@ -45,8 +45,10 @@ wait_for() {
 }
 
 # start_mock [serve flags...]: mockdirector serve --role director on $MOCK_IP, journal on.
+# MOCK_ENV="GOGC=400 ..." is the environment of the mock alone (the bare peers keep theirs).
 start_mock() {
-	"$BIN/mockdirector" serve --role director --bind "$MOCK_IP" --port-offset "$OFF" \
+	# shellcheck disable=SC2086 # MOCK_ENV splits into assignments
+	env ${MOCK_ENV:-} "$BIN/mockdirector" serve --role director --bind "$MOCK_IP" --port-offset "$OFF" \
 		--journal "$WORK/journal.jsonl" --certs "$WORK/certs" "$@" >"$WORK/serve.out" 2>"$WORK/serve.err" &
 	MOCK_PID=$!
 	PIDS+=("$MOCK_PID")

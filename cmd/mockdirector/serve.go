@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mockdirector/mockdirector/certs"
+	"github.com/mockdirector/mockdirector/internal/gcfloor"
 	"github.com/mockdirector/mockdirector/internal/listeners"
 	"github.com/mockdirector/mockdirector/internal/roleprofile"
 	"github.com/mockdirector/mockdirector/internal/wire"
@@ -43,6 +44,8 @@ type serveFlags struct {
 	// $MOCKDIRECTOR_CERT_PASSWORD (resolveCertPassword, at the start of runServe).
 	certPassword, certPasswordFile string
 	store                          storeFlags
+	// gcHeapFloor is the heap the collector lets the process grow to (gcfloor).
+	gcHeapFloor string
 }
 
 func init() {
@@ -121,6 +124,8 @@ Examples:
 	fl.DurationVar(&f.limits.SIPRequestTimeout, "sip-request-timeout", listeners.DefaultSIPRequestTimeout, "a SIP request must arrive whole this long after its first byte")
 	fl.DurationVar(&f.limits.SIPIdleTimeout, "sip-idle-timeout", listeners.DefaultSIPIdleTimeout, "close a SIP connection without a request or CRLF keep-alive for this long")
 	fl.IntVar(&f.limits.MinClientRSABits, "min-client-rsa-bits", listeners.DefaultMinClientRSABits, "refuse client certificates with a smaller RSA key (journaled as weak-key); 1024 for a lab whose peers have Lync's documented minimum")
+	fl.StringVar(&f.gcHeapFloor, "gc-heap-floor", "0",
+		"let the heap grow to SIZE (e.g. "+humanize.IBytes(gcfloor.Suggested)+") before the Go collector runs: ~3% less CPU a request under load, more memory when idle; 0 (or GOGC set in the environment): Go's own pacing")
 	addAdminFlags(fl, &f.adminFlags)
 	addHostFirewallFlag(fl, &f.hostFirewall)
 	cmd.MarkFlagRequired("role")
@@ -157,12 +162,19 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 	if f.journalKeep < 0 {
 		return usageErr(fmt.Errorf("--journal-keep %d: a count of rotated files, 0 keeps all", f.journalKeep))
 	}
+	heapFloor, err := humanize.ParseBytes(f.gcHeapFloor)
+	if err != nil {
+		return usageErr(fmt.Errorf("--gc-heap-floor %q: a size such as 64MiB, or 0 (Go's own collector pacing)", f.gcHeapFloor))
+	}
 	level := slog.LevelWarn
 	if f.verbose {
 		level = slog.LevelDebug
 	}
 	out := cmd.OutOrStdout()
 	log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
+	if msg := gcfloor.Set(heapFloor); msg != "" {
+		log.Info(msg)
+	}
 	// No guards on the PKI host: the table denies nothing toward it (the complement leaves it
 	// out: a CA's web server serves more than the CDP and AIA paths).
 	po := roleprofile.PlanOptions{Role: f.role, Member: f.member, Bind: f.bind, PortOffset: f.portOffset, Ephemeral: f.ephemeralPorts, Guards: !f.noGuards && f.role != scenarios.RolePKI}

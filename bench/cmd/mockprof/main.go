@@ -18,6 +18,7 @@ import (
 	"runtime/pprof"
 	"syscall"
 
+	"github.com/mockdirector/mockdirector/internal/gcfloor"
 	"github.com/mockdirector/mockdirector/internal/roleprofile"
 	"github.com/mockdirector/mockdirector/journal"
 	"github.com/mockdirector/mockdirector/scenarios"
@@ -34,7 +35,11 @@ func main() {
 	mem := flag.String("memprofile", "", "heap profile written on SIGTERM")
 	pprofAddr := flag.String("pprof", "", "serve net/http/pprof on this loopback address (heap, goroutine, mutex and block profiles of the live mock)")
 	discard := flag.Bool("no-journal", false, "journal nothing (shows what the journal costs; serve cannot do this)")
+	floor := flag.Uint64("gc-heap-floor", 0, "heap floor in bytes, as serve --gc-heap-floor (0: Go's own pacing, serve's default)")
 	flag.Parse()
+	if msg := gcfloor.Set(*floor); msg != "" {
+		fmt.Fprintln(os.Stderr, "mockprof:", msg)
+	}
 	if *pprofAddr != "" {
 		if err := servePprof(*pprofAddr); err != nil {
 			fmt.Fprintln(os.Stderr, "mockprof:", err)
