@@ -172,9 +172,6 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 	}
 	out := cmd.OutOrStdout()
 	log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
-	if msg := gcfloor.Set(heapFloor); msg != "" {
-		log.Info(msg)
-	}
 	// No guards on the PKI host: the table denies nothing toward it (the complement leaves it
 	// out: a CA's web server serves more than the CDP and AIA paths).
 	po := roleprofile.PlanOptions{Role: f.role, Member: f.member, Bind: f.bind, PortOffset: f.portOffset, Ephemeral: f.ephemeralPorts, Guards: !f.noGuards && f.role != scenarios.RolePKI}
@@ -190,6 +187,9 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 	}
 	if serveCheckOnly(cmd.Context()) {
 		return nil // service install: the flags hold; nothing is bound or written
+	}
+	if msg := gcfloor.Set(heapFloor); msg != "" {
+		log.Info(msg)
 	}
 	adm, err := startAdmin(f.adminFlags, f.role, prof.Member.Name, f.journal, scn, topo, log)
 	if err != nil {

@@ -37,6 +37,7 @@ var _ = Describe("mockdirector service install checks serve's flags before it re
 		Entry("a member the pool lacks", `pool dir-pool.contoso.local has no member "dir09"`, "--role", "director", "--member", "dir09"),
 		Entry("a wire profile serve lacks (serve's own check)", `--profile: wireprofile: unknown profile "iis6"`, "--role", "director", "--profile", "iis6"),
 		Entry("a journal size serve cannot read (serve's own check)", `--journal-max-size "lots"`, "--role", "director", "--journal-max-size", "lots"),
+		Entry("a heap floor serve cannot read (serve's own check)", `--gc-heap-floor "lots": a size such as 64MiB`, "--role", "director", "--gc-heap-floor", "lots"),
 		Entry("a topology file that is not there", "no-such-site.yaml", "--role", "director", "--config", "no-such-site.yaml"),
 		Entry("a site certificate that is not there", "nope.crt: no such file or directory (the service reads it on every start: give a path that stays)", "--role", "director", "--cert", "nope.crt"),
 		Entry("a password on the command line", "--cert-password would be written into the service's command line", "--role", "director", "--cert-password", "hunter2"),
