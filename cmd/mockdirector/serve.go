@@ -155,16 +155,16 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 	if err != nil {
 		return err
 	}
-	maxSize, err := humanize.ParseBytes(f.journalMaxSize)
-	if err != nil || maxSize > 1<<62 {
-		return usageErr(fmt.Errorf("--journal-max-size %q: a size such as 256MiB, 1GB or 0 (never rotate)", f.journalMaxSize))
+	maxSize, err := sizeFlag("journal-max-size", f.journalMaxSize, "256MiB, 1GB or 0 (never rotate)")
+	if err != nil {
+		return err
 	}
 	if f.journalKeep < 0 {
 		return usageErr(fmt.Errorf("--journal-keep %d: a count of rotated files, 0 keeps all", f.journalKeep))
 	}
-	heapFloor, err := humanize.ParseBytes(f.gcHeapFloor)
+	heapFloor, err := sizeFlag("gc-heap-floor", f.gcHeapFloor, "64MiB, or 0 (Go's own collector pacing)")
 	if err != nil {
-		return usageErr(fmt.Errorf("--gc-heap-floor %q: a size such as 64MiB, or 0 (Go's own collector pacing)", f.gcHeapFloor))
+		return err
 	}
 	level := slog.LevelWarn
 	if f.verbose {
@@ -247,6 +247,16 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 	}
 	fmt.Fprintf(out, "stopped; journal %s synced\n", f.journal)
 	return nil
+}
+
+// sizeFlag reads the --NAME size flag (256MiB, 1GB, 0); a value that is no size, or past what
+// an int64 of bytes holds, is a usage error that says what to give.
+func sizeFlag(name, value, examples string) (uint64, error) {
+	n, err := humanize.ParseBytes(value)
+	if err != nil || n > 1<<62 {
+		return 0, usageErr(fmt.Errorf("--%s %q: a size such as %s", name, value, examples))
+	}
+	return n, nil
 }
 
 func printListeners(out io.Writer, inst *server.Instance) {
