@@ -60,7 +60,7 @@ func runChild(path string) int {
 }
 
 var _ = Describe("the journal under kill -9", Label("process"), func() {
-	It("holds every event whose Record returned, with concurrent writers and rotation on", func() {
+	It("holds every event whose Record returned, with group commit and rotation on", func() {
 		dir := testdir.New()
 		path := filepath.Join(dir, "j.jsonl")
 		self, err := os.Executable()

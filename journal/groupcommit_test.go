@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -16,45 +15,41 @@ import (
 	"github.com/mockdirector/mockdirector/internal/testdir"
 )
 
-var _ = Describe("appending", func() {
+var _ = Describe("group commit", func() {
 	var path string
 	BeforeEach(func() { path = filepath.Join(testdir.New(), "j.jsonl") })
 	AfterEach(func() { journal.SetWriteHook(nil) })
 
-	It("holds back no Record behind one that is stuck in its write(2): each returns once its own line is in the file", func() {
+	It("writes the events recorded while a write is under way in one write(2), each caller returning after its own line", func() {
 		w, err := journal.Open(path)
 		Expect(err).NotTo(HaveOccurred())
 		defer w.Close()
-		const others = 10
+		const followers = 10
 		release, inWrite := make(chan struct{}), make(chan struct{})
-		var released sync.Once
-		var first1 atomic.Bool
-		// A failed expectation must not leave the first Record blocked (Close would wait for it).
+		var once, released sync.Once
+		// A failed expectation must not leave the leader blocked (Close would wait for it).
 		defer released.Do(func() { close(release) })
-		// Only the first write waits (a sync.Once would hold the others in Do until it returns).
-		journal.SetWriteHook(func(*journal.Writer) {
-			if first1.CompareAndSwap(false, true) {
-				close(inWrite)
-				<-release
-			}
-		})
+		// The first write waits until the followers have queued behind it.
+		journal.SetWriteHook(func(*journal.Writer) { once.Do(func() { close(inWrite); <-release }) })
 		first := make(chan error, 1)
-		go func() { first <- w.Record(event("stuck", 0)) }()
-		Eventually(inWrite).Should(BeClosed(), "the first Record is in its write(2)")
-		for i := range others {
-			Expect(w.Record(event("other", i+1))).To(Succeed())
+		go func() { first <- w.Record(event("leader", 0)) }()
+		Eventually(inWrite).Should(BeClosed(), "the leader is in its write(2)")
+		returned := make(chan error, followers)
+		for i := range followers {
+			go func() { returned <- w.Record(event("follower", i+1)) }()
 		}
-		evs, err := journal.ReadFile(path)
-		Expect(err).NotTo(HaveOccurred())
-		Expect(evs).To(HaveLen(others), "every other Record's line is in the file when it returns")
-		Consistently(first, 50*time.Millisecond).ShouldNot(Receive(), "the stuck Record has not returned: its line is not written")
+		Eventually(func() int { return journal.Queued(w) }, 10*time.Second, time.Millisecond).Should(Equal(followers))
+		Consistently(returned, 50*time.Millisecond).ShouldNot(Receive(), "no follower returns before its line is written")
 		released.Do(func() { close(release) })
 		Expect(<-first).To(Succeed())
-		Expect(journal.Writes(w)).To(BeEquivalentTo(others + 1))
-		Expect(w.Lines()).To(BeEquivalentTo(others + 1))
-		evs, err = journal.ReadFile(path)
+		for range followers {
+			Expect(<-returned).To(Succeed())
+		}
+		Expect(journal.Writes(w)).To(BeEquivalentTo(2), "one write for the leader, one for the ten that queued behind it")
+		Expect(w.Lines()).To(BeEquivalentTo(followers + 1))
+		evs, err := journal.ReadFile(path)
 		Expect(err).NotTo(HaveOccurred())
-		Expect(evs).To(HaveLen(others + 1))
+		Expect(evs).To(HaveLen(followers + 1))
 	})
 
 	It("keeps every line whole and every caller's line in the file under 64 concurrent writers (run with -race)", func() {
@@ -74,7 +69,7 @@ var _ = Describe("appending", func() {
 		GinkgoWriter.Printf("%d events in %d writes\n", writers*each, journal.Writes(w))
 	})
 
-	It("fails the Record whose write failed, and tells OnError (a full disk is never silent)", func() {
+	It("fails every Record of a batch whose write failed, and tells OnError (a full disk is never silent)", func() {
 		var mu sync.Mutex
 		var told []error
 		w, err := journal.OpenWith("/dev/full", journal.Options{OnError: func(err error) {
@@ -125,7 +120,7 @@ var _ = Describe("appending", func() {
 		Expect(rotated).To(BeEmpty())
 	})
 
-	It("refuses Records once Close has begun, but finishes the write under way", func() {
+	It("refuses Records once Close has begun, but writes those already queued", func() {
 		w, err := journal.Open(path)
 		Expect(err).NotTo(HaveOccurred())
 		release, inWrite := make(chan struct{}), make(chan struct{})
@@ -134,17 +129,20 @@ var _ = Describe("appending", func() {
 		journal.SetWriteHook(func(*journal.Writer) { once.Do(func() { close(inWrite); <-release }) })
 		r1 := make(chan error, 1)
 		go func() { r1 <- w.Record(event("a", 0)) }()
-		Eventually(inWrite).Should(BeClosed(), "the first Record is in its write(2)")
+		r2 := make(chan error, 1)
+		Eventually(inWrite).Should(BeClosed(), "the first Record is the leader, in its write(2)")
+		go func() { r2 <- w.Record(event("b", 1)) }()
+		Eventually(func() int { return journal.Queued(w) }, 5*time.Second, time.Millisecond).Should(Equal(1))
 		closed := make(chan error, 1)
 		go func() { closed <- w.Close() }()
 		Eventually(func() bool { return journal.Closing(w) }, 5*time.Second, time.Millisecond).Should(BeTrue())
 		Expect(w.Record(event("c", 2))).To(MatchError(ContainSubstring("closed")))
-		Consistently(closed, 50*time.Millisecond).ShouldNot(Receive(), "Close waits for the write under way")
 		released.Do(func() { close(release) })
 		Expect(<-r1).To(Succeed())
+		Expect(<-r2).To(Succeed())
 		Expect(<-closed).To(Succeed())
 		evs, err := journal.ReadFile(path)
 		Expect(err).NotTo(HaveOccurred())
-		Expect(evs).To(HaveLen(1))
+		Expect(evs).To(HaveLen(2))
 	})
 })
