@@ -17,13 +17,17 @@ import (
 // SyncInterval and on Close, never on a writer's path. With MaxSize set the file is rotated
 // (see Options); ReadSet and Scan read the rotated files back as one journal.
 //
-// Why batches and not one O_APPEND write(2) a line: every write(2) pays the system call's
-// entry and exit, dear on a virtual machine with speculative-execution mitigations, and two
-// writers appending to one file take turns on its lock in the kernel anyway. Under wrk -c64 and SIP OPTIONS at 32 connections on such a machine (2 cores), a
-// batch carried about 8 lines and the mock spent 12% less CPU a request on HTTPS and 13% less on
-// SIP than with a write(2) a line; on an earlier machine with cheaper system calls the batches
-// cost 15% more (the yield and the waiting Records' park and wake). bench/journalcost.sh shows
-// what the journal costs on the machine at hand.
+// Why batches and not one O_APPEND write(2) a line: every write(2) pays the system call's entry and
+// exit, dear on a virtual machine with speculative-execution mitigations, and two writers appending
+// to one file take turns on its lock in the kernel anyway. Under wrk -c64 and SIP OPTIONS at 32
+// connections on such a machine (2 cores), a batch carried about 8 lines and the mock spent 13-15%
+// less CPU a request on HTTPS and 16-17% less on SIP than with a write(2) a line (two A/B runs of
+// four rounds each); on an earlier machine with cheaper system calls the batches cost 15% more (the
+// yield and the waiting Records' park and wake). bench/journalcost.sh shows what the journal costs
+// on the machine at hand. The yield costs one more read(2) a keep-alive HTTPS request, which finds
+// nothing (strace -c: 2.33 reads a request, 1.32 EAGAIN, against 1.39 and 0.36 with a write(2) a
+// line; net/http's background read of the connection, let run before the answer, is the likely
+// one); the batches still win.
 //
 // A failed write fails every Record of its batch; a failed background fsync or rotation fails
 // the next batch's Records, is returned by Close and is passed to Options.OnError, so a journal
