@@ -4,9 +4,6 @@ package journal
 // Writer is in use.
 func SetWriteHook(hook func(*Writer)) { testHookWrite = hook }
 
-// Writes is the number of write(2) calls w made (one per batch).
-func Writes(w *Writer) int64 { return w.Writes() }
-
 // Queued is the number of events waiting for the batch being written.
 func Queued(w *Writer) int {
 	w.mu.Lock()

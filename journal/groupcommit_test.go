@@ -45,7 +45,7 @@ var _ = Describe("group commit", func() {
 		for range followers {
 			Expect(<-returned).To(Succeed())
 		}
-		Expect(journal.Writes(w)).To(BeEquivalentTo(2), "one write for the leader, one for the ten that queued behind it")
+		Expect(w.Writes()).To(BeEquivalentTo(2), "one write for the leader, one for the ten that queued behind it")
 		Expect(w.Lines()).To(BeEquivalentTo(followers + 1))
 		evs, err := journal.ReadFile(path)
 		Expect(err).NotTo(HaveOccurred())
@@ -66,7 +66,7 @@ var _ = Describe("group commit", func() {
 			seen[e.Listener+e.HTTP.Path] = true
 		}
 		Expect(seen).To(HaveLen(writers * each))
-		GinkgoWriter.Printf("%d events in %d writes\n", writers*each, journal.Writes(w))
+		GinkgoWriter.Printf("%d events in %d writes\n", writers*each, w.Writes())
 	})
 
 	It("fails every Record of a batch whose write failed, and tells OnError (a full disk is never silent)", func() {

@@ -195,6 +195,7 @@ func (w *Writer) Record(e Event) error {
 	lp := linePool.Get().(*[]byte)
 	line, err := AppendJSON((*lp)[:0], &e)
 	if err != nil {
+		linePool.Put(lp)
 		return fmt.Errorf("journal %s: %w", w.path, err)
 	}
 	line = append(line, '\n')
