@@ -22,12 +22,17 @@ import (
 // to one file take turns on its lock in the kernel anyway. Under wrk -c64 and SIP OPTIONS at 32
 // connections on such a machine (2 cores), a batch carried about 8 lines and the mock spent 13-15%
 // less CPU a request on HTTPS and 16-17% less on SIP than with a write(2) a line (two A/B runs of
-// four rounds each); on an earlier machine with cheaper system calls the batches cost 15% more (the
-// yield and the waiting Records' park and wake). bench/journalcost.sh shows what the journal costs
-// on the machine at hand. The yield costs one more read(2) a keep-alive HTTPS request, which finds
-// nothing (strace -c: 2.33 reads a request, 1.32 EAGAIN, against 1.39 and 0.36 with a write(2) a
-// line; net/http's background read of the connection, let run before the answer, is the likely
-// one); the batches still win.
+// four rounds each). Where system calls are cheap the batches lose on HTTPS: on an Intel machine
+// with Enhanced IBRS (getppid(2) 140 ns, a 450-byte write(2) 1.0 us, 3.6 KB 3.2 us) a write(2) a
+// line cost 9% less CPU a keep-alive HTTPS request (67.1 against 73.6 us, seven alternated rounds)
+// and the same on SIP (83.7 against 82.5), because the waiting Records' park and wake cost more
+// than the write(2)s they save; an earlier machine of that kind had the batches 15% dearer. Which
+// writer wins is the machine's, not the code's: one that chose at run time would need both paths.
+// bench/journalcost.sh shows what the journal costs on the machine at hand. The yield costs one
+// more read(2) a keep-alive HTTPS request, which finds nothing (strace -c: 2.33 reads a request,
+// 1.32 EAGAIN, against 1.39 and 0.36 with a write(2) a line; net/http's background read of the
+// connection, let run before the answer, is the likely one); on the mitigated machine the batches
+// still win with it.
 //
 // A failed write fails every Record of its batch; a failed background fsync or rotation fails
 // the next batch's Records, is returned by Close and is passed to Options.OnError, so a journal
