@@ -45,11 +45,12 @@ wait_for() {
 }
 
 # start_mock [serve flags...]: mockdirector serve --role director on $MOCK_IP, journal on.
-# MOCK_ENV="GOGC=400 ..." is the environment of the mock alone (the bare peers keep theirs).
+# MOCK_ENV="GOGC=400 ..." is the environment of the mock alone (the bare peers keep theirs);
+# MOCK_FLAGS="--journal-mapped ..." more serve flags.
 start_mock() {
-	# shellcheck disable=SC2086 # MOCK_ENV splits into assignments
+	# shellcheck disable=SC2086 # MOCK_ENV splits into assignments, MOCK_FLAGS into flags
 	env ${MOCK_ENV:-} "$BIN/mockdirector" serve --role director --bind "$MOCK_IP" --port-offset "$OFF" \
-		--journal "$WORK/journal.jsonl" --certs "$WORK/certs" "$@" >"$WORK/serve.out" 2>"$WORK/serve.err" &
+		--journal "$WORK/journal.jsonl" --certs "$WORK/certs" ${MOCK_FLAGS:-} "$@" >"$WORK/serve.out" 2>"$WORK/serve.err" &
 	MOCK_PID=$!
 	PIDS+=("$MOCK_PID")
 	wait_for "$WORK/serve.out" ready
@@ -118,4 +119,5 @@ journal_lines() { cat "$WORK"/journal.jsonl* 2>/dev/null | wc -l; }
 
 note_machine() {
 	echo "# $(date -u +%FT%TZ) $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) (CPU shared: figures are noisy)"
+	echo "# the mock: serve ${MOCK_FLAGS:-(default flags)}${MOCK_ENV:+, environment $MOCK_ENV}"
 }

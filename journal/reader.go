@@ -189,7 +189,7 @@ type lineReader struct {
 }
 
 func newLineReader(r io.Reader, name string, last bool, st *Stats) *lineReader {
-	return &lineReader{name: name, br: bufio.NewReaderSize(r, 64<<10), first: true, last: last, stats: st}
+	return &lineReader{name: name, br: bufio.NewReaderSize(newNulLines(r), 64<<10), first: true, last: last, stats: st}
 }
 
 // next returns the next event; io.EOF at the end; a *NotJournalError when the first line is not

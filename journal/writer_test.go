@@ -35,19 +35,7 @@ var _ = Describe("the journal writer", func() {
 
 		data, err := os.ReadFile(path)
 		Expect(err).NotTo(HaveOccurred())
-		Expect(bytes.Count(data, []byte("\n"))).To(Equal(writers * each))
-		evs, skipped, err := journal.Read(bytes.NewReader(data))
-		Expect(err).NotTo(HaveOccurred())
-		Expect(skipped).To(BeZero())
-		Expect(evs).To(HaveLen(writers * each))
-		perListener := map[string]int{}
-		for _, e := range evs {
-			perListener[e.Listener]++
-		}
-		Expect(perListener).To(HaveLen(writers))
-		for _, n := range perListener {
-			Expect(n).To(Equal(each))
-		}
+		expectEveryLine(data, writers, each)
 	})
 
 	It("has the line in the file as soon as Record returns (before any fsync or Close)", func() {
@@ -127,6 +115,24 @@ var _ = Describe("the journal writer", func() {
 		Expect(paths).To(Equal([]string{"/meet/0", "/meet/1", "/meet/2", "/meet/3"}))
 	})
 })
+
+// expectEveryLine checks that data holds the lines of recordConcurrently, each whole.
+func expectEveryLine(data []byte, writers, each int) {
+	GinkgoHelper()
+	Expect(bytes.Count(data, []byte("\n"))).To(Equal(writers * each))
+	evs, skipped, err := journal.Read(bytes.NewReader(data))
+	Expect(err).NotTo(HaveOccurred())
+	Expect(skipped).To(BeZero())
+	Expect(evs).To(HaveLen(writers * each))
+	perListener := map[string]int{}
+	for _, e := range evs {
+		perListener[e.Listener]++
+	}
+	Expect(perListener).To(HaveLen(writers))
+	for _, n := range perListener {
+		Expect(n).To(Equal(each))
+	}
+}
 
 // recordConcurrently records each events from each of writers goroutines at once.
 func recordConcurrently(w *journal.Writer, writers, each int) {

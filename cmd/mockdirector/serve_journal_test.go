@@ -106,8 +106,8 @@ var _ = Describe("the journal of mockdirector serve", Label("journal", "process"
 		Expect(strings.HasSuffix(string(data), "\n")).To(BeTrue(), "the last line is whole")
 	})
 
-	It("loses no answered request when killed -9 under concurrent load (SIP and HTTPS, concurrent writers, rotation on)", func() {
-		m := startServe("director", "127.0.10.41", "--journal-max-size", "32KiB", "--journal-keep", "0")
+	DescribeTable("loses no answered request when killed -9 under concurrent load (SIP and HTTPS, concurrent writers, rotation on)", func(bind string, extra ...string) {
+		m := startServe("director", bind, append([]string{"--journal-max-size", "32KiB", "--journal-keep", "0"}, extra...)...)
 		var mu sync.Mutex
 		answered := map[string]bool{}
 		var count atomic.Int64
@@ -193,7 +193,10 @@ var _ = Describe("the journal of mockdirector serve", Label("journal", "process"
 		rotated, err := journal.RotatedFiles(m.journal)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(rotated).NotTo(BeEmpty(), "the journal rotated during the load")
-	})
+	},
+		Entry("group commit (the default writer)", "127.0.10.41"),
+		Entry("the mapped writer (--journal-mapped)", "127.0.10.48", "--journal-mapped"),
+	)
 
 	DescribeTable("drains, syncs the journal and exits 0 on",
 		func(sig syscall.Signal, bind string) {

@@ -35,6 +35,7 @@ func main() {
 	mem := flag.String("memprofile", "", "heap profile written on SIGTERM")
 	pprofAddr := flag.String("pprof", "", "serve net/http/pprof on this loopback address (heap, goroutine, mutex and block profiles of the live mock)")
 	discard := flag.Bool("no-journal", false, "journal nothing (shows what the journal costs; serve cannot do this)")
+	mapped := flag.Bool("journal-mapped", false, "the mapped journal writer, as serve --journal-mapped")
 	floor := flag.Uint64("gc-heap-floor", 0, "heap floor in bytes, as serve --gc-heap-floor (0: Go's own pacing, serve's default)")
 	flag.Parse()
 	if msg := gcfloor.Set(*floor); msg != "" {
@@ -49,7 +50,7 @@ func main() {
 	if *discard {
 		*jpath = ""
 	}
-	if err := run(*bind, *offset, *certDir, *jpath, *cpu, *mem); err != nil {
+	if err := run(*bind, *offset, *certDir, *jpath, *cpu, *mem, *mapped); err != nil {
 		fmt.Fprintln(os.Stderr, "mockprof:", err)
 		os.Exit(1)
 	}
@@ -74,10 +75,10 @@ func servePprof(addr string) error {
 	return nil
 }
 
-func run(bind string, offset int, certDir, jpath, cpu, mem string) error {
+func run(bind string, offset int, certDir, jpath, cpu, mem string, mapped bool) error {
 	rec := journal.Discard
 	if jpath != "" {
-		jw, err := journal.OpenWith(jpath, journal.Options{MaxSize: 256 << 20, Keep: 8})
+		jw, err := journal.OpenWith(jpath, journal.Options{MaxSize: 256 << 20, Keep: 8, Mapped: mapped})
 		if err != nil {
 			return err
 		}
