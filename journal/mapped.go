@@ -11,7 +11,11 @@ import (
 // Writer's mutex (a few instructions: an offset, and now and then an fallocate or a new
 // mapping) and copies the line into a shared mapping of the file outside it. No system call and
 // no wait on another Record: under wrk -c64 on 2 cores the journal then costs about 1 us of CPU
-// a keep-alive HTTPS request, against 2-4 us for write(2) a line or group commit.
+// a keep-alive HTTPS request, against 2-4 us for write(2) a line or group commit. About half of
+// that is the page fault of the first store into each page (BenchmarkRecord/mapped: memmove).
+// Faulting the next window in ahead from a goroutine of its own (MADV_POPULATE_WRITE) was tried
+// and not kept: every fsync write-protects the pages again, so the stores fault all the same,
+// and the populated pages of zeros are written to disk.
 //
 // The price is in what the live file looks like: blocks are allocated ahead of the lines, so
 // while serve runs the file ends with up to allocStep NUL bytes, and `tail -f` (which follows
