@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"time"
 )
 
@@ -31,6 +32,11 @@ func (w *Writer) recordMapped(line []byte) error {
 		w.mu.Unlock()
 		return fmt.Errorf("journal %s: closed", w.path)
 	}
+	if w.broken != nil {
+		err := w.broken
+		w.mu.Unlock()
+		return err
+	}
 	var rerr error
 	if w.opts.MaxSize > 0 && w.size > 0 && w.size+n > w.opts.MaxSize && !time.Now().Before(w.noRot) {
 		if rerr = w.rotateMapped(); rerr != nil {
@@ -55,12 +61,38 @@ func (w *Writer) recordMapped(line []byte) error {
 	w.pending = nil
 	win.pending.Add(1) // before the unlock: nobody unmaps win while this copy runs
 	w.mu.Unlock()
-	copy(win.mem[off-win.base:], line)
+	cerr := copyLine(win.mem[off-win.base:], line)
 	win.pending.Add(-1)
 	if rerr != nil {
 		w.background(rerr, false)
 	}
+	if cerr != nil {
+		err := fmt.Errorf("journal %s: %w", w.path, cerr)
+		w.mu.Lock()
+		if w.broken == nil {
+			w.broken = err
+		}
+		w.mu.Unlock()
+		w.errs.add(err)
+		return err
+	}
 	return pending
+}
+
+// copyLine copies a line into the mapping. Another program that cuts the file short (a
+// truncate, logrotate's copytruncate) leaves the mapped pages past its new end without a file
+// behind them; a store there is a fault, which this turns into an error (the Record fails, the
+// client gets its 503) instead of the end of the process.
+func copyLine(dst, src []byte) (err error) {
+	old := debug.SetPanicOnFault(true)
+	defer func() {
+		debug.SetPanicOnFault(old)
+		if r := recover(); r != nil {
+			err = fmt.Errorf("another program cut the file short while serve wrote it (%v); restart serve, and rotate a mapped journal with --journal-max-size, not by truncating it", r)
+		}
+	}()
+	copy(dst, src)
+	return nil
 }
 
 // room makes [off, off+n) of the file allocated and mapped, and returns the window that holds
@@ -93,7 +125,7 @@ func (w *Writer) room(off, n int64) (*window, error) {
 // under way finish in the old mapping, which the syncer unmaps). Called with mu held; a failure
 // leaves the writer on the old file.
 func (w *Writer) rotateMapped() error {
-	if err := w.f.Truncate(w.size); err != nil {
+	if err := w.cutTail(); err != nil {
 		return fmt.Errorf("journal %s: rotate: %w", w.path, err)
 	}
 	w.alloc = w.size
@@ -116,6 +148,19 @@ func (w *Writer) rotateMapped() error {
 	w.dirDirt = true
 	w.poke()
 	return nil
+}
+
+// cutTail cuts the file to its lines, unless another program cut it shorter already (then a
+// truncate would grow it back with NUL bytes).
+func (w *Writer) cutTail() error {
+	st, err := w.f.Stat()
+	if err != nil {
+		return err
+	}
+	if st.Size() <= w.size {
+		return nil
+	}
+	return w.f.Truncate(w.size)
 }
 
 // unmapRetired unmaps the windows the writer moved on from (waiting for their last copies).
@@ -147,10 +192,8 @@ func (w *Writer) closeMapped() error {
 	if err := w.unmapRetired(); err != nil {
 		errs = append(errs, err)
 	}
-	if w.alloc > w.size {
-		if err := w.f.Truncate(w.size); err != nil {
-			errs = append(errs, fmt.Errorf("journal %s: cut the allocated tail: %w", w.path, err))
-		}
+	if err := w.cutTail(); err != nil {
+		errs = append(errs, fmt.Errorf("journal %s: cut the allocated tail: %w", w.path, err))
 	}
 	return errors.Join(errs...)
 }

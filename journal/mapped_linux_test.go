@@ -156,3 +156,20 @@ var _ = Describe("the mapped writer", func() {
 		Expect(evs).To(HaveLen(ok), "every Record that returned nil is in the file, nothing else")
 	})
 })
+
+var _ = Describe("the mapped writer under a file cut short by another program", func() {
+	It("fails the Records with a reason instead of dying of the fault, and leaves the file as it was cut", func() {
+		path := filepath.Join(testdir.New(), "j.jsonl")
+		w, err := journal.OpenWith(path, journal.Options{Mapped: true})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(w.Record(event("before", 1))).To(Succeed())
+		Expect(os.Truncate(path, 0)).To(Succeed()) // logrotate's copytruncate, or > FILE
+		err = w.Record(event("after", 2))
+		Expect(err).To(MatchError(And(ContainSubstring(path), ContainSubstring("cut the file short"), ContainSubstring("--journal-max-size"))))
+		Expect(w.Record(event("after", 3))).To(MatchError(ContainSubstring("cut the file short")), "it stays failed")
+		Expect(w.Close()).To(Succeed())
+		fi, err := os.Stat(path)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(fi.Size()).To(BeZero(), "Close does not grow the cut file back")
+	})
+})

@@ -71,6 +71,7 @@ type Writer struct {
 	alloc  int64
 	win    *window
 	unmaps []*window
+	broken error // the file was cut short under the mapping: every Record fails with it
 }
 
 // Options tune a Writer; the zero value is an unrotated journal synced every SyncInterval.
