@@ -150,7 +150,7 @@ func OpenWith(path string, o Options) (*Writer, error) {
 	if st, err := f.Stat(); err == nil && !st.Mode().IsRegular() {
 		if o.Mapped {
 			f.Close()
-			return nil, fmt.Errorf("journal %s: the mapped writer needs a regular file (this is %s); leave it off for a device or a pipe", path, st.Mode().Type())
+			return nil, fmt.Errorf("journal %s: %s, and the mapped writer needs a regular file: leave it off for devices and pipes", path, fileKind(st.Mode()))
 		}
 		o.MaxSize = 0 // never rename a device or a pipe (--journal /dev/null)
 	}
@@ -169,6 +169,21 @@ func OpenWith(path string, o Options) (*Writer, error) {
 	w.wg.Add(1)
 	go w.syncLoop()
 	return w, nil
+}
+
+// fileKind names what a file that is not a regular one is, for a message.
+func fileKind(m os.FileMode) string {
+	switch {
+	case m&os.ModeDevice != 0:
+		return "a device"
+	case m&os.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&os.ModeSocket != 0:
+		return "a socket"
+	case m.IsDir():
+		return "a directory"
+	}
+	return "not a regular file"
 }
 
 // openFile opens path for appending (0600: the journal names sources and certificate subjects)
