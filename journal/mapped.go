@@ -11,9 +11,11 @@ import (
 // The mapped writer (Options.Mapped): each Record takes its line's place in the file under the
 // Writer's mutex (a few instructions: an offset, and now and then an fallocate or a new
 // mapping) and copies the line into a shared mapping of the file outside it. No system call and
-// no wait on another Record: under wrk -c64 on 2 cores the journal then costs about 1 us of CPU
-// a keep-alive HTTPS request, against 2-4 us for write(2) a line or group commit. About half of
-// that is the page fault of the first store into each page (BenchmarkRecord/mapped: memmove).
+// no wait on another Record. Under wrk -c64 keep-alive on a 2-core AMD machine with cheap system
+// calls, CPU a request over no journal at all: mapped +1.1 us, a write(2) a line +2.3, group
+// commit +4.0 (quiet hour, alternated); when the machine was loaded by its neighbours, mapped
+// +3.4 (Record 2.6, of it 1.3 in page faults; fsync 0.8) and group commit 9% dearer still. Most
+// of the mapped cost is the page fault of the first store into each page (memmove in profiles).
 // Faulting the next window in ahead from a goroutine of its own (MADV_POPULATE_WRITE) was tried
 // and not kept: every fsync write-protects the pages again, so the stores fault all the same,
 // and the populated pages of zeros are written to disk.
