@@ -155,12 +155,9 @@ var _ = Describe("the mapped writer", func() {
 		Expect(err).NotTo(HaveOccurred())
 		Expect(evs).To(HaveLen(ok), "every Record that returned nil is in the file, nothing else")
 	})
-})
 
-var _ = Describe("the mapped writer under a file cut short by another program", func() {
-	It("fails the Records with a reason instead of dying of the fault, and leaves the file as it was cut", func() {
-		path := filepath.Join(testdir.New(), "j.jsonl")
-		w, err := journal.OpenWith(path, journal.Options{Mapped: true})
+	It("fails the Records with a reason instead of dying of the fault when another program cuts the file short, and leaves it as it was cut", func() {
+		w, err := journal.OpenWith(path, mapped)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(w.Record(event("before", 1))).To(Succeed())
 		Expect(os.Truncate(path, 0)).To(Succeed()) // logrotate's copytruncate, or > FILE
