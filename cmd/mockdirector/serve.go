@@ -190,6 +190,11 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 	if serveCheckOnly(cmd.Context()) {
 		return nil // service install: the flags hold; nothing is bound or written
 	}
+	// Signals are taken from here on, before anything is bound: a SIGTERM sent the moment serve
+	// says ready (a supervisor, a test) stops it cleanly instead of killing it with the host
+	// firewall's rules in place, and one sent while starting stops it before ready.
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	if msg := gcfloor.Set(heapFloor); msg != "" {
 		log.Info(msg)
 	}
@@ -224,7 +229,7 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 		adm.close()
 		return err
 	}
-	hfw, err := startHostFirewall(cmd.Context(), f.hostFirewall, inst, out)
+	hfw, err := startHostFirewall(cmd.Context(), ctx, f.hostFirewall, inst, out)
 	if err != nil {
 		inst.Close()
 		adm.close()
@@ -238,10 +243,10 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 			return err
 		}
 	}
-	printListeners(out, inst)
-	adm.announce(out)
-	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	if ctx.Err() == nil {
+		printListeners(out, inst)
+		adm.announce(out)
+	}
 	adm.serve(ctx, log)
 	defer adm.close()
 	if err := inst.Serve(ctx); err != nil {

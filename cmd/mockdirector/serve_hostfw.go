@@ -8,9 +8,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -58,27 +56,22 @@ type hostFirewall struct {
 
 // startHostFirewall checks or opens the host firewall for every port inst bound. It runs after
 // every listener is bound (so no bind error can follow a rule) and before serve says ready.
-func startHostFirewall(ctx context.Context, mode hostFWMode, inst *server.Instance, out io.Writer) (*hostFirewall, error) {
+// stopped is serve's signal context: a signal while the rules go in is held until they are
+// in (ctx, not stopped, runs the change), then undoes them.
+func startHostFirewall(ctx, stopped context.Context, mode hostFWMode, inst *server.Instance, out io.Writer) (*hostFirewall, error) {
 	h := &hostFirewall{out: out}
 	ports := boundPorts(inst)
 	switch mode {
 	case hostFWOff:
 		return h, nil
 	case hostFWOpen:
-		// An interrupt while the rules go in (serve listens for signals only once it is ready)
-		// is held until they are in, then undoes them.
-		sig := make(chan os.Signal, 1)
-		signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 		o, err := hostfw.Open(ctx, ports)
-		signal.Stop(sig)
-		select {
-		case s := <-sig:
+		if stopped.Err() != nil {
 			if err == nil {
 				h.opened = o
 				h.close()
 			}
-			return nil, fmt.Errorf("stopped by %v while opening the host firewall", s)
-		default:
+			return nil, fmt.Errorf("stopped while opening the host firewall (%v); the rules it added are removed", context.Cause(stopped))
 		}
 		if errors.Is(err, hostfw.ErrUnsupported) {
 			return nil, usageErr(fmt.Errorf("--host-firewall=open: %w (use --host-firewall=off and open the ports by hand)", err))
