@@ -141,8 +141,16 @@ var _ = Describe("the journal under kill -9", Label("process"), func() {
 		Expect(w.Close()).To(Succeed())
 		data, err := os.ReadFile(path)
 		Expect(err).NotTo(HaveOccurred())
-		Expect(bytes.IndexByte(data, 0)).To(Equal(-1), "no NUL byte left after the last line: %d of %d bytes", bytes.IndexByte(data, 0), len(data))
 		lines := bytes.Split(bytes.TrimSuffix(data, []byte("\n")), []byte("\n"))
+		last := len(data) - len(lines[len(lines)-1]) - 1
+		if mapped {
+			// A Record killed between taking its place in the mapping and copying its line
+			// leaves that place NUL while later Records' lines follow it: a hole readers take
+			// as a line break. None may be left in or after the new line.
+			Expect(bytes.IndexByte(data[last:], 0)).To(Equal(-1), "no NUL byte in or after the last line (at %d of %d bytes)", bytes.LastIndexByte(data, 0), len(data))
+		} else {
+			Expect(bytes.IndexByte(data, 0)).To(Equal(-1), "no NUL byte anywhere: %d of %d bytes", bytes.IndexByte(data, 0), len(data))
+		}
 		Expect(string(lines[len(lines)-1])).To(And(ContainSubstring(`"listener":"after"`), HaveSuffix("}")), "the new event is the last line, whole")
 		Expect(data).To(HaveSuffix("}\n"))
 	},
