@@ -195,6 +195,9 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 	// firewall's rules in place, and one sent while starting stops it before ready.
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if err := checkJournalDir(f.journal); err != nil {
+		return err
+	}
 	if msg := gcfloor.Set(heapFloor); msg != "" {
 		log.Info(msg)
 	}

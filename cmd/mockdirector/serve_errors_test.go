@@ -91,6 +91,16 @@ var _ = Describe("mockdirector serve errors a person can act on", Label("errors"
 		Expect(string(s.Err.Contents())).To(SatisfyAll(ContainSubstring(crt), ContainSubstring("mockdirector certs init")))
 	})
 
+	It("names a journal directory that does not exist, and writes nothing", func() {
+		missing := filepath.Join(dir, "no-such-dir")
+		s := runMD("serve", "--role", "director", "--bind", "127.0.10.53", "--ephemeral-ports",
+			"--journal", filepath.Join(missing, "j.jsonl"), "--certs", filepath.Join(dir, "certs"), "--admin", "127.0.10.53:0")
+		Expect(s).To(gexec.Exit(2))
+		Expect(string(s.Err.Contents())).To(SatisfyAll(ContainSubstring("the directory "+missing+" does not exist"), ContainSubstring("mkdir "+missing)))
+		Expect(missing).NotTo(BeAnExistingFile(), "a mistyped directory is not made")
+		Expect(filepath.Join(dir, "certs")).NotTo(BeAnExistingFile(), "no certificates generated")
+	})
+
 	It("rejects a role serve cannot stand in for", func() {
 		s := runMD("serve", "--role", "edge-external")
 		Expect(s).To(gexec.Exit(2))

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 )
 
 // journalMode is the mode of the journal: it holds source addresses, certificate subjects, SIP
@@ -32,6 +33,26 @@ func ensureJournalMode(path string, out io.Writer) error {
 			return fmt.Errorf("journal %s is readable by other users (mode %04o) and cannot be made 0600: %w", path, st.Mode().Perm(), err)
 		}
 		fmt.Fprintf(out, "journal %s was readable by other users (mode %04o): now 0600\n", path, st.Mode().Perm())
+	}
+	return nil
+}
+
+// checkJournalDir refuses a --journal whose directory does not exist (or is not a directory),
+// before the admin token or anything else is written next to it: a mistyped path is not made,
+// and the message says what to do instead of an open error from deep in the journal.
+func checkJournalDir(path string) error {
+	if path == "" {
+		return nil
+	}
+	dir := filepath.Dir(path)
+	st, err := os.Stat(dir)
+	switch {
+	case os.IsNotExist(err):
+		return usageErr(fmt.Errorf("--journal %s: the directory %s does not exist: create it (mkdir %s) or give a journal file in an existing directory", path, dir, dir))
+	case err != nil:
+		return fmt.Errorf("--journal %s: %w", path, err)
+	case !st.IsDir():
+		return usageErr(fmt.Errorf("--journal %s: %s is a file, not a directory: give a journal file in a directory", path, dir))
 	}
 	return nil
 }
