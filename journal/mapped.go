@@ -90,7 +90,7 @@ func copyLine(dst, src []byte) (err error) {
 	defer func() {
 		debug.SetPanicOnFault(old)
 		if r := recover(); r != nil {
-			err = fmt.Errorf("another program cut the file short while serve wrote it (%v); restart serve, and rotate a mapped journal with --journal-max-size, not by truncating it", r)
+			err = fmt.Errorf("%w (%v): open it again, and rotate a mapped journal by its size limit (Options.MaxSize), not by truncating it", ErrCut, r)
 		}
 	}()
 	copy(dst, src)

@@ -2,6 +2,7 @@ package journal_test
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -162,8 +163,9 @@ var _ = Describe("the mapped writer", func() {
 		Expect(w.Record(event("before", 1))).To(Succeed())
 		Expect(os.Truncate(path, 0)).To(Succeed()) // logrotate's copytruncate, or > FILE
 		err = w.Record(event("after", 2))
-		Expect(err).To(MatchError(And(ContainSubstring(path), ContainSubstring("cut the file short"), ContainSubstring("--journal-max-size"))))
-		Expect(w.Record(event("after", 3))).To(MatchError(ContainSubstring("cut the file short")), "it stays failed")
+		Expect(err).To(MatchError(And(ContainSubstring(path), ContainSubstring("cut the journal file short"), ContainSubstring("size limit"))))
+		Expect(errors.Is(err, journal.ErrCut)).To(BeTrue(), "callers can tell this failure: %v", err)
+		Expect(w.Record(event("after", 3))).To(MatchError(journal.ErrCut), "it stays failed")
 		Expect(w.Close()).To(Succeed())
 		fi, err := os.Stat(path)
 		Expect(err).NotTo(HaveOccurred())

@@ -99,6 +99,10 @@ type Options struct {
 // notice, not a failure.
 var ErrPruned = errors.New("removed the oldest rotated file")
 
+// ErrCut is in the error of every Record of a mapped writer once another program cut its file
+// short (a truncate, logrotate's copytruncate): the writer stays failed until it is opened again.
+var ErrCut = errors.New("another program cut the journal file short while it was written")
+
 // testHookWrite, when set (by tests only), runs before each batch's write(2).
 var testHookWrite func(*Writer)
 

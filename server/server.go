@@ -121,6 +121,10 @@ func Start(o Options) (*Instance, error) {
 					o.Log.Warn("journal", "notice", err)
 					return
 				}
+				if errors.Is(err, journal.ErrCut) {
+					o.Log.Error("journal", "err", err, "fix", "restart serve; rotate a mapped journal with --journal-max-size, not by truncating it")
+					return
+				}
 				o.Log.Error("journal", "err", err)
 			}
 		}
