@@ -25,6 +25,15 @@ type Observation struct {
 	// certificate (chain, name, validity, interception), not because the server refused: a
 	// handshake-fails row (the server must refuse) does not hold on it.
 	ProberRejected bool
+	// ServerRefused is true when the server itself ended the handshake after the prober had
+	// accepted what it saw of it: a TLS alert it sent, or (its certificate verified) a close or
+	// reset. Only this holds a handshake-fails row: a timeout, the prober's own refusal of the
+	// server, or a close before the server showed a verified certificate (a middlebox, a wrong
+	// host) say nothing of what the server does with the client's offer.
+	ServerRefused bool
+	// CertRequested is true when the server asked for a client certificate during the handshake
+	// (a CertificateRequest): what makes a handshake mutual TLS.
+	CertRequested bool
 	// OK is true when the check's own success condition held (verified handshake, an answer
 	// from the service, a banner).
 	OK bool

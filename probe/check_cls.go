@@ -31,6 +31,13 @@ func checkCLS(ctx context.Context, j *Job) Observation {
 		// interceptor; nothing is sent.
 		return unverified(o, clsBanner(ctx, tc, j, o, false))
 	}
+	if !o.CertRequested {
+		// CLS is mutual TLS on every port; a handshake that never asked for the client's
+		// certificate is something else answering (a TLS-terminating device in the path).
+		o.OK, o.Code = false, wire.CodeNoCertRequest
+		o.Detail += ", but the server never asked for a client certificate: CLS is mutual TLS (a TLS-terminating device in the path?)"
+		return o
+	}
 	return clsBanner(ctx, tc, j, o, true)
 }
 

@@ -24,6 +24,13 @@ func checkMTLS(ctx context.Context, j *Job) Observation {
 		rejected(&o, j, err)
 		return o
 	}
+	if !o.CertRequested {
+		// A TLS-terminating HLB or proxy with a certificate from the same CA completes the
+		// handshake without asking for one: the row claims mutual TLS, which did not happen.
+		o.OK, o.Code = false, wire.CodeNoCertRequest
+		o.Detail += ", but the server never asked for a client certificate: not mutual TLS (a TLS-terminating HLB or proxy in the path?)"
+		return o
+	}
 	o.Detail += ", client certificate " + describeIdentity(j) + " accepted"
 	return o
 }

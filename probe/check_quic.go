@@ -62,6 +62,10 @@ func quicObservation(state wire.State, code wire.Code, reason, local string, j *
 			return o
 		}
 		o.Observed, o.Connected, o.HandshakeFailed = wire.StateHandshakeFailed, true, true
+		// Only the server's alert refusing the client certificate is known to be the
+		// server's own refusal (quicprobe names it so); timeouts and the prober's own
+		// refusals of the server's certificate are not.
+		o.ServerRefused = code == wire.CodeNoClientCert
 		o.Detail = "QUIC handshake failed: " + reason
 	default:
 		o.Observed, o.Code, o.Detail = wire.StateError, wire.CodeError, fmt.Sprintf("quicprobe state %q: %s", state, reason)

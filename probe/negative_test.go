@@ -2,6 +2,7 @@ package probe_test
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net"
 	"strconv"
@@ -91,6 +92,78 @@ var _ = Describe("negative results", Ordered, Serial, Label("negative"), func() 
 				res = probe.RunJob(context.Background(), &jobs[0])
 				Expect(res.Verdict).To(Equal(wire.VerdictFail))
 				Expect(res.Reason).To(ContainSubstring("rejected the client certificate"))
+			}
+		})
+
+		It("holds handshake-fails only on the server's own refusal, not on silence or on a server the prober refuses", func() {
+			// A listener that accepts and never answers: TLS never came up, and nothing says the
+			// server would refuse the client's certificate (a device in the path holds it).
+			silent, err := net.Listen("tcp", "127.0.20.13:0")
+			Expect(err).NotTo(HaveOccurred())
+			DeferCleanup(silent.Close)
+			go func() {
+				for {
+					c, err := silent.Accept()
+					if err != nil {
+						return
+					}
+					DeferCleanup(c.Close)
+				}
+			}()
+			// A TLS server whose certificate comes from a CA the prober does not trust (an
+			// inspecting device, a wrong host): the prober refuses it before the server judges
+			// anything.
+			other := testdir.New()
+			_, err = certs.Init(l.topo, certs.Options{Dir: other})
+			Expect(err).NotTo(HaveOccurred())
+			stranger, err := certs.LoadFromDir(other, "dir01.contoso.local")
+			Expect(err).NotTo(HaveOccurred())
+			untrusted := tlsServer("127.0.20.13:0", &tls.Config{Certificates: []tls.Certificate{stranger.Cert}, ClientAuth: tls.RequireAnyClientCert})
+
+			for _, target := range []string{silent.Addr().String(), untrusted} {
+				for _, check := range []string{scenarios.CheckMTLS, scenarios.CheckSIPOptions} {
+					r := row(scenarios.RoleEdgeInternal, scenarios.RoleDirector, 5061, scenarios.ProtoSIPMTLS, check, scenarios.ExpectHandshakeFails)
+					r.Target, r.Timeout = target, "500ms"
+					res := runRow(l.options(), r)
+					Expect(res.Observed).To(Equal(wire.StateHandshakeFailed), "%s %s: %s", target, check, res.Reason)
+					Expect(res.Verdict).To(Equal(wire.VerdictFail), "%s %s: %s", target, check, res.Reason)
+					Expect(res.Reason).To(ContainSubstring("not by the server refusing it"))
+				}
+			}
+		})
+
+		It("fails a mutual TLS row whose server never asks for a client certificate (a TLS-terminating device)", func() {
+			// The lab's own Director certificate, so the chain verifies: only the missing
+			// CertificateRequest tells this from the mock's MTLS listener.
+			dir, err := certs.LoadFromDir(l.certDir, "dir01.contoso.local")
+			Expect(err).NotTo(HaveOccurred())
+			addr := tlsServer("127.0.20.13:0", &tls.Config{Certificates: []tls.Certificate{dir.Cert}, ClientAuth: tls.NoClientCert})
+			for _, c := range []struct {
+				port            int
+				protocol, check string
+			}{{5061, scenarios.ProtoSIPMTLS, scenarios.CheckMTLS}, {50001, scenarios.ProtoCLSMTLS, scenarios.CheckCLS}} {
+				r := row(scenarios.RoleEdgeInternal, scenarios.RoleDirector, c.port, c.protocol, c.check, scenarios.ExpectAllow)
+				if c.check == scenarios.CheckCLS {
+					r.From = scenarios.RoleAny
+				}
+				r.Target, r.Timeout = addr, "2s"
+				res := runRow(l.options(), r)
+				Expect(res.Observed).To(Equal(wire.StateHandshakeOK), res.Reason)
+				Expect(res.Verdict).To(Equal(wire.VerdictFail), "%s: %s", c.check, res.Reason)
+				Expect(res.Code).To(Equal(wire.CodeNoCertRequest))
+				Expect(res.Reason).To(ContainSubstring("never asked for a client certificate"))
+			}
+			// The mock's own MTLS listener asks, and the same rows pass there.
+			for _, c := range []struct {
+				port            int
+				protocol, check string
+			}{{5061, scenarios.ProtoSIPMTLS, scenarios.CheckMTLS}, {50001, scenarios.ProtoCLSMTLS, scenarios.CheckCLS}} {
+				r := row(scenarios.RoleEdgeInternal, scenarios.RoleDirector, c.port, c.protocol, c.check, scenarios.ExpectAllow)
+				if c.check == scenarios.CheckCLS {
+					r.From = scenarios.RoleAny // the table's CLS rows: any source with a certificate of the CA
+				}
+				res := runRow(l.options(), r)
+				Expect(res.Verdict).To(Equal(wire.VerdictPass), "%s: %s", c.check, res.Reason)
 			}
 		})
 
@@ -275,3 +348,22 @@ var _ = Describe("negative results", Ordered, Serial, Label("negative"), func() 
 		})
 	})
 })
+
+// tlsServer serves TLS on addr (port 0: the kernel picks) with conf: each connection does its
+// handshake and is then held open, saying nothing, until the spec ends. It returns the address.
+func tlsServer(addr string, conf *tls.Config) string {
+	ln, err := tls.Listen("tcp", addr, conf)
+	Expect(err).NotTo(HaveOccurred())
+	DeferCleanup(ln.Close)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go c.(*tls.Conn).Handshake()
+			DeferCleanup(c.Close)
+		}
+	}()
+	return ln.Addr().String()
+}

@@ -8,9 +8,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"reflect"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/mockdirector/mockdirector/certs"
@@ -52,9 +55,10 @@ func handshake(ctx context.Context, j *Job, clientCert bool) (*tls.Conn, Observa
 		InsecureSkipVerify: true, // verified below, so a bad certificate is reported, not just refused
 		MinVersion:         tls.VersionTLS12,
 	}
+	var asked atomic.Bool
 	if clientCert && j.Identity != nil {
 		cert := j.Identity.Cert
-		conf.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return &cert, nil }
+		conf.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { asked.Store(true); return &cert, nil }
 	}
 	if j.ClientProfile != nil {
 		conf = j.ClientProfile.ClientTLS(conf) // versions, suites and curves of that host's client
@@ -62,6 +66,7 @@ func handshake(ctx context.Context, j *Job, clientCert bool) (*tls.Conn, Observa
 	tc := tls.Client(raw, conf)
 	start := time.Now()
 	err := tc.HandshakeContext(ctx)
+	o.CertRequested = asked.Load()
 	st := tc.ConnectionState()
 	if len(st.PeerCertificates) > 0 {
 		o.ServerCert = summarize(st.PeerCertificates[0])
@@ -94,6 +99,9 @@ func handshake(ctx context.Context, j *Job, clientCert bool) (*tls.Conn, Observa
 		default:
 			o.Code = alertCode(err, wire.CodeHandshake)
 			o.Detail = "TLS handshake failed: " + err.Error()
+			// The server's own alert (a version or suite it will not take), or a close once it
+			// had shown its verified certificate, is its refusal; a close before that is not.
+			o.ServerRefused = isRemoteAlert(err) || closedByPeer(err) && len(st.PeerCertificates) > 0
 		}
 		return nil, o
 	}
@@ -130,7 +138,9 @@ func unverifiedOr(verify, after Observation) Observation {
 
 // rejected records that the server refused the client certificate.
 func rejected(o *Observation, j *Job, err error) {
-	o.OK, o.HandshakeFailed, o.Observed = false, true, wire.StateHandshakeFailed
+	// Called where the server's certificate verified (or, under TLS 1.2, on the alert it sent
+	// while judging the client's): the refusal is the server's.
+	o.OK, o.HandshakeFailed, o.ServerRefused, o.Observed = false, true, true, wire.StateHandshakeFailed
 	def := wire.CodeHandshake // a certificate presented and refused: the alert says why, if it does
 	if j.Identity == nil {
 		def = wire.CodeNoClientCert
@@ -315,4 +325,9 @@ func sans(c *x509.Certificate) []string {
 		out = append(out, ip.String())
 	}
 	return out
+}
+
+// closedByPeer reports a connection the other end closed or reset during the handshake.
+func closedByPeer(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(portableDialErr(err), syscall.ECONNRESET)
 }

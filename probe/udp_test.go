@@ -78,13 +78,15 @@ var _ = Describe("UDP checks (QUIC)", Ordered, Label("udp", "quic"), func() {
 		Expect(res.Reason).To(ContainSubstring("expects internal-clients -> director allowed"))
 	})
 
-	It("reports a QUIC handshake with a server it does not trust as handshake-failed", func() {
+	It("reports a QUIC handshake with a server it does not trust as handshake-failed, which holds no handshake-fails row", func() {
+		// The prober refused the server's certificate: the server never judged anything, so a
+		// row that expects the server to refuse the handshake is not shown to hold.
 		r := udpRow(scenarios.RoleEdgeInternal, 5061, scenarios.ProtoUDPQUIC, "", scenarios.ExpectHandshakeFails)
 		r.ServerName = "wrong.contoso.local"
 		res := runRow(l.options(), r)
 		Expect(res.Observed).To(Equal(wire.StateHandshakeFailed))
-		Expect(res.Verdict).To(Equal(wire.VerdictPass), res.Reason)
-		Expect(res.Reason).To(ContainSubstring("wrong.contoso.local"))
+		Expect(res.Verdict).To(Equal(wire.VerdictFail), res.Reason)
+		Expect(res.Reason).To(SatisfyAll(ContainSubstring("wrong.contoso.local"), ContainSubstring("not by the server refusing it")))
 	})
 
 	It("sees the HTTP/3 side of an HTTPS listener as an open QUIC path (ALPN h3)", func() {

@@ -60,8 +60,14 @@ func judgeExpect(j *Job, o Observation, k *knowledge) verdictOf {
 	case wire.ExpectDeny, wire.ExpectDenyRefused, wire.ExpectDenyFiltered:
 		return judgeDeny(j, o, k, e, expects)
 	case wire.ExpectHandshakeFails:
-		if o.HandshakeFailed {
+		if o.HandshakeFailed && o.ServerRefused && !o.ProberRejected && !o.Unverified {
 			return verdictOf{wire.VerdictPass, orCode(o.Code, wire.CodeHandshake), fmt.Sprintf("%s, as %s", o.Detail, expects)}
+		}
+		if o.HandshakeFailed {
+			// TLS did not come up, but not by the server's refusal: no answer (something holds
+			// the handshake), the prober refused the server (the row never reached the point
+			// it tests), or a close before the server showed a verified certificate.
+			return verdictOf{wire.VerdictFail, orCode(o.Code, wire.CodeHandshake), fmt.Sprintf("%s - the handshake failed, but not by the server refusing it; %s", o.Detail, expects)}
 		}
 		if !o.Connected {
 			return verdictOf{wire.VerdictFail, orCode(o.Code, stateCode(o.Observed)), fmt.Sprintf("%s - TLS was never tried; %s", o.Detail, expects)}

@@ -23,6 +23,7 @@ const (
 
 	// TLS and certificates (either side).
 	CodeNoClientCert     Code = "no-client-cert"
+	CodeNoCertRequest    Code = "no-cert-request" // the server never asked for a client certificate: not mutual TLS (a TLS-terminating HLB or proxy?)
 	CodeUnknownAuthority Code = "unknown-authority"
 	CodeExpired          Code = "expired"
 	CodeNotYetValid      Code = "not-yet-valid"
