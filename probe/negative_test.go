@@ -5,6 +5,8 @@ import (
 	"crypto/tls"
 	"fmt"
 	"net"
+	"net/netip"
+	"os"
 	"strconv"
 	"time"
 
@@ -12,6 +14,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/mockdirector/mockdirector/certs"
+	"github.com/mockdirector/mockdirector/internal/netns"
 	"github.com/mockdirector/mockdirector/internal/testdir"
 	"github.com/mockdirector/mockdirector/internal/wire"
 	"github.com/mockdirector/mockdirector/probe"
@@ -226,6 +229,45 @@ var _ = Describe("negative results", Ordered, Serial, Label("negative"), func() 
 
 			res = runRow(l.options(), r)
 			Expect(res.Verdict).To(Equal(wire.VerdictPass), res.Reason)
+		})
+	})
+
+	Context("with this host's own routing in the way (a namespace the test creates)", Label("netns"), func() {
+		// A SYN this host has no route for (ENETUNREACH) never leaves it: the network's firewall
+		// was not tested, so even with --guards (the user's word that a guard listens there) the
+		// deny row must not pass. (EPERM and EACCES, a connect this host's own firewall refused,
+		// are read the same way; Linux's output chain drops a TCP SYN silently instead, so no
+		// namespace here makes one: a cgroup connect hook or Windows' outbound rules do.)
+		var ns string
+		BeforeAll(func() {
+			if err := probetest.Available(); err != nil {
+				Skip(err.Error())
+			}
+			set := netns.Set{Prefix: fmt.Sprintf("mdpo%d", os.Getpid())}
+			DeferCleanup(set.Remove)
+			var err error
+			ns, err = set.Add("x")
+			Expect(err).NotTo(HaveOccurred())
+		})
+		runIn := func(target string) probe.Result {
+			r := row(scenarios.RoleEdgeInternal, scenarios.RoleDirector, 5061, scenarios.ProtoTCP, "", scenarios.ExpectDeny)
+			r.Target = target
+			o := l.options()
+			o.Guards, o.Timeout = true, time.Second
+			o.Scenario = &scenarios.Scenario{Name: "spec", File: "spec", Rows: []scenarios.Row{r}}
+			jobs, err := probe.Plan(o)
+			Expect(err).NotTo(HaveOccurred())
+			jobs[0].Source = netip.Addr{} // the namespace has loopback only: send from what the route gives
+			var res probe.Result
+			Expect(netns.Do(ns, func() error { res = probe.RunJob(context.Background(), &jobs[0]); return nil })).To(Succeed())
+			return res
+		}
+
+		It("fails a deny row to a network this host has no route to, even with --guards", func() {
+			res := runIn("198.51.100.7:7003")
+			Expect(res.Verdict).To(Equal(wire.VerdictFail), res.Reason)
+			Expect(res.Observed).To(Equal(wire.StateError))
+			Expect(res.Reason).To(ContainSubstring("no route to 198.51.100.7:7003 from this host"))
 		})
 	})
 
