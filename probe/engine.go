@@ -97,6 +97,7 @@ func runJob(ctx context.Context, j *Job, k *knowledge) Result {
 		return res
 	}
 	start := time.Now()
+	proved := "" // what a failed attempt proved, which ends the retries (proof)
 	for attempt := 0; attempt <= j.Retries; attempt++ {
 		if ctx.Err() != nil {
 			return notRun(j, ctx.Err())
@@ -122,19 +123,60 @@ func runJob(ctx context.Context, j *Job, k *knowledge) Result {
 		}
 		k.learn(j, o.Identity)
 		v, head := judge(j, o, k)
+		if ctx.Err() != nil && v.verdict != wire.VerdictFail {
+			// The run was cancelled during the attempt: what it did not see (an answer, on a
+			// deny row) may be the cancellation's doing, so it proves nothing.
+			return notRun(j, ctx.Err())
+		}
 		res.Verdict, res.Code, res.detail = v.verdict, v.code, v.detail
 		res.Reason = head + ": " + v.detail
 		if res.Verdict == wire.VerdictPass {
 			break
 		}
+		if proved = proof(j, o, v); proved != "" {
+			break
+		}
 	}
-	if res.Attempts > 1 {
-		more := fmt.Sprintf(" (after %d attempts)", res.Attempts)
-		res.Reason += more
-		res.detail += more
+	more := ""
+	switch {
+	case proved != "" && res.Attempts > 1:
+		more = fmt.Sprintf(" (after %d attempts: attempt %d %s, which no retry can undo)", res.Attempts, res.Attempts, proved)
+	case proved != "" && j.Retries > 0:
+		more = fmt.Sprintf(" (not retried: the first attempt %s, which no retry can undo)", proved)
+	case res.Attempts > 1:
+		more = fmt.Sprintf(" (after %d attempts)", res.Attempts)
 	}
+	res.Reason += more
+	res.detail += more
 	res.DurationMS = float64(time.Since(start).Microseconds()) / 1000
 	return res
+}
+
+// proof says what a failed attempt proved ("" when nothing): retries are for transient
+// failures (refused, filtered, a timeout, a local error), never to outlast a proof. Once an
+// attempt connected on a deny row (a guard answering among them), completed the handshake of a
+// handshake-fails row, showed a TLS interceptor's chain, or was answered by the wrong member,
+// listener, role or source, the row has failed: a later attempt refused or timed out (an
+// intermittently open firewall, a flapping pool) cannot undo it, and a pass on it would be a
+// false green.
+func proof(j *Job, o Observation, v verdictOf) string {
+	if v.verdict != wire.VerdictFail {
+		return ""
+	}
+	e := wire.Expect(j.Row.Expect)
+	switch {
+	case v.code == wire.CodeInterception:
+		return "showed a TLS interceptor"
+	case e.Denied() && o.Connected:
+		return "proved the path open"
+	case e == wire.ExpectHandshakeFails && o.Connected && !o.HandshakeFailed:
+		return "completed the handshake"
+	}
+	switch v.code {
+	case wire.CodeWrongMember, wire.CodeWrongListener, wire.CodeWrongRole, wire.CodeSourceMismatch:
+		return fmt.Sprintf("got the wrong answer (%s)", v.code)
+	}
+	return ""
 }
 
 func baseResult(j *Job) Result {

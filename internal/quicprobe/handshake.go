@@ -26,7 +26,8 @@ const DefaultTimeout = 5 * time.Second
 
 // Outcome is what a QUIC handshake check saw.
 type Outcome struct {
-	// State is open, filtered, refused or handshake-failed.
+	// State is open, filtered, refused or handshake-failed; error when the context was
+	// cancelled before the check ended (an interrupted run proves nothing).
 	State wire.State `json:"state"`
 	// Reason says why, in a few words (empty when open and the identity answered); Code is
 	// its class.
@@ -172,14 +173,20 @@ func classify(ctx context.Context, err error, pc *connectedConn) (wire.State, wi
 		ci     x509.CertificateInvalidError
 		answer = pc.received.Load()
 	)
+	// A cancelled context (the run interrupted, SIGINT) ended the handshake, not the path: no
+	// answer seen proves no drop, so it is an error (the check did not run to its end), never
+	// filtered, which a deny row would pass on. Checked before the timeouts, on ctx as well as
+	// err (quic-go may report the cancellation as another error); an ICMP refusal already seen
+	// stays one. The deadline is the check's own and stays a timeout.
+	if errors.Is(err, context.Canceled) || errors.Is(ctx.Err(), context.Canceled) {
+		return wire.StateError, wire.CodeError, fmt.Sprintf("cancelled before the handshake finished (%d datagrams came back): the run was interrupted, nothing is proven", answer)
+	}
 	timedOut := errors.As(err, &idle) || errors.As(err, &hs) || errors.Is(err, context.DeadlineExceeded)
 	switch {
 	case timedOut && answer == 0:
 		return wire.StateFiltered, wire.CodeFiltered, "no answer in time (dropped on the way, or nothing answers QUIC there)"
 	case timedOut:
 		return wire.StateHandshakeFailed, wire.CodeTimeout, fmt.Sprintf("handshake not finished in time (%d datagrams came back)", answer)
-	case errors.Is(err, context.Canceled):
-		return wire.StateFiltered, wire.CodeFiltered, "cancelled before any answer"
 	case errors.As(err, &ua):
 		return wire.StateHandshakeFailed, wire.CodeUnknownAuthority, "server certificate from an unknown authority: " + err.Error()
 	case errors.As(err, &hn):
