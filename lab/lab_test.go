@@ -182,7 +182,7 @@ var _ = Describe("netns firewall lab", Ordered, Serial, Label("e2e"), func() {
 		}
 	})
 
-	It("proves the Director HLB from both sides: both Directors answer, persistence holds, and the report lists HAProxy's health checks per member", func() {
+	It("proves the Director HLB from both sides: both Directors answer, cookie persistence holds, source persistence is unproven from one source, and the report lists HAProxy's health checks per member", func() {
 		outs, err := l.RunProbes("hlb", false)
 		Expect(err).NotTo(HaveOccurred())
 		var hlb []probeOutput
@@ -196,6 +196,13 @@ var _ = Describe("netns firewall lab", Ordered, Serial, Label("e2e"), func() {
 		for _, o := range hlb {
 			for _, r := range o.Results {
 				n++
+				if strings.HasSuffix(r.ID, " affinity-source") {
+					// One source sees one member under source persistence, and just the same
+					// under none with the other member down: the check cannot tell, and says so.
+					Expect(r.Verdict).To(BeEquivalentTo("unproven"), "%s: %s", r.Key(), r.Reason)
+					Expect(r.Reason).To(ContainSubstring("persistence cannot be told from a one-member pool"), r.Key())
+					continue
+				}
 				Expect(r.Verdict).To(BeEquivalentTo("pass"), "%s: %s", r.Key(), r.Reason)
 				if strings.HasSuffix(r.ID, " distribution") {
 					Expect(r.Reason).To(SatisfyAll(ContainSubstring("dir01 "), ContainSubstring("dir02 "), Not(ContainSubstring("0/"))), r.Key())

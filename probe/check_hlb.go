@@ -325,7 +325,7 @@ func judgeHLB(j *Job, o Observation) verdictOf {
 	if s.Unnamed == s.Connections {
 		return verdictOf{wire.VerdictUnproven, wire.CodeNotMock, fmt.Sprintf("%d connections answered, but no answer names the member that gave it (not mockdirector serve): run mockdirector serve on the members to see the HLB's choices; %s", s.Connections, expects)}
 	}
-	var problems, remarks []finding
+	var problems []finding
 	if len(s.DSR) > 0 {
 		problems = append(problems, finding{wire.CodeDSR, fmt.Sprintf("direct server return (DSR): %s got connections addressed to the VIP %s itself (the VIP on the member's loopback); Lync does not support DSR: put the HLB in NAT mode", strings.Join(s.DSR, ", "), j.VIP)})
 	}
@@ -346,7 +346,7 @@ func judgeHLB(j *Job, o Observation) verdictOf {
 		problems = append(problems, finding{wire.CodeDistribution, fmt.Sprintf("%d of %d answers named no member (not mockdirector serve): something else is in the HLB's pool", s.Unnamed, s.Connections)})
 	}
 	share := s.shareText()
-	var ok string
+	var ok, unproven string // unproven: what passed, and why it proves nothing
 	switch j.Check {
 	case wire.CheckDistribution:
 		for _, m := range s.order {
@@ -363,6 +363,11 @@ func judgeHLB(j *Job, o Observation) verdictOf {
 			return verdictOf{wire.VerdictUnproven, wire.CodeAffinity, fmt.Sprintf("the %s pool has %d member in the topology: one member cannot show persistence; %s", j.Row.To, len(s.order), expects)}
 		}
 		ok = fmt.Sprintf("%d requests from %s (new source ports) all answered by %s: source persistence holds", s.Connections, s.Source, strings.Join(s.answering(), ""))
+		if up := s.poolAnswering(); len(up) < 2 {
+			// One member answering every request is what source persistence looks like, and
+			// just as much an HLB with no persistence whose pool has that one member up.
+			unproven = fmt.Sprintf("%d requests from %s (new source ports) all answered by %s, but %s: %s", s.Connections, s.Source, strings.Join(up, ""), s.othersText(), onePoolText(up))
+		}
 	case wire.CheckAffinityCookie:
 		if len(s.Cookies) == 0 {
 			problems = append(problems, finding{wire.CodeAffinity, fmt.Sprintf("no answer set the %s cookie (%d requests without one; the mock sets it on each): does the HLB or a proxy strip Set-Cookie?", CookieName, s.Connections)})
@@ -380,18 +385,65 @@ func judgeHLB(j *Job, o Observation) verdictOf {
 			problems = append(problems, finding{wire.CodeAffinity, fmt.Sprintf("no cookie persistence: requests carrying %s's %s cookie landed on %s: the HLB keeps no cookie affinity on %s", who, CookieName, countsText(got), CookieName)})
 		}
 		ok = fmt.Sprintf("requests carrying the %s cookie of %s each stayed on that member", CookieName, strings.Join(stayed, ", "))
-		if len(s.Cookies) == 1 && len(s.order) > 1 {
-			remarks = append(remarks, finding{wire.CodeOK, fmt.Sprintf("only %s answered the requests without a cookie, so this does not tell cookie persistence from source persistence", strings.Join(sortedKeys(s.Cookies), ""))})
+		if len(s.Cookies) == 1 {
+			// One member's cookie staying on it is also source persistence, or an HLB with no
+			// persistence at all whose pool has that one member up.
+			why := "one member's cookie staying on it cannot be told from source persistence: every member must set its cookie for the check to prove cookie persistence"
+			if up := s.poolAnswering(); len(up) < 2 {
+				why = onePoolText(up)
+			}
+			unproven = fmt.Sprintf("%s, but only %s's %s cookie was learnt: %s: %s", ok, strings.Join(sortedKeys(s.Cookies), ""), CookieName, s.othersText(), why)
 		}
 	}
 	if len(problems) > 0 {
 		return verdictOf{wire.VerdictFail, problems[0].code, fmt.Sprintf("%s; %s", joinFindings(problems), expects)}
 	}
-	detail := ok + seenSources(s)
-	if len(remarks) > 0 {
-		detail += "; " + joinFindings(remarks)
+	if unproven != "" {
+		return verdictOf{wire.VerdictUnproven, wire.CodeUnproven, fmt.Sprintf("%s%s; %s", unproven, seenSources(s), expects)}
 	}
-	return verdictOf{wire.VerdictPass, wire.CodeOK, detail}
+	return verdictOf{wire.VerdictPass, wire.CodeOK, ok + seenSources(s)}
+}
+
+// poolAnswering lists the members of the topology's pool that answered at least once.
+func (s *HLBSeen) poolAnswering() []string {
+	var out []string
+	for _, m := range s.order {
+		if s.Members[m] > 0 {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// othersText says what the pool's other members did in the check: "dir02 never answered (over
+// 6 connections)", "dir02 answered 3 without setting the MS-WSMAN cookie", or, for a pool of one
+// member, that there is no other.
+func (s *HLBSeen) othersText() string {
+	var never, bare []string
+	for _, m := range s.order {
+		_, cookie := s.Cookies[m]
+		switch {
+		case s.Members[m] == 0:
+			never = append(never, m)
+		case s.Cookies != nil && !cookie:
+			bare = append(bare, fmt.Sprintf("%s answered %d without setting the %s cookie", m, s.Members[m], CookieName))
+		}
+	}
+	var parts []string
+	if len(never) > 0 {
+		parts = append(parts, fmt.Sprintf("%s never answered (over %d connections)", strings.Join(never, ", "), s.Connections))
+	}
+	parts = append(parts, bare...)
+	if len(parts) == 0 {
+		return fmt.Sprintf("the pool has %d member in the topology", len(s.order))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// onePoolText is why an affinity seen on the members up alone proves nothing, and what would.
+func onePoolText(up []string) string {
+	return fmt.Sprintf("persistence cannot be told from a one-member pool (only %s up): an HLB with no persistence whose other members are down, marked down by its monitor or missing from its pool "+
+		"looks the same from one source; a distribution check to this VIP (from sources the HLB spreads over the members) shows whether every member answers", strings.Join(up, ", "))
 }
 
 // answering lists the members (and strangers) that answered at least once.

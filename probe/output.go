@@ -66,7 +66,7 @@ func SummaryLine(rep *Report) string {
 	}
 	fmt.Fprintf(&b, "%d %s: %d pass, %d fail, %d skip", total+s.Unproven, rows, s.Pass, s.Fail, s.Skip)
 	if s.Unproven > 0 {
-		fmt.Fprintf(&b, ", %d UNPROVEN (deny rows refused or dropped where nothing is known to listen: the host may have done it, not the firewall; they do not fail the exit code without --strict)", s.Unproven)
+		fmt.Fprintf(&b, ", %d UNPROVEN (the check could not tell: each row says why, such as a deny row refused where nothing is known to listen; they do not fail the exit code without --strict)", s.Unproven)
 	}
 	fmt.Fprintf(&b, " in %s", roundDur(time.Duration(rep.DurationMS*float64(time.Millisecond))))
 	return b.String()
