@@ -31,6 +31,10 @@ type Observation struct {
 	// server, or a close before the server showed a verified certificate (a middlebox, a wrong
 	// host) say nothing of what the server does with the client's offer.
 	ServerRefused bool
+	// Unproven, when set, says why the check's success proves nothing (a quiet hold on a bare
+	// connection: a silent drop of idle state looks the same): the judge makes an allow row
+	// that would pass unproven instead.
+	Unproven string
 	// CertRequested is true when the server asked for a client certificate during the handshake
 	// (a CertificateRequest): what makes a handshake mutual TLS.
 	CertRequested bool

@@ -70,6 +70,7 @@ func checkHold(ctx context.Context, j *Job) Observation {
 	if h.prove == nil {
 		o.Observed = wire.State("held " + j.Hold.String())
 		o.Detail = fmt.Sprintf("%s, held idle %s with no close or reset seen (a bare connection: nothing to send to prove more)", o.Detail, roundDur(held))
+		o.Unproven = quietHold
 		return o
 	}
 	proof, cancel := context.WithTimeout(ctx, j.Timeout)
@@ -349,3 +350,6 @@ func closeText(err error) string {
 func secsText(d time.Duration) string {
 	return strconv.FormatFloat(d.Seconds(), 'f', 1, 64) + " s"
 }
+
+// quietHold is why a hold with nothing to send after the idle proves nothing.
+const quietHold = "a connection held without a word looks the same when a firewall silently drops its idle state (no FIN, no RST): only a protocol with a request to send after the idle (the row's TLS, SIP or HTTP check) proves it still open"

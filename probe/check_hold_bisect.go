@@ -20,6 +20,8 @@ type staggered struct {
 	Err      error
 	open     Observation
 	opened   bool
+	// proved says a proof was sent (false on a bare connection: nothing to send).
+	proved bool
 }
 
 // checkHoldBisect finds the idle cut-off of a path in one hold: it opens j.Bisect connections
@@ -57,6 +59,7 @@ func checkHoldBisect(ctx context.Context, j *Job) Observation {
 				s.Answered = true // nothing to send: only a close tells
 				return
 			}
+			s.proved = true
 			proof, cancel := context.WithTimeout(ctx, j.Timeout)
 			defer cancel()
 			_, s.Err = h.prove(proof)
@@ -77,6 +80,10 @@ func checkHoldBisect(ctx context.Context, j *Job) Observation {
 	}
 	var lo, hi time.Duration // longest answered idle; shortest failed one (0: none)
 	why := ""
+	proved := false
+	for _, s := range conns {
+		proved = proved || s.proved
+	}
 	for _, s := range conns {
 		switch {
 		case s.ClosedAt > 0 && (hi == 0 || s.ClosedAt < hi):
@@ -102,6 +109,10 @@ func checkHoldBisect(ctx context.Context, j *Job) Observation {
 	if hi == 0 {
 		o.Observed = wire.State("held " + j.Hold.String())
 		o.Detail = fmt.Sprintf("%s; %d connections held idle up to %s, every proof answered: no idle cut-off within the hold", o.Detail, n, secsText(lo))
+		if !proved {
+			o.Detail = fmt.Sprintf("%s; %d connections held idle up to %s with no close or reset seen (bare connections: nothing to send to prove more)", conns[0].open.Detail, n, secsText(lo))
+			o.Unproven = quietHold
+		}
 		return o
 	}
 	o.OK, o.Cut, o.Code = false, true, wire.CodeCut

@@ -52,6 +52,13 @@ func judgeExpect(j *Job, o Observation, k *knowledge) verdictOf {
 		if len(problems) > 0 {
 			return verdictOf{wire.VerdictFail, problems[0].code, fmt.Sprintf("%s, but %s; %s", o.Detail, joinFindings(problems), expects)}
 		}
+		if o.Unproven != "" {
+			v := verdictOf{wire.VerdictUnproven, wire.CodeUnproven, fmt.Sprintf("%s%s, but %s; %s", o.Detail, seenText(o), o.Unproven, expects)}
+			if j.Strict {
+				v.verdict, v.detail = wire.VerdictFail, "unproven, and --strict fails it: "+v.detail
+			}
+			return v
+		}
 		v := verdictOf{wire.VerdictPass, wire.CodeOK, o.Detail + seenText(o)}
 		if len(remarks) > 0 {
 			v.code, v.detail = remarks[0].code, v.detail+"; "+joinFindings(remarks)
