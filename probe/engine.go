@@ -123,6 +123,7 @@ func runJob(ctx context.Context, j *Job, k *knowledge) Result {
 		}
 		k.learn(j, o.Identity)
 		v, head := judge(j, o, k)
+		k.sawMock(j, o.Identity, v.verdict)
 		if ctx.Err() != nil && v.verdict != wire.VerdictFail {
 			// The run was cancelled during the attempt: what it did not see (an answer, on a
 			// deny row) may be the cancellation's doing, so it proves nothing.

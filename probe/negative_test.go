@@ -60,6 +60,35 @@ var _ = Describe("negative results", Ordered, Serial, Label("negative"), func() 
 			Expect(res.Reason).To(ContainSubstring("the seed table expects internal-clients -> director allowed"))
 		})
 
+		It("holds --guards' word on a deny row only where this run saw mockdirector answer", func() {
+			// The lab's Director answers the allow row; nothing runs at 127.0.20.5. Both deny
+			// rows are refused (nothing listens on port 9), which --guards alone would pass: at
+			// 127.0.20.5 that is a stopped serve, not a firewall.
+			dirHost, _, err := net.SplitHostPort(l.Addr(scenarios.RoleDirector, 80))
+			Expect(err).NotTo(HaveOccurred())
+			allow := row(scenarios.RoleInternalClient, scenarios.RoleDirector, 80, scenarios.ProtoHTTP, "", scenarios.ExpectAllow)
+			atMock := row(scenarios.RoleInternalClient, scenarios.RoleDirector, 9, scenarios.ProtoTCP, "", scenarios.ExpectDenyRefused)
+			atMock.Target = net.JoinHostPort(dirHost, "9")
+			atNothing := row(scenarios.RoleInternalClient, scenarios.RoleDirector, 19, scenarios.ProtoTCP, "", scenarios.ExpectDenyRefused)
+			atNothing.Target = "127.0.20.5:19"
+			o := l.options()
+			o.Guards = true
+			o.Scenario = &scenarios.Scenario{Name: "spec", File: "spec", Rows: []scenarios.Row{allow, atMock, atNothing}}
+			jobs, err := probe.Plan(o)
+			Expect(err).NotTo(HaveOccurred())
+			rep := probe.Collect("spec", time.Now(), probe.Run(context.Background(), jobs, len(jobs)), nil)
+			byPort := map[int]probe.Result{}
+			for _, r := range rep.Results {
+				byPort[r.Port] = r
+			}
+			Expect(byPort[80].Verdict).To(Equal(wire.VerdictPass), byPort[80].Reason)
+			Expect(byPort[9].Verdict).To(Equal(wire.VerdictPass), byPort[9].Reason)
+			Expect(byPort[9].Reason).To(ContainSubstring("and in this run director"))
+			Expect(byPort[19].Observed).To(Equal(wire.StateRefused))
+			Expect(byPort[19].Verdict).To(Equal(wire.VerdictUnproven), byPort[19].Reason)
+			Expect(byPort[19].Reason).To(ContainSubstring("nothing at 127.0.20.5 answered as mockdirector in this run"))
+		})
+
 		It("tries a failing check again as often as the row says, and says so", func() {
 			r := row(scenarios.RoleInternalClient, scenarios.RoleDirector, 80, scenarios.ProtoTCP, "", scenarios.ExpectAllow)
 			r.Target = "127.0.20.5:80"
@@ -336,7 +365,14 @@ var _ = Describe("negative results", Ordered, Serial, Label("negative"), func() 
 				behind[i].Guards = true
 			}
 			rep = probe.Collect("guards", time.Now(), probe.Run(context.Background(), behind, 32), nil)
-			Expect(rep.Summary.Pass).To(Equal(len(jobs)), "every guard row filtered, proven by --guards")
+			Expect(rep.Summary.Unproven).To(Equal(len(jobs)), "nothing behind the blackhole answered as mockdirector in the run, so --guards' word is not borne out")
+			for _, r := range rep.Results {
+				Expect(r.Reason).To(ContainSubstring("answered as mockdirector in this run"), r.ID)
+			}
+			// A job run alone has no run to have seen the mock in: the user's word stands.
+			alone := probe.RunJob(context.Background(), &behind[0])
+			Expect(alone.Verdict).To(Equal(wire.VerdictPass), alone.Reason)
+			Expect(alone.Reason).To(ContainSubstring("proven by --guards"))
 			// The same rows straight at the mock on loopback: nothing denies them.
 			rep = probe.Collect("guards", time.Now(), probe.Run(context.Background(), jobs, 32), nil)
 			served := map[string]bool{}

@@ -109,7 +109,20 @@ func judgeDeny(j *Job, o Observation, k *knowledge, e wire.Expect, expects strin
 		return verdictOf{wire.VerdictPass, code, fmt.Sprintf("%s, and %s listens on %s (%s): the path denies it, as %s", o.Detail, j.Row.To, portKey(j), who, expects)}
 	}
 	if j.Guards {
-		return verdictOf{wire.VerdictPass, code, fmt.Sprintf("%s, as %s (proven by --guards: you assert the destination runs mockdirector serve with its guard listeners on %s)", o.Detail, expects, portKey(j))}
+		// --guards is the user's word; within a run it also needs the mock seen answering at
+		// that host, or a stopped serve (nothing bound: the host resets) would pass every row.
+		who, known := k.mockOn(j)
+		switch {
+		case !known:
+			return verdictOf{wire.VerdictPass, code, fmt.Sprintf("%s, as %s (proven by --guards: you assert the destination runs mockdirector serve with its guard listeners on %s)", o.Detail, expects, portKey(j))}
+		case who != "":
+			return verdictOf{wire.VerdictPass, code, fmt.Sprintf("%s, as %s (proven by --guards: you assert the destination runs mockdirector serve with its guard listeners on %s, and in this run %s)", o.Detail, expects, portKey(j), who)}
+		}
+		v := verdictOf{wire.VerdictUnproven, wire.CodeUnproven, fmt.Sprintf("%s, but nothing at %s answered as mockdirector in this run, so --guards' word that its guards listen there is not borne out (is serve running there? a passing allow row to it shows it); %s", o.Detail, targetHost(j), expects)}
+		if j.Strict {
+			v.verdict, v.detail = wire.VerdictFail, "unproven, and --strict fails it: "+v.detail
+		}
+		return v
 	}
 	why := "refused: by a firewall or by the host; cannot tell without a listener there"
 	if o.Observed == wire.StateFiltered {
