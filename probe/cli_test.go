@@ -106,6 +106,13 @@ var _ = Describe("the mockdirector binary", Ordered, Serial, Label("cli"), func(
 		Expect(names).To(HaveKey("edge-internal -> director"))
 	})
 
+	It("exits 1 when no row was proven (every row skipped or unproven): nothing of the firewall was shown", func() {
+		// --skip-deny with only deny rows selected: every row is skipped.
+		s := run(bin, 1, probeArgs("--as", "edge-internal", "--only", "->director tcp/444")...)
+		Expect(s.Out).To(gbytes.Say(`2 rows: 0 pass, 0 fail, 2 skip`))
+		Expect(s.Err).To(gbytes.Say(`no row was proven \(0 unproven, 2 skipped\)`))
+	})
+
 	It("rejects bad flags and scenarios with exit 2 and says how to fix them", func() {
 		s := run(bin, 2, "probe", "--format", "yaml")
 		Expect(s.Err).To(gbytes.Say(`--format "yaml": choose one of json, junit, table`))

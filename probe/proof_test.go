@@ -189,7 +189,11 @@ var _ = Describe("proving deny rows", Label("deny"), func() {
 		rep := &probe.Report{Scenario: "spec"}
 		rep.Add(res)
 		Expect(rep.Summary).To(Equal(probe.Summary{Unproven: 1}))
-		Expect(rep.ExitCode()).To(Equal(0), "unproven does not fail the exit code without --strict")
+		Expect(rep.ExitCode()).To(Equal(1), "a run of only unproven rows proved nothing: not green")
+		passed := &probe.Report{Scenario: "spec"}
+		passed.Add(probe.Result{ID: "other", Verdict: wire.VerdictPass})
+		passed.Add(res)
+		Expect(passed.ExitCode()).To(Equal(0), "beside a proven row, unproven does not fail the exit code without --strict")
 
 		var table bytes.Buffer
 		Expect(probe.Table{}.Write(&table, rep)).To(Succeed())

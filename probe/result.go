@@ -125,11 +125,16 @@ func (r *Report) Add(res Result) {
 	}
 }
 
-// ExitCode is 0 when no row failed (skips and unproven rows do not count against: --strict
-// turns unproven rows into fail rows), else 1.
+// ExitCode is 0 when no row failed and at least one passed (skips and unproven rows do not
+// count against: --strict turns unproven rows into fail rows), else 1: a run in which nothing
+// was proven (every row skipped or unproven) shows nothing of the firewall, and CI must not
+// read it as green.
 func (r *Report) ExitCode() int {
-	if r.Summary.Fail > 0 {
+	if r.Summary.Fail > 0 || r.NothingProven() {
 		return 1
 	}
 	return 0
 }
+
+// NothingProven says no row passed and none failed: every row was skipped or unproven.
+func (r *Report) NothingProven() bool { return r.Summary.Pass == 0 && r.Summary.Fail == 0 }

@@ -232,6 +232,9 @@ func runProbe(cmd *cobra.Command, f probeFlags) error {
 	if ctx.Err() != nil {
 		return &exitError{code: 1, err: errors.New("interrupted: rows not run are reported as skip")}
 	}
+	if rep.NothingProven() {
+		return &exitError{code: 1, err: fmt.Errorf("no row was proven (%d unproven, %d skipped): this run shows nothing of the firewall; each row's reason says what would prove it", rep.Summary.Unproven, rep.Summary.Skip)}
+	}
 	if rep.ExitCode() != 0 {
 		return errFailed
 	}
