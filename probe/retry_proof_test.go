@@ -22,8 +22,9 @@ const (
 )
 
 // onceListener accepts one connection on host:0, then closes its listening socket, so every
-// later connect to the port is refused; it returns the address.
-func onceListener(host string) string {
+// later connect to the port is refused; it returns the address and a channel closed once the
+// listening socket is (a connect before that can still land in the kernel's backlog).
+func onceListener(host string) (string, <-chan struct{}) {
 	ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
 	Expect(err).NotTo(HaveOccurred())
 	var (
@@ -38,9 +39,11 @@ func onceListener(host string) string {
 			conn.Close()
 		}
 	})
+	shut := make(chan struct{})
 	go func() {
 		c, err := ln.Accept()
 		ln.Close()
+		close(shut)
 		if err != nil {
 			return
 		}
@@ -48,7 +51,7 @@ func onceListener(host string) string {
 		conn = c
 		mu.Unlock()
 	}()
-	return ln.Addr().String()
+	return ln.Addr().String(), shut
 }
 
 // silentUDP swallows every datagram on host:0 until the spec ends; it returns the address.
@@ -73,7 +76,8 @@ var _ = Describe("retries and proof", Label("retries"), func() {
 		// the row. The first attempt connects (the path is open); the next ones are refused.
 		o := probe.Options{Topology: testTopology(), Addresses: probe.AddressBook{}, Timeout: time.Second, Guards: true}
 		r := row(scenarios.RoleInternalClient, scenarios.RoleDirector, 5061, scenarios.ProtoTCP, "", scenarios.ExpectDeny)
-		r.Target = onceListener(onceHost)
+		var shut <-chan struct{}
+		r.Target, shut = onceListener(onceHost)
 		two := 2
 		r.Retries = &two
 		res := runRow(o, r)
@@ -86,6 +90,7 @@ var _ = Describe("retries and proof", Label("retries"), func() {
 		Expect(res.Reason).To(ContainSubstring("not retried"))
 
 		By("the port is refused from now on: without the proof, a retry would have passed the row")
+		Eventually(shut, 10*time.Second).Should(BeClosed())
 		r.Retries = nil
 		again := runRow(o, r)
 		Expect(again.Observed).To(Equal(wire.StateRefused), again.Reason)
