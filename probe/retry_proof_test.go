@@ -97,7 +97,7 @@ var _ = Describe("retries and proof", Label("retries"), func() {
 		Expect(again.Verdict).To(Equal(wire.VerdictPass), again.Reason)
 	})
 
-	It("does not pass a UDP deny row on a run cancelled mid-handshake", func() {
+	It("does not pass a UDP deny row on a run cancelled mid-handshake", Label("udp"), func() {
 		o := probe.Options{Topology: testTopology(), Addresses: probe.AddressBook{}, Timeout: 20 * time.Second, Guards: true}
 		r := udpRow(scenarios.RoleInternalClient, 5061, scenarios.ProtoUDPQUIC, "", scenarios.ExpectDeny)
 		r.Target = silentUDP(silentUDPHost)
