@@ -3,7 +3,9 @@ package probe_test
 import (
 	"context"
 	"maps"
+	"net"
 	"path/filepath"
+	"sync"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -56,4 +58,34 @@ func runRow(o probe.Options, r scenarios.Row) probe.Result {
 	Expect(err).NotTo(HaveOccurred())
 	Expect(jobs).To(HaveLen(1))
 	return probe.RunJob(context.Background(), &jobs[0])
+}
+
+// silentListener accepts on host:0 and keeps every connection open without reading or writing.
+func silentListener(host string) string {
+	ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+	Expect(err).NotTo(HaveOccurred())
+	var (
+		mu    sync.Mutex
+		conns []net.Conn
+	)
+	DeferCleanup(func() {
+		ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	return ln.Addr().String()
 }

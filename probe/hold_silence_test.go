@@ -1,9 +1,7 @@
 package probe_test
 
 import (
-	"net"
 	"net/netip"
-	"sync"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -21,36 +19,6 @@ const (
 	silentHost   = "127.0.25.20"
 	silentSource = "127.0.25.21"
 )
-
-// silentListener accepts on host:0 and keeps every connection open without reading or writing.
-func silentListener(host string) string {
-	ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
-	Expect(err).NotTo(HaveOccurred())
-	var (
-		mu    sync.Mutex
-		conns []net.Conn
-	)
-	DeferCleanup(func() {
-		ln.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	return ln.Addr().String()
-}
 
 var _ = Describe("a hold with nothing to send after the idle", Label("hold"), func() {
 	It("is unproven on a bare TCP connection, not pass: a silent drop of idle state looks the same", func() {

@@ -130,29 +130,18 @@ var _ = Describe("negative results", Ordered, Serial, Label("negative"), func() 
 		It("holds handshake-fails only on the server's own refusal, not on silence or on a server the prober refuses", func() {
 			// A listener that accepts and never answers: TLS never came up, and nothing says the
 			// server would refuse the client's certificate (a device in the path holds it).
-			silent, err := net.Listen("tcp", "127.0.20.13:0")
-			Expect(err).NotTo(HaveOccurred())
-			DeferCleanup(silent.Close)
-			go func() {
-				for {
-					c, err := silent.Accept()
-					if err != nil {
-						return
-					}
-					DeferCleanup(c.Close)
-				}
-			}()
+			silent := silentListener("127.0.20.13")
 			// A TLS server whose certificate comes from a CA the prober does not trust (an
 			// inspecting device, a wrong host): the prober refuses it before the server judges
 			// anything.
 			other := testdir.New()
-			_, err = certs.Init(l.topo, certs.Options{Dir: other})
+			_, err := certs.Init(l.topo, certs.Options{Dir: other})
 			Expect(err).NotTo(HaveOccurred())
 			stranger, err := certs.LoadFromDir(other, "dir01.contoso.local")
 			Expect(err).NotTo(HaveOccurred())
 			untrusted := tlsServer("127.0.20.13:0", &tls.Config{Certificates: []tls.Certificate{stranger.Cert}, ClientAuth: tls.RequireAnyClientCert})
 
-			for _, target := range []string{silent.Addr().String(), untrusted} {
+			for _, target := range []string{silent, untrusted} {
 				for _, check := range []string{scenarios.CheckMTLS, scenarios.CheckSIPOptions} {
 					r := row(scenarios.RoleEdgeInternal, scenarios.RoleDirector, 5061, scenarios.ProtoSIPMTLS, check, scenarios.ExpectHandshakeFails)
 					r.Target, r.Timeout = target, "500ms"
@@ -213,20 +202,8 @@ var _ = Describe("negative results", Ordered, Serial, Label("negative"), func() 
 		})
 
 		It("reports a listener that never answers the TLS handshake as a handshake failure within the timeout", func() {
-			ln, err := net.Listen("tcp", "127.0.20.6:0")
-			Expect(err).NotTo(HaveOccurred())
-			DeferCleanup(ln.Close)
-			go func() {
-				for {
-					c, err := ln.Accept()
-					if err != nil {
-						return
-					}
-					DeferCleanup(c.Close) // hold it open, say nothing
-				}
-			}()
 			r := row(scenarios.RoleEdgeInternal, scenarios.RoleDirector, 5061, scenarios.ProtoSIPMTLS, scenarios.CheckTLS, scenarios.ExpectAllow)
-			r.Target, r.Timeout = ln.Addr().String(), "500ms"
+			r.Target, r.Timeout = silentListener("127.0.20.6"), "500ms" // held open, saying nothing
 			res := runRow(l.options(), r)
 			Expect(res.Verdict).To(Equal(wire.VerdictFail))
 			Expect(res.Observed).To(Equal(wire.StateHandshakeFailed))
