@@ -34,6 +34,11 @@ func (JUnit) Write(w io.Writer, rep *Report) error {
 			case wire.VerdictUnproven:
 				// JUnit has no "cannot tell": a skip whose message says so (--strict makes it a failure).
 				c.Skipped = &junit.Message{Message: "unproven: " + r.Reason, Type: string(wire.VerdictUnproven)}
+			case wire.VerdictPass:
+			default:
+				// A verdict this version does not know (a result file from another one) is not a
+				// pass: a case without a failure would read as one.
+				c.Failure = &junit.Message{Message: fmt.Sprintf("unknown verdict %q: %s", r.Verdict, r.Reason), Type: "unknown-verdict", Text: r.Reason}
 			}
 			total += r.DurationMS
 			s.Add(c)

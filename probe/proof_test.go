@@ -212,4 +212,12 @@ var _ = Describe("proving deny rows", Label("deny"), func() {
 		Expect(xml.String()).To(ContainSubstring(`<skipped message="unproven: TCP 5061`))
 		Expect(xml.String()).To(ContainSubstring(`skipped="1"`))
 	})
+
+	It("renders a verdict it does not know as a failed JUnit case, never a passed one", func() {
+		rep := &probe.Report{Scenario: "spec"}
+		rep.Add(probe.Result{ID: "from-another-version", From: "any", To: "director", Verdict: "maybe", Reason: "who knows"})
+		var xml bytes.Buffer
+		Expect(probe.JUnit{}.Write(&xml, rep)).To(Succeed())
+		Expect(xml.String()).To(ContainSubstring(`<failure message="unknown verdict &#34;maybe&#34;: who knows"`))
+	})
 })
