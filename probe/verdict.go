@@ -53,11 +53,7 @@ func judgeExpect(j *Job, o Observation, k *knowledge) verdictOf {
 			return verdictOf{wire.VerdictFail, problems[0].code, fmt.Sprintf("%s, but %s; %s", o.Detail, joinFindings(problems), expects)}
 		}
 		if o.Unproven != "" {
-			v := verdictOf{wire.VerdictUnproven, wire.CodeUnproven, fmt.Sprintf("%s%s, but %s; %s", o.Detail, seenText(o), o.Unproven, expects)}
-			if j.Strict {
-				v.verdict, v.detail = wire.VerdictFail, "unproven, and --strict fails it: "+v.detail
-			}
-			return v
+			return strictly(j, verdictOf{wire.VerdictUnproven, wire.CodeUnproven, fmt.Sprintf("%s%s, but %s; %s", o.Detail, seenText(o), o.Unproven, expects)})
 		}
 		v := verdictOf{wire.VerdictPass, wire.CodeOK, o.Detail + seenText(o)}
 		if len(remarks) > 0 {
@@ -118,17 +114,17 @@ func judgeDeny(j *Job, o Observation, k *knowledge, e wire.Expect, expects strin
 		case who != "":
 			return verdictOf{wire.VerdictPass, code, fmt.Sprintf("%s, as %s (proven by --guards: you assert the destination runs mockdirector serve with its guard listeners on %s, and in this run %s)", o.Detail, expects, portKey(j), who)}
 		}
-		v := verdictOf{wire.VerdictUnproven, wire.CodeUnproven, fmt.Sprintf("%s, but nothing at %s answered as mockdirector in this run, so --guards' word that its guards listen there is not borne out (is serve running there? a passing allow row to it shows it); %s", o.Detail, targetHost(j), expects)}
-		if j.Strict {
-			v.verdict, v.detail = wire.VerdictFail, "unproven, and --strict fails it: "+v.detail
-		}
-		return v
+		return strictly(j, verdictOf{wire.VerdictUnproven, wire.CodeUnproven, fmt.Sprintf("%s, but nothing at %s answered as mockdirector in this run, so --guards' word that its guards listen there is not borne out (is serve running there? a passing allow row to it shows it); %s", o.Detail, targetHost(j), expects)})
 	}
 	why := "refused: by a firewall or by the host; cannot tell without a listener there"
 	if o.Observed == wire.StateFiltered {
 		why = "filtered: dropped by a firewall on the path or by the host's own firewall (Windows Defender and other host firewalls drop as well); cannot tell without a listener there"
 	}
-	v := verdictOf{wire.VerdictUnproven, wire.CodeUnproven, fmt.Sprintf("%s (%s); to prove it run mockdirector serve there (its guard listeners), or pass --guards when it does; %s", why, o.Detail, expects)}
+	return strictly(j, verdictOf{wire.VerdictUnproven, wire.CodeUnproven, fmt.Sprintf("%s (%s); to prove it run mockdirector serve there (its guard listeners), or pass --guards when it does; %s", why, o.Detail, expects)})
+}
+
+// strictly is an unproven verdict as the job's --strict has it: a fail that says why.
+func strictly(j *Job, v verdictOf) verdictOf {
 	if j.Strict {
 		v.verdict, v.detail = wire.VerdictFail, "unproven, and --strict fails it: "+v.detail
 	}
