@@ -31,6 +31,10 @@ type Observation struct {
 	// server, or a close before the server showed a verified certificate (a middlebox, a wrong
 	// host) say nothing of what the server does with the client's offer.
 	ServerRefused bool
+	// EarlyAlert is true when a TLS alert ended the handshake before any server certificate was
+	// seen: the server's refusal (a version or suite it will not take) or a device's in the path,
+	// which the prober cannot tell apart.
+	EarlyAlert bool
 	// Unproven, when set, says why the check's success proves nothing (a quiet hold on a bare
 	// connection: a silent drop of idle state looks the same): the judge makes an allow row
 	// that would pass unproven instead.

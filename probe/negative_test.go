@@ -153,6 +153,22 @@ var _ = Describe("negative results", Ordered, Serial, Label("negative"), func() 
 			}
 		})
 
+		It("leaves handshake-fails unproven on an alert that came before any server certificate", func() {
+			// A TLS 1.2 server that shares no cipher suite with the prober alerts on the
+			// ClientHello, before its certificate: a device in the path refusing TLS does the
+			// same, so nothing shows the server refused.
+			dir, err := certs.LoadFromDir(l.certDir, "dir01.contoso.local")
+			Expect(err).NotTo(HaveOccurred())
+			addr := tlsServer("127.0.20.13:0", &tls.Config{Certificates: []tls.Certificate{dir.Cert},
+				MaxVersion: tls.VersionTLS12, CipherSuites: []uint16{tls.TLS_RSA_WITH_RC4_128_SHA}})
+			r := row(scenarios.RoleEdgeInternal, scenarios.RoleDirector, 5061, scenarios.ProtoSIPMTLS, scenarios.CheckMTLS, scenarios.ExpectHandshakeFails)
+			r.Target, r.Timeout = addr, "2s"
+			res := runRow(l.options(), r)
+			Expect(res.Observed).To(Equal(wire.StateHandshakeFailed), res.Reason)
+			Expect(res.Verdict).To(Equal(wire.VerdictUnproven), res.Reason)
+			Expect(res.Reason).To(ContainSubstring("an alert before any server certificate"))
+		})
+
 		It("fails a mutual TLS row whose server never asks for a client certificate (a TLS-terminating device)", func() {
 			// The lab's own Director certificate, so the chain verifies: only the missing
 			// CertificateRequest tells this from the mock's MTLS listener.

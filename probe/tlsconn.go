@@ -99,9 +99,12 @@ func handshake(ctx context.Context, j *Job, clientCert bool) (*tls.Conn, Observa
 		default:
 			o.Code = alertCode(err, wire.CodeHandshake)
 			o.Detail = "TLS handshake failed: " + err.Error()
-			// The server's own alert (a version or suite it will not take), or a close once it
-			// had shown its verified certificate, is its refusal; a close before that is not.
-			o.ServerRefused = isRemoteAlert(err) || closedByPeer(err) && len(st.PeerCertificates) > 0
+			o.ServerRefused = isRemoteAlert(err) || closedByPeer(err)
+		}
+		if len(st.PeerCertificates) == 0 {
+			// An alert or a close before the server showed its (verified) certificate may as
+			// well come from a device in the path: no refusal of the server's is known.
+			o.ServerRefused, o.EarlyAlert = false, isRemoteAlert(err)
 		}
 		return nil, o
 	}

@@ -66,6 +66,9 @@ func judgeExpect(j *Job, o Observation, k *knowledge) verdictOf {
 		if o.HandshakeFailed && o.ServerRefused && !o.ProberRejected && !o.Unverified {
 			return verdictOf{wire.VerdictPass, orCode(o.Code, wire.CodeHandshake), fmt.Sprintf("%s, as %s", o.Detail, expects)}
 		}
+		if o.HandshakeFailed && o.EarlyAlert && !o.ProberRejected {
+			return strictly(j, verdictOf{wire.VerdictUnproven, wire.CodeUnproven, fmt.Sprintf("%s - an alert before any server certificate: the server's refusal or a device's in the path, which cannot be told apart; %s", o.Detail, expects)})
+		}
 		if o.HandshakeFailed {
 			// TLS did not come up, but not by the server's refusal: no answer (something holds
 			// the handshake), the prober refused the server (the row never reached the point
