@@ -85,12 +85,12 @@ func (ms hlbMembers) addr(host string, port int) string {
 	return a
 }
 
-// startTCPHLB is a layer-4 load balancer on the VIP (a port the kernel picks, returned) for the
+// startTCPHLB is a layer-4 load balancer on vip (a port the kernel picks, returned) for the
 // members' table port: pick chooses the member of each connection; snat makes it connect from
 // the VIP (members see the HLB), else from the client's address (transparent: on loopback every
 // 127/8 address is local).
-func startTCPHLB(ms hlbMembers, port int, snat bool, pick func(n int, client string) string) string {
-	ln, err := net.Listen("tcp", net.JoinHostPort(hlbVIP, "0"))
+func startTCPHLB(ms hlbMembers, vip string, port int, snat bool, pick func(n int, client string) string) string {
+	ln, err := net.Listen("tcp", net.JoinHostPort(vip, "0"))
 	Expect(err).NotTo(HaveOccurred())
 	var (
 		n     atomic.Int64
@@ -125,7 +125,7 @@ func startTCPHLB(ms hlbMembers, port int, snat bool, pick func(n int, client str
 			member := pick(int(n.Add(1)-1), client)
 			src := client
 			if snat {
-				src = hlbVIP
+				src = vip
 			}
 			wg.Add(1)
 			go func() {
@@ -200,7 +200,7 @@ var _ = Describe("the HLB checks against a pool's VIP", Ordered, Label("hlb"), f
 	})
 	// tcpHLB puts a layer-4 HLB in front of the members' port and books the VIP's port for it.
 	tcpHLB := func(port int, snat bool, pick func(n int, client string) string) {
-		o.Addresses.Add(scenarios.RoleDirector, "", port, startTCPHLB(ms, port, snat, pick))
+		o.Addresses.Add(scenarios.RoleDirector, "", port, startTCPHLB(ms, hlbVIP, port, snat, pick))
 	}
 
 	It("distribution: new connections spread over both members, with the share of each", func() {

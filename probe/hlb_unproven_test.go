@@ -1,11 +1,6 @@
 package probe_test
 
 import (
-	"io"
-	"net"
-	"sync"
-	"sync/atomic"
-
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
@@ -51,70 +46,18 @@ sources:
 	return t
 }
 
-// roundRobinUp is a transparent layer-4 HLB on oneVIP:0 for the members' table port, round robin
-// over dir01 and dir02 without persistence, passing over a member that does not run.
-func roundRobinUp(up hlbMembers, port int) string {
-	ln, err := net.Listen("tcp", net.JoinHostPort(oneVIP, "0"))
-	Expect(err).NotTo(HaveOccurred())
-	var (
-		n     atomic.Int64
-		mu    sync.Mutex
-		conns []net.Conn
-		wg    sync.WaitGroup
-	)
-	track := func(c net.Conn) {
-		mu.Lock()
-		conns = append(conns, c)
-		mu.Unlock()
-	}
-	DeferCleanup(func() {
-		ln.Close()
-		mu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	})
+// roundRobinUp is the pick of an HLB without persistence whose monitor took the members that do
+// not run out of its pool: round robin over dir01 and dir02, passing over a member not in up.
+func roundRobinUp(up hlbMembers) func(n int, _ string) string {
 	pool := []string{oneDir01, oneDir02}
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
+	return func(n int, _ string) string {
+		for i := range pool {
+			if m := pool[(n+i)%len(pool)]; up[m] != nil {
+				return m
 			}
-			track(c)
-			first := int(n.Add(1) - 1)
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer c.Close()
-				d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(wire.HostOnly(c.RemoteAddr().String()))}}
-				var b net.Conn
-				for i := range pool {
-					site := up[pool[(first+i)%len(pool)]]
-					if site == nil {
-						continue // down: the monitor took it out
-					}
-					if b, err = d.Dial("tcp", site.Addr(scenarios.RoleDirector, port)); err == nil {
-						break
-					}
-				}
-				if b == nil {
-					return
-				}
-				track(b)
-				defer b.Close()
-				done := make(chan struct{}, 2)
-				go func() { io.Copy(b, c); done <- struct{}{} }()
-				go func() { io.Copy(c, b); done <- struct{}{} }()
-				<-done
-			}()
 		}
-	}()
-	return ln.Addr().String()
+		return pool[0]
+	}
 }
 
 var _ = Describe("the affinity checks when only one member of the pool answers", Ordered, Label("hlb"), func() {
@@ -133,7 +76,7 @@ var _ = Describe("the affinity checks when only one member of the pool answers",
 		o = probe.Options{Topology: topo, Addresses: probe.AddressBook{}, Timeout: probe.DefaultTimeout,
 			Credentials: probe.Credentials{Dir: dir}, ExpectSourceSeen: true}
 		for _, port := range []int{80, 8080} {
-			o.Addresses.Add(scenarios.RoleDirector, "", port, roundRobinUp(up, port))
+			o.Addresses.Add(scenarios.RoleDirector, "", port, startTCPHLB(up, oneVIP, port, false, roundRobinUp(up)))
 		}
 	})
 
