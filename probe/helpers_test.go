@@ -2,6 +2,7 @@ package probe_test
 
 import (
 	"context"
+	"crypto/tls"
 	"maps"
 	"net"
 	"path/filepath"
@@ -85,6 +86,25 @@ func silentListener(host string) string {
 			mu.Lock()
 			conns = append(conns, c)
 			mu.Unlock()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// tlsServer serves TLS on addr (port 0: the kernel picks) with conf: each connection does its
+// handshake and is then held open, saying nothing, until the spec ends. It returns the address.
+func tlsServer(addr string, conf *tls.Config) string {
+	ln, err := tls.Listen("tcp", addr, conf)
+	Expect(err).NotTo(HaveOccurred())
+	DeferCleanup(ln.Close)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go c.(*tls.Conn).Handshake()
+			DeferCleanup(c.Close)
 		}
 	}()
 	return ln.Addr().String()

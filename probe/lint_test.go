@@ -2,7 +2,6 @@ package probe_test
 
 import (
 	"crypto/tls"
-	"net"
 	"path/filepath"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -51,23 +50,7 @@ var _ = Describe("the lint expectation of tls and mtls checks", Ordered, Label("
 			Expect(certs.WritePair(leaf, crt, key, false)).To(Succeed())
 			pair, err := tls.LoadX509KeyPair(crt, key)
 			Expect(err).NotTo(HaveOccurred())
-			ln, err := tls.Listen("tcp", "127.0.70.20:0", &tls.Config{Certificates: []tls.Certificate{pair}})
-			Expect(err).NotTo(HaveOccurred())
-			DeferCleanup(ln.Close)
-			go func() {
-				for {
-					c, err := ln.Accept()
-					if err != nil {
-						return
-					}
-					go func(c net.Conn) {
-						defer c.Close()
-						c.(*tls.Conn).Handshake()
-						c.Read(make([]byte, 1))
-					}(c)
-				}
-			}()
-			target = ln.Addr().String()
+			target = tlsServer("127.0.70.20:0", &tls.Config{Certificates: []tls.Certificate{pair}})
 		})
 
 		It("names the SAN_MISSING finding: a lint: [SAN_MISSING] row passes, a lint: pass row fails with the fix", func() {

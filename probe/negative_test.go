@@ -419,22 +419,3 @@ var _ = Describe("negative results", Ordered, Serial, Label("negative"), func() 
 		})
 	})
 })
-
-// tlsServer serves TLS on addr (port 0: the kernel picks) with conf: each connection does its
-// handshake and is then held open, saying nothing, until the spec ends. It returns the address.
-func tlsServer(addr string, conf *tls.Config) string {
-	ln, err := tls.Listen("tcp", addr, conf)
-	Expect(err).NotTo(HaveOccurred())
-	DeferCleanup(ln.Close)
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go c.(*tls.Conn).Handshake()
-			DeferCleanup(c.Close)
-		}
-	}()
-	return ln.Addr().String()
-}
