@@ -3,12 +3,15 @@ package main_test
 import (
 	"bufio"
 	"crypto/tls"
+	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -141,6 +144,5 @@ func idleGET(target, src string, conf *tls.Config, i int) (*tls.Conn, bool, erro
 // isRefusal says whether a handshake error is the server closing the connection at once (EOF or
 // a reset), which is how the connection cap refuses.
 func isRefusal(err error) bool {
-	s := err.Error()
-	return strings.Contains(s, "EOF") || strings.Contains(s, "connection reset by peer") || strings.Contains(s, "broken pipe")
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
 }
