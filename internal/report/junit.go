@@ -1,6 +1,7 @@
 package report
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"strings"
@@ -82,10 +83,10 @@ func probeOnlySuite(res *Result) junit.Suite {
 	for _, p := range res.ProbeOnly {
 		name := p.ID
 		if ids[p.ID] > 1 { // the same row from several probe files: keep the cases apart
-			name += " [" + junitFirst(p.Source, p.File) + "]"
+			name += " [" + cmp.Or(p.Source, p.File) + "]"
 		}
 		c := junit.Case{Name: name, Classname: "mockdirector.report." + p.To,
-			SystemOut: junitJoin("source "+junitFirst(p.Source, "-")+"; target "+junitFirst(p.Target, "-")+"; expected "+junitFirst(p.Expected, "-"), p.File)}
+			SystemOut: junitJoin("source "+cmp.Or(p.Source, "-")+"; target "+cmp.Or(p.Target, "-")+"; expected "+cmp.Or(p.Expected, "-"), p.File)}
 		switch b := boardOf("", &p); b {
 		case BoardProven:
 		case BoardFailing:
@@ -106,13 +107,4 @@ func junitJoin(parts ...string) string {
 		}
 	}
 	return strings.Join(out, "; ")
-}
-
-func junitFirst(s ...string) string {
-	for _, x := range s {
-		if x != "" {
-			return x
-		}
-	}
-	return ""
 }
